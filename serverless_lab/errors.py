@@ -1,0 +1,122 @@
+"""Every error serverless-lab raises on purpose, as one small tree.
+
+Each error carries the HTTP status it stands for, so the HTTP adapters can answer with it and a
+notebook can show it. Errors that copy an AWS answer keep AWS's status and message word for word.
+
+    LabError (500)
+    ├── UsageError (400)                 bad input to a public entry point; the message names the fix
+    │   ├── UnknownStepError (400)       a step name that is not one of site, cdn, users, table, functions, api
+    │   ├── InvalidStudentError (400)    a student name that cannot prefix AWS resource names
+    │   └── UnknownBackendError (400)    a backend other than memory, local, endpoint, aws
+    ├── BackendError (503)               the backend cannot be started, reached or trusted
+    │   ├── BackendNotRunningError (503) no moto server is running where the state file says
+    │   ├── PortInUseError (409)         the requested port is taken by another process
+    │   └── OfflineViolationError (500)  an offline backend was about to talk to a non-loopback host
+    ├── StepError (500)                  a step could not plan, apply, verify or destroy
+    │   ├── MissingHandlersError (400)   the handlers/ folder (or a handler in it) is missing
+    │   └── StepIncompleteError (409)    a step is half applied; re-run apply to finish it
+    └── DataPlaneError (500)             the local data plane answers with an AWS-shaped error
+        ├── GatewayError                 API Gateway answers (status and body as AWS gives them)
+        ├── EdgeError                    CloudFront answers
+        └── LambdaError                  the Lambda service answers a direct invoke
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Base class: an error serverless-lab raises on purpose, with the HTTP status it stands for."""
+
+    status: int = 500
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(message or self.__class__.__doc__ or self.__class__.__name__)
+        if status is not None:
+            self.status = status
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class UsageError(LabError, ValueError):
+    """Bad input to a public entry point; the message says what to change."""
+
+    status = 400
+
+
+class UnknownStepError(UsageError, KeyError):
+    """A step name that is not one of the lab's steps."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+class InvalidStudentError(UsageError):
+    """A student name that cannot be used as a prefix of AWS resource names."""
+
+
+class UnknownBackendError(UsageError):
+    """A backend name other than memory, local, endpoint or aws."""
+
+
+class BackendError(LabError):
+    """The backend cannot be started, reached or trusted."""
+
+    status = 503
+
+
+class BackendNotRunningError(BackendError):
+    """No moto server answers where the lab's state file says one runs."""
+
+
+class PortInUseError(BackendError):
+    """The port asked for is taken by another process."""
+
+    status = 409
+
+
+class OfflineViolationError(BackendError):
+    """An offline backend was about to send a request to a host that is not on loopback."""
+
+    status = 500
+
+
+class StepError(LabError):
+    """A step could not plan, apply, verify or destroy."""
+
+
+class MissingHandlersError(StepError):
+    """The handlers/ folder, or a handler the functions step needs, is missing."""
+
+    status = 400
+
+
+class StepIncompleteError(StepError):
+    """A step is half applied (for example an interrupted deploy); running apply again finishes it."""
+
+    status = 409
+
+
+class DataPlaneError(LabError):
+    """The local data plane answers with an error shaped as the AWS service would shape it."""
+
+
+class GatewayError(DataPlaneError):
+    """An answer of API Gateway itself (not of the integration): status and JSON body as AWS sends them."""
+
+    status = 500
+    body_message = "Internal server error"
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(message or self.body_message, status=status)
+
+
+class EdgeError(DataPlaneError):
+    """An answer of CloudFront itself: status and body as CloudFront sends them."""
+
+
+class LambdaError(DataPlaneError):
+    """An error of the Lambda service on a direct invoke, with the AWS error code."""
+
+    code: str = "ServiceException"
