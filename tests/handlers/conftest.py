@@ -1,0 +1,65 @@
+"""Fixtures for the Lambda handlers: moto in process, the handler module imported fresh per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from lambda_test_events import ALICE, BOB, TABLE_NAME, ApiClient, load_handler
+from moto import mock_aws
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region, and nothing that could point boto3 at a real endpoint."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("ALLOWED_ORIGIN", "https://d111111abcdef8.cloudfront.net")
+
+
+@pytest.fixture
+def table(aws_credentials: None) -> Iterator[Any]:
+    """The items table as the table step creates it, in moto."""
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+        created = dynamodb.create_table(
+            TableName=TABLE_NAME,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "owner", "KeyType": "HASH"},
+                {"AttributeName": "itemId", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "owner", "AttributeType": "S"},
+                {"AttributeName": "itemId", "AttributeType": "S"},
+            ],
+        )
+        yield created
+
+
+@pytest.fixture
+def items(table: Any) -> ModuleType:
+    return load_handler("items")
+
+
+@pytest.fixture
+def me(aws_credentials: None) -> ModuleType:
+    return load_handler("me")
+
+
+@pytest.fixture
+def alice(items: ModuleType) -> ApiClient:
+    return ApiClient(items, ALICE)
+
+
+@pytest.fixture
+def bob(items: ModuleType) -> ApiClient:
+    return ApiClient(items, BOB)
