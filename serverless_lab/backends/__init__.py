@@ -1,0 +1,58 @@
+"""Backends: where the AWS control plane lives (memory, local, endpoint, aws)."""
+
+from __future__ import annotations
+
+from ..errors import UnknownBackendError, UsageError
+from .base import Backend, is_loopback_host
+from .endpoint import AwsBackend, EndpointBackend
+from .local import LocalBackend, LocalServer, lab_home
+from .memory import MemoryBackend
+
+BACKEND_NAMES = ("memory", "local", "endpoint", "aws")
+
+
+def make_backend(
+    name: str = "local",
+    *,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    port: int | None = None,
+) -> Backend:
+    """The backend called `name`, started. `aws` only when named here explicitly."""
+    if isinstance(name, Backend):
+        return name
+    if name not in BACKEND_NAMES:
+        raise UnknownBackendError(
+            f"Unknown backend {name!r}. Fix: use one of {', '.join(BACKEND_NAMES)} "
+            "(local is the default; aws only for a real account)."
+        )
+    if endpoint_url is not None and name != "endpoint":
+        raise UsageError(f"endpoint_url is only used with backend='endpoint', not {name!r}.")
+    backend: Backend
+    if name == "memory":
+        backend = MemoryBackend(region=region)
+    elif name == "local":
+        backend = LocalBackend(region=region, port=port)
+    elif name == "endpoint":
+        if not endpoint_url:
+            raise UsageError("backend='endpoint' needs endpoint_url, e.g. 'http://127.0.0.1:4566'.")
+        backend = EndpointBackend(region=region, url=endpoint_url)
+    else:
+        backend = AwsBackend(region=region, profile=profile)
+    backend.start()
+    return backend
+
+
+__all__ = [
+    "BACKEND_NAMES",
+    "AwsBackend",
+    "Backend",
+    "EndpointBackend",
+    "LocalBackend",
+    "LocalServer",
+    "MemoryBackend",
+    "is_loopback_host",
+    "lab_home",
+    "make_backend",
+]

@@ -1,0 +1,167 @@
+"""What every backend gives the lab: boto3 clients, the environment for code run on the user's behalf,
+and the two things moto cannot serve over its API (a function's deployment package, a pool's JWKS).
+
+Offline backends (memory, local, loopback endpoints) give every client fake credentials and a loopback
+endpoint, and a botocore ``before-send`` hook refuses any request to a host that is not on loopback, so no
+request can reach AWS even when the user's shell holds real credentials.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import threading
+import urllib.request
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+
+from ..errors import OfflineViolationError
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+# Variables that would point a child process at a real account or at another endpoint; offline children
+# never inherit them.
+CREDENTIAL_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+DEFAULT_REGION = "us-east-1"
+MOTO_ACCOUNT_ID = "123456789012"
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and the name localhost (and its subdomains, which RFC 6761 reserves)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_non_loopback(request: Any, **_: Any) -> None:
+    """botocore before-send hook of offline clients: a request to any other host is refused, never sent."""
+    host = urlsplit(request.url).hostname
+    if not is_loopback_host(host):
+        raise OfflineViolationError(
+            f"Refused to send {request.method} {request.url}: this lab is offline and talks only to 127.0.0.1. "
+            "Use Lab(backend='aws') to work on a real account."
+        )
+
+
+@dataclass
+class Backend(ABC):
+    """A place where the AWS control plane lives."""
+
+    region: str = DEFAULT_REGION
+    name: str = field(init=False, default="")
+    offline: bool = field(init=False, default=True)
+    _clients: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+
+    # --- what subclasses define -------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def endpoint_url(self) -> str | None:
+        """The one URL every service is reached at offline; None on real AWS (and in-process moto)."""
+
+    @property
+    @abstractmethod
+    def key(self) -> str:
+        """A short name of this backend instance, used to keep outputs of different backends apart."""
+
+    def account_id(self) -> str:
+        return MOTO_ACCOUNT_ID
+
+    @property
+    def dataplane_port(self) -> int | None:
+        """The loopback port where the lab's data plane serves this backend; None on real AWS."""
+        return None
+
+    def start(self) -> None:  # noqa: B027 - most backends have nothing to start
+        """Make the backend reachable (start a server, enter the mock)."""
+
+    # --- boto3 --------------------------------------------------------------------------------------
+    def session(self) -> boto3.session.Session:
+        if self.offline:
+            return boto3.session.Session(
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                region_name=self.region,
+            )
+        return boto3.session.Session(region_name=self.region)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the service, cached per backend (clients are thread-safe in boto3)."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._new_client(service)
+            return self._clients[service]
+
+    def _new_client(self, service: str) -> Any:
+        config = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
+        client = self.session().client(service, endpoint_url=self.endpoint_url, config=config)
+        if self.offline and self.endpoint_url is not None:
+            client.meta.events.register_first("before-send.*.*", refuse_non_loopback)
+        return client
+
+    def child_environment(self) -> dict[str, str]:
+        """Variables for code the lab runs on the user's behalf (Lambda environments, the CLI's children).
+
+        Offline: fake credentials and the AWS_ENDPOINT_URL convention (boto3 >= 1.28 honours it), so a
+        handler's own boto3 calls reach the offline backend.
+        """
+        env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
+        if self.offline:
+            env.update(FAKE_CREDENTIALS)
+            if self.endpoint_url:
+                env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        return env
+
+    # --- what moto cannot serve over its API ----------------------------------------------------------
+    def lambda_code(self, function_name: str) -> bytes:
+        """The deployment package of a function, from the pre-signed URL ``get_function`` returns."""
+        location = self.client("lambda").get_function(FunctionName=function_name)["Code"].get("Location")
+        if not location or not location.startswith(("http://", "https://")):
+            raise LookupError(f"The backend gives no download URL for the code of {function_name!r}.")
+        with urllib.request.urlopen(location, timeout=30) as response:
+            return response.read()
+
+    def jwks(self, user_pool_id: str) -> dict[str, Any]:
+        """The pool's public signing keys, from its /.well-known/jwks.json as Cognito publishes them."""
+        url = self.issuer(user_pool_id) + "/.well-known/jwks.json"
+        if self.endpoint_url:
+            url = f"{self.endpoint_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
+        request = urllib.request.Request(url, headers={"Host": f"cognito-idp.{self.region}.amazonaws.com"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def issuer(self, user_pool_id: str) -> str:
+        """The `iss` claim of the pool's tokens, as Cognito sets it."""
+        region = user_pool_id.split("_", 1)[0] or self.region
+        return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+    def cognito_endpoint(self) -> str:
+        """Where a browser sends Cognito's JSON API calls."""
+        return self.endpoint_url or f"https://cognito-idp.{self.region}.amazonaws.com/"
+
+    def stop(self) -> None:  # noqa: B027
+        """Release what start() took (for the local backend the server keeps running for others)."""

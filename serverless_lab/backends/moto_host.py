@@ -1,0 +1,107 @@
+"""The local backend's server process: moto's own WSGI app on 127.0.0.1, plus two lab routes.
+
+Run as ``python -m serverless_lab.backends.moto_host --port N --instance ID``. It serves exactly what
+``moto_server`` serves (every service, dispatched on the Host header and the request signature) and adds:
+
+- ``GET /_lab/health``: ``{"app": "serverless-lab-moto", "instance": ID, "pid": N}``, so the lab can tell its
+  own server from a foreign process that took the recorded port;
+- ``GET /_lab/lambda-code?region=R&account=A&name=F``: the deployment package of function F, byte for byte.
+  On AWS, ``get_function`` returns a pre-signed URL of the package; moto returns no URL for a ZipFile upload,
+  so the data plane needs this route to run exactly the code the control plane holds.
+
+It binds 127.0.0.1 unless ``--host`` says otherwise (moto's ThreadedMotoServer binds 0.0.0.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+HEALTH_PATH = "/_lab/health"
+CODE_PATH = "/_lab/lambda-code"
+APP_NAME = "serverless-lab-moto"
+
+StartResponse = Callable[..., Any]
+
+
+def lambda_code_bytes(account_id: str, region: str, name: str) -> bytes:
+    """The zip moto holds for a function (in this process); KeyError when there is no such function."""
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[account_id][region]
+    try:
+        function = backend.get_function(name)
+    except Exception as error:  # moto raises its own UnknownFunctionException
+        raise KeyError(name) from error
+    return bytes(function.code_bytes)
+
+
+class LabRoutes:
+    """WSGI middleware: the two /_lab/ routes in front of moto's dispatcher."""
+
+    def __init__(self, moto_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], instance: str):
+        self.moto_app = moto_app
+        self.instance = instance
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH:
+            body = json.dumps({"app": APP_NAME, "instance": self.instance, "pid": os.getpid()}).encode()
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        if path == CODE_PATH:
+            from urllib.parse import parse_qs
+
+            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            try:
+                body = lambda_code_bytes(query["account"], query["region"], query["name"])
+            except KeyError as error:
+                message = json.dumps({"message": f"Function not found: {error}"}).encode()
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [message]
+            start_response(
+                "200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        return self.moto_app(environ, start_response)
+
+
+class NoDelayRequestHandler(WSGIRequestHandler):
+    """moto's handler, with TCP_NODELAY so kept-alive connections do not wait for delayed ACKs."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # quiet: the lab has its own logs
+        return None
+
+
+def build_app(instance: str) -> LabRoutes:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return LabRoutes(DomainDispatcherApplication(create_backend_app), instance)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--instance", required=True)
+    args = parser.parse_args(argv)
+    server = make_server(
+        args.host, args.port, build_app(args.instance), threaded=True, request_handler=NoDelayRequestHandler
+    )
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""`serverless-lab`: the command line over the same library the notebooks use.
+
+    serverless-lab backend start|stop|status [--json]|reset
+    serverless-lab plan|apply|verify|destroy [STEP] [--student NAME] [--backend NAME]
+    serverless-lab status [--student NAME]
+    serverless-lab serve | urls [--json] | demo [--out DIR] [--keep-running]
+    serverless-lab users confirm USERNAME
+
+Every error the lab raises on purpose is printed as one line naming the fix, with exit status 2; never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import LabError
+
+
+def _lab(args: argparse.Namespace) -> Any:
+    from .lab import Lab
+
+    return Lab(backend=args.backend, student=args.student, region=args.region, endpoint_url=args.endpoint_url)
+
+
+def cmd_backend(args: argparse.Namespace) -> int:
+    from .backends import LocalServer
+
+    server = LocalServer()
+    if args.action == "start":
+        state = server.ensure_running(args.port)
+        print(
+            f"moto server running at {state.endpoint} (pid {state.pid}); data plane port {state.dataplane_port}"
+        )
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "no lab moto server was running")
+    elif args.action == "reset":
+        server.reset()
+        print("every service of the local backend is empty again")
+    else:
+        status = server.status()
+        state = server.read_state()
+        status["dataplane_port"] = state.dataplane_port if state and status["running"] else None
+        if args.json:
+            print(json.dumps(status))
+        else:
+            print(
+                f"running at {status['endpoint']}"
+                if status["running"]
+                else status["problem"] or "not running"
+            )
+        return 0 if status["running"] or not status["problem"] else 1
+    return 0
+
+
+def cmd_step(args: argparse.Namespace) -> int:
+    lab = _lab(args)
+    if args.command == "plan":
+        for name in [args.step] if args.step else lab.steps:
+            print(lab.plan(name))
+    elif args.command == "apply":
+        if args.step:
+            lab.require(args.step)
+        else:
+            lab.apply()
+        print(lab.status().to_string())
+    elif args.command == "verify":
+        report = lab.verify(args.step)
+        print(report)
+        return 0 if report.passed else 1
+    elif args.command == "destroy":
+        lab.destroy(args.step)
+        print(f"destroyed {args.step or 'every step'} of student {lab.student}")
+    else:
+        print(lab.status().to_string())
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    lab = _lab(args)
+    pool = lab.outputs.get("users", {}).get("user_pool_id") or lab.step("users").outputs().get("user_pool_id")
+    if not pool:
+        print("The users step is not deployed. Fix: serverless-lab apply users", file=sys.stderr)
+        return 2
+    # Cognito's admin API confirms a sign-up without the emailed code, as an administrator can on AWS.
+    lab.backend.client("cognito-idp").admin_confirm_sign_up(UserPoolId=pool, Username=args.username)
+    print(f"confirmed {args.username}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="serverless-lab", description="The AWS serverless web app, offline."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_lab_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--backend", default="local", help="memory, local (default), endpoint or aws")
+        p.add_argument("--student", default="default", help="the classroom namespace (default: default)")
+        p.add_argument("--region", default="us-east-1")
+        p.add_argument("--endpoint-url", default=None, help="with --backend endpoint")
+        return p
+
+    backend = sub.add_parser("backend", help="start, stop, check or reset the shared local moto server")
+    backend.add_argument("action", choices=["start", "stop", "status", "reset"])
+    backend.add_argument("--json", action="store_true")
+    backend.add_argument("--port", type=int, default=None)
+    backend.set_defaults(func=cmd_backend)
+
+    for name, text in [
+        ("plan", "show the boto3 calls a step would make"),
+        ("apply", "apply a step (and the steps it needs), or every step"),
+        ("verify", "run a step's read-only checks"),
+        ("destroy", "tear a step (or everything) down"),
+        ("status", "one row per step"),
+    ]:
+        p = with_lab_options(sub.add_parser(name, help=text))
+        if name != "status":
+            p.add_argument("step", nargs="?", default=None)
+        else:
+            p.set_defaults(step=None)
+        p.set_defaults(func=cmd_step)
+
+    users = with_lab_options(sub.add_parser("users", help="Cognito helpers for the offline lab"))
+    users.add_argument("action", choices=["confirm"])
+    users.add_argument("username")
+    users.set_defaults(func=cmd_users)
+
+    for register in EXTRA_COMMANDS:
+        register(sub, with_lab_options)
+    return parser
+
+
+# Commands of the data plane and the flow register themselves here (see serve/demo modules).
+EXTRA_COMMANDS: list[Callable[[Any, Callable[[argparse.ArgumentParser], argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_extras()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LabError as error:
+        print(f"serverless-lab: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _register_extras() -> None:
+    import importlib
+
+    for module in ("serverless_lab.dataplane.commands", "serverless_lab.flow.commands"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

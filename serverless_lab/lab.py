@@ -1,0 +1,191 @@
+"""The lab: one student's stack on one backend, deployed step by step.
+
+    lab = Lab(student="ada")          # the shared local moto server, started when missing
+    lab.require("api")                # applies whatever earlier steps are missing
+    lab.status()                      # one row per step: deployed, verified, key outputs
+
+Outputs (ids, ARNs, URLs) are derived from the backend itself and saved per student beside the backend's
+state file, so another kernel or the CLI finds them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .backends import Backend, lab_home, make_backend
+from .errors import InvalidStudentError, UnknownStepError
+from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
+
+STUDENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def validate_student(student: str) -> str:
+    if not isinstance(student, str) or not STUDENT_PATTERN.match(student):
+        raise InvalidStudentError(
+            f"Invalid student name {student!r}: it prefixes S3 bucket and other AWS resource names, so use 1 to 20 "
+            "lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen "
+            "(for example 'ada' or 'team-7')."
+        )
+    return student
+
+
+def step_names(name: str | None) -> list[str]:
+    if name is None:
+        return list(ORDER)
+    if name not in STEPS:
+        raise UnknownStepError(f"Unknown step {name!r}. Fix: use one of {', '.join(ORDER)}.")
+    return [name]
+
+
+@dataclass
+class Lab:
+    """One student's serverless stack on one backend."""
+
+    backend: Backend | str = "local"
+    student: str = "default"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    profile: str | None = None
+    port: int | None = None
+    root: Path = PROJECT_ROOT
+    _outputs: dict[str, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        validate_student(self.student)
+        self.root = Path(self.root)
+        if not isinstance(self.backend, Backend):
+            self.backend = make_backend(
+                self.backend,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+                profile=self.profile,
+                port=self.port,
+            )
+        self.region = self.backend.region
+        self.names = Names(self.student, self.backend.account_id(), self.region)
+        self._outputs = self._load_outputs()
+
+    @classmethod
+    def connect(cls, **kwargs: Any) -> Lab:
+        """The same as Lab(...): reads a notebook more naturally (it connects to a running backend)."""
+        return cls(**kwargs)
+
+    # --- steps --------------------------------------------------------------------------------------
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return ORDER
+
+    def step(self, name: str) -> Step:
+        step_names(name)
+        context = StepContext(self.backend, self.names, self._outputs, self.root)  # type: ignore[arg-type]
+        return STEPS[name](context)
+
+    def plan(self, name: str) -> Plan:
+        """The boto3 calls `apply(name)` would make now; changes nothing."""
+        return self.step(name).plan()
+
+    def apply(self, name: str | None = None) -> dict[str, Any]:
+        """Applies one step (or all, in order); idempotent. Returns the step's outputs."""
+        outputs: dict[str, Any] = {}
+        for step_name in step_names(name):
+            outputs = self.step(step_name).apply()
+            self._record(step_name, outputs)
+            if step_name != "site" and self._outputs.get("site"):
+                # config.js is generated from the other steps' outputs: refresh it when they change.
+                site = self.step("site")
+                if site.plan():
+                    self._record("site", site.apply())
+        return outputs
+
+    def require(self, name: str) -> dict[str, Any]:
+        """Applies `name` and every step before it that is not fully deployed, so a fresh kernel can start anywhere."""
+        targets = ORDER[: ORDER.index(step_names(name)[0]) + 1]
+        for step_name in targets:
+            step = self.step(step_name)
+            if step.plan():
+                self.apply(step_name)
+            else:
+                self._record(step_name, step.outputs())
+        return self._outputs[targets[-1]]
+
+    def verify(self, name: str | None = None) -> Report:
+        """Read-only checks of one step (or all) with readable results."""
+        if name is not None:
+            return self.step(name).verify()
+        report = Report("all steps")
+        for step_name in ORDER:
+            report.extend(self.step(step_name).verify())
+        return report
+
+    def destroy(self, name: str | None = None) -> None:
+        """Tears down one step, or every step in reverse order; leaves nothing of this student behind."""
+        for step_name in reversed(step_names(name)):
+            self.step(step_name).destroy()
+            self._outputs.pop(step_name, None)
+            self._save_outputs()
+
+    def status(self) -> Any:
+        """A pandas DataFrame, one row per step: state (deployed / partial / absent), verified, key outputs."""
+        import pandas as pd
+
+        rows = []
+        for step_name in ORDER:
+            step = self.step(step_name)
+            state = step.state()
+            outputs = step.outputs()
+            verified: bool | None = None
+            if state != "absent":
+                verified = step.verify().passed
+            rows.append(
+                {
+                    "step": step_name,
+                    "component": step.title,
+                    "state": state,
+                    "verified": verified,
+                    "outputs": ", ".join(f"{k}={v}" for k, v in outputs.items() if isinstance(v, str | int)),
+                }
+            )
+        return pd.DataFrame(rows).set_index("step")
+
+    # --- outputs ------------------------------------------------------------------------------------
+    @property
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        return self._outputs
+
+    def _outputs_file(self) -> Path | None:
+        if self.backend.name == "memory":  # lives and dies with this process
+            return None
+        return lab_home() / "outputs" / self.backend.key / f"{self.student}.json"
+
+    def _load_outputs(self) -> dict[str, dict[str, Any]]:
+        path = self._outputs_file()
+        if path is None or not path.exists():
+            return {}
+        try:
+            return dict(json.loads(path.read_text()))
+        except ValueError:
+            return {}
+
+    def _record(self, step_name: str, outputs: dict[str, Any]) -> None:
+        if outputs:
+            self._outputs[step_name] = outputs
+        else:
+            self._outputs.pop(step_name, None)
+        self._save_outputs()
+
+    def _save_outputs(self) -> None:
+        path = self._outputs_file()
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self._outputs, indent=2, sort_keys=True, default=str))
+        temporary.replace(path)
+
+    def __repr__(self) -> str:
+        return f"Lab(backend={self.backend.name!r}, student={self.student!r}, region={self.region!r})"
