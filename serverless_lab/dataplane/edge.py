@@ -1,0 +1,568 @@
+"""The local CloudFront edge: one edge location serving S3 origins through a cache, opening no sockets.
+
+`Edge.handle(distribution_id, request)` does what a CloudFront edge does with a viewer request, in order:
+1. refuse what CloudFront refuses (URL over 8,192 bytes → 414, unknown or disabled distribution → 403,
+   malformed paths → 400, a method the cache behaviour does not allow → 403), with CloudFront's HTML page;
+2. normalize the path (RFC 3986, as CloudFront does before matching cache behaviours), apply the default
+   root object, pick the cache behaviour by path pattern;
+3. answer from the cache (Hit), revalidate an expired answer with the origin (RefreshHit on 304), or go to
+   the origin (Miss), applying the TTL table, custom error responses, error caching and gzip.
+
+Everything it needs is injected: the distribution config (`distribution_model.DistributionConfig`), the S3
+origin as a callable returning S3's own answer, the invalidation list, and the clock.
+
+Containment: the S3 key is the normalized path, percent-decoded once, below the origin path. Dot segments
+are removed before decoding and a key that still has one after decoding (only possible through an encoded
+slash, `..%2F`) is refused, so no key outside the origin path can ever be asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+
+from serverless_lab.dataplane.distribution_model import (
+    DEFAULT_ERROR_CACHING_MIN_TTL,
+    CacheBehavior,
+    DistributionConfig,
+    Invalidation,
+    OriginResponse,
+)
+from serverless_lab.dataplane.edge_cache import (
+    CachedAnswer,
+    CacheEntryInfo,
+    EdgeCache,
+    error_ttl,
+    object_ttl,
+)
+from serverless_lab.dataplane.edge_errors import (
+    BadRequestError,
+    CloudFrontError,
+    DistributionDisabledError,
+    MethodNotAllowedError,
+    OriginUnreachableError,
+    UnknownDistributionError,
+    UriTooLongError,
+    cloudfront_error_page,
+    s3_access_denied_body,
+)
+from serverless_lab.dataplane.edge_paths import normalize_path, s3_key_for
+from serverless_lab.dataplane.http import HttpRequest, HttpResponse
+
+__all__ = ["CacheEntryInfo", "Edge", "OriginResponse"]
+
+# Developer Guide, Quotas: "Maximum length of a URL: 8,192 bytes".
+MAX_URL_BYTES = 8192
+# "Serving compressed files": sizes CloudFront compresses, and the Content-Types it compresses.
+MIN_COMPRESSIBLE_BYTES = 1_000
+MAX_COMPRESSIBLE_BYTES = 10_000_000
+COMPRESSIBLE_TYPES = frozenset(
+    [
+        "application/dash+xml",
+        "application/eot",
+        "application/font",
+        "application/font-sfnt",
+        "application/javascript",
+        "application/json",
+        "application/opentype",
+        "application/otf",
+        "application/pkcs7-mime",
+        "application/protobuf",
+        "application/rss+xml",
+        "application/truetype",
+        "application/ttf",
+        "application/vnd.apple.mpegurl",
+        "application/vnd.ms-fontobject",
+        "application/xhtml+xml",
+        "application/xml",
+        "application/x-font-opentype",
+        "application/x-font-truetype",
+        "application/x-font-ttf",
+        "application/x-httpd-cgi",
+        "application/x-javascript",
+        "application/x-mpegurl",
+        "application/x-opentype",
+        "application/x-otf",
+        "application/x-perl",
+        "application/x-ttf",
+        "font/eot",
+        "font/opentype",
+        "font/otf",
+        "font/ttf",
+        "image/svg+xml",
+        "text/css",
+        "text/csv",
+        "text/html",
+        "text/javascript",
+        "text/js",
+        "text/plain",
+        "text/richtext",
+        "text/tab-separated-values",
+        "text/xml",
+        "text/x-component",
+        "text/x-java-source",
+        "text/x-script",
+        "vnd.apple.mpegurl",
+    ]
+)
+# RFC 9110 token characters; anything else in the method position is not HTTP at all.
+_METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+)
+# Headers a 304 carries (RFC 9110, section 15.4.5).
+_NOT_MODIFIED_HEADERS = frozenset({"etag", "last-modified", "cache-control", "expires", "vary", "date"})
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where one viewer request goes: cache key and path, S3 bucket and key, behaviour, encoding variant."""
+
+    key: str
+    cache_path: str
+    viewer_path: str
+    bucket: str
+    s3_key: str
+    behavior: CacheBehavior
+    variant: str
+
+
+@dataclass
+class _RequestContext:
+    distribution: DistributionConfig
+    spans: list | None
+    load_invalidations: Callable[[], list[Invalidation]]
+    _invalidations: list[Invalidation] | None = field(default=None)
+
+    def invalidations(self) -> list[Invalidation]:
+        if self._invalidations is None:
+            self._invalidations = list(self.load_invalidations())
+        return self._invalidations
+
+
+class Edge:
+    """One CloudFront edge location (pop `LHR50-P1` by default) with its own cache per distribution."""
+
+    def __init__(
+        self,
+        *,
+        distribution_source: Callable[[str], DistributionConfig],
+        origin: Callable[[str, str, Mapping[str, str]], OriginResponse],
+        invalidations: Callable[[str], list[Invalidation]],
+        clock: Callable[[], float] = time.time,
+        pop: str = "LHR50-P1",
+    ) -> None:
+        self._distribution_source = distribution_source
+        self._origin = origin
+        self._invalidations = invalidations
+        self._clock = clock
+        # "LHR50-P1" reads as a London Heathrow pop, the form X-Amz-Cf-Pop takes (IATA code, number, -P1).
+        self.pop = pop
+        # Via names the edge server: "1.1 <32 hex digits>.cloudfront.net (CloudFront)"; stable per edge.
+        self.via = f"1.1 {hashlib.md5(pop.encode()).hexdigest()}.cloudfront.net (CloudFront)"
+        self._caches: dict[str, EdgeCache] = {}
+
+    # ----- public API -------------------------------------------------------------------------------
+
+    def handle(self, distribution_id: str, request: HttpRequest, spans: list | None = None) -> HttpResponse:
+        """Answer one viewer request as CloudFront would; never raises for bad input."""
+        started = self._clock()
+        timer = time.perf_counter()
+        request_id = _cloudfront_request_id()
+        try:
+            response, x_cache, cache_status = self._serve(distribution_id, request, spans)
+        except CloudFrontError as error:
+            response = self._error_response(error, request_id)
+            x_cache, cache_status = "Error from cloudfront", "error"
+        response.headers += [
+            ("X-Cache", x_cache),
+            ("Via", self.via),
+            ("X-Amz-Cf-Pop", self.pop),
+            ("X-Amz-Cf-Id", request_id),
+        ]
+        if request.method == "HEAD":
+            response.body = b""
+        if spans is not None:
+            spans.append(
+                {
+                    "component": "edge",
+                    "operation": f"{request.method} {request.path}",
+                    "start": started,
+                    "duration_ms": (time.perf_counter() - timer) * 1000,
+                    "status": response.status,
+                    "cache": cache_status,
+                }
+            )
+        return response
+
+    def cache_entries(self, distribution_id: str) -> list[CacheEntryInfo]:
+        """What this edge holds for a distribution, for a notebook cache inspector (invalidations applied)."""
+        cache = self._caches.get(distribution_id)
+        if cache is None:
+            return []
+        invalidations = list(self._invalidations(distribution_id))
+        cache.remove_where(lambda answer: _invalidated(answer, invalidations))
+        return cache.describe(self._clock())
+
+    def purge(self, distribution_id: str) -> None:
+        """Empty this edge's cache for one distribution (a lab shortcut; CloudFront has only invalidations)."""
+        cache = self._caches.get(distribution_id)
+        if cache is not None:
+            cache.clear()
+
+    # ----- request pipeline -------------------------------------------------------------------------
+
+    def _serve(
+        self, distribution_id: str, request: HttpRequest, spans: list | None
+    ) -> tuple[HttpResponse, str, str]:
+        if not _METHOD_TOKEN.fullmatch(request.method):
+            raise BadRequestError()
+        target_length = len(request.path.encode()) + (len(request.query.encode()) + 1 if request.query else 0)
+        if target_length > MAX_URL_BYTES:
+            raise UriTooLongError()
+        try:
+            distribution = self._distribution_source(distribution_id)
+        except LookupError as missing:
+            raise UnknownDistributionError() from missing
+        if distribution is None:
+            raise UnknownDistributionError()
+        if not distribution.enabled:
+            raise DistributionDisabledError()
+        context = _RequestContext(distribution, spans, lambda: self._invalidations(distribution_id))
+        target = self._target(distribution, request.path, request.query, request.header("Accept-Encoding"))
+        behavior = target.behavior
+        if request.method not in behavior.allowed_methods:
+            raise MethodNotAllowedError.for_behavior(behavior.allowed_methods)
+        if request.method not in ("GET", "HEAD"):
+            return self._write_answer(), "Error from cloudfront", "miss"
+        answer, cache_status = self._cached_answer(context, target, with_custom_errors=True)
+        x_cache = {
+            "hit": "Hit from cloudfront",
+            "miss": "Miss from cloudfront",
+            "refresh-hit": "RefreshHit from cloudfront",
+        }[cache_status]
+        if answer.is_error:
+            x_cache = "Error from cloudfront"
+        response = self._viewer_response(answer, request, with_age=cache_status == "hit")
+        return response, x_cache, cache_status
+
+    def _target(
+        self, distribution: DistributionConfig, raw_path: str, query: str, accept_encoding: str | None
+    ) -> _Target:
+        viewer_path = normalize_path(raw_path)
+        path = viewer_path
+        # "Specify a default root object": only a request for the root URL gets it, not subdirectories.
+        if path == "/" and distribution.default_root_object:
+            path = "/" + distribution.default_root_object.lstrip("/")
+        behavior = distribution.behavior_for(path)
+        origin = distribution.origin(behavior.target_origin_id)
+        if origin is None or origin.bucket is None:
+            # The lab serves S3 origins only; CloudFront's answer when it cannot reach an origin is 502.
+            raise OriginUnreachableError()
+        cache_path = f"{path}?{query}" if behavior.forward_query_string and query else path
+        variant = "gzip" if behavior.compress and _accepts_gzip(accept_encoding) else "identity"
+        return _Target(
+            key=f"{cache_path}|{variant}",
+            cache_path=cache_path,
+            viewer_path=viewer_path,
+            bucket=origin.bucket,
+            s3_key=s3_key_for(path, origin.origin_path),
+            behavior=behavior,
+            variant=variant,
+        )
+
+    def _cached_answer(
+        self, context: _RequestContext, target: _Target, *, with_custom_errors: bool
+    ) -> tuple[CachedAnswer, str]:
+        cache = self._caches.setdefault(context.distribution.distribution_id, EdgeCache())
+        self._drop_if_invalidated(cache, target.key, context)
+        answer = cache.get(target.key)
+        if answer is not None and answer.is_fresh(self._clock()):
+            cache.record_hit(answer)
+            return answer, "hit"
+        with cache.key_lock(target.key):
+            answer = cache.get(target.key)
+            now = self._clock()
+            if answer is not None and answer.is_fresh(now):
+                cache.record_hit(answer)  # another thread fetched it while this one waited
+                return answer, "hit"
+            if (
+                answer is not None
+                and not answer.is_error
+                and (answer.origin_etag or answer.origin_last_modified)
+            ):
+                revalidated = self._revalidate(context, cache, target, answer, now)
+                if revalidated is not None:
+                    return revalidated
+                # the origin sent a new object (or a 4xx): handled as a plain origin answer below
+            response = self._call_origin(context, target, {})
+            return self._answer_from_origin(context, cache, target, response, now, with_custom_errors), "miss"
+
+    def _revalidate(
+        self, context: _RequestContext, cache: EdgeCache, target: _Target, stale: CachedAnswer, now: float
+    ) -> tuple[CachedAnswer, str] | None:
+        """Ask the origin whether an expired answer still holds ("Manage how long content stays in the cache")."""
+        conditional = {}
+        if stale.origin_etag:
+            conditional["If-None-Match"] = stale.origin_etag
+        if stale.origin_last_modified:
+            conditional["If-Modified-Since"] = stale.origin_last_modified
+        response = self._call_origin(context, target, conditional)
+        if response.status == 304:
+            merged = dict(stale.headers)
+            merged.update(
+                {k: v for k, v in response.headers.items() if k.lower() in ("cache-control", "expires")}
+            )
+            behavior = target.behavior
+            ttl = object_ttl(merged, behavior.min_ttl, behavior.default_ttl, behavior.max_ttl, now)
+            stale.stored_at, stale.ttl = now, ttl or 0.0
+            if ttl is None:
+                cache.remove(stale.key)
+            return stale, "refresh-hit"
+        if response.status >= 500:
+            # "If your origin returns a 5xx status code, CloudFront serves the object even though it has
+            # expired" for the error caching minimum TTL (HTTPStatusCodes, "object is in the edge cache").
+            custom = context.distribution.custom_error_response(response.status)
+            grace = custom.error_caching_min_ttl if custom else DEFAULT_ERROR_CACHING_MIN_TTL
+            stale.ttl = stale.age(now) + grace
+            cache.record_hit(stale)
+            return stale, "hit"
+        if response.status == 200:
+            return self._answer_from_origin(context, cache, target, response, now, True), "miss"
+        return None
+
+    def _answer_from_origin(
+        self,
+        context: _RequestContext,
+        cache: EdgeCache,
+        target: _Target,
+        response: OriginResponse,
+        now: float,
+        with_custom_errors: bool,
+    ) -> CachedAnswer:
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP]
+        if response.status >= 400:
+            return self._error_answer(context, cache, target, response, headers, now, with_custom_errors)
+        body, encoding = response.body, ""
+        if response.status == 200 and target.variant == "gzip" and _compressible(response):
+            body, encoding = gzip.compress(response.body, mtime=0), "gzip"
+            headers = _compressed_headers(headers)
+        behavior = target.behavior
+        ttl = object_ttl(response.headers, behavior.min_ttl, behavior.default_ttl, behavior.max_ttl, now)
+        answer = CachedAnswer(
+            key=target.key,
+            path=target.cache_path,
+            viewer_path=target.viewer_path,
+            status=response.status,
+            headers=headers,
+            body=body,
+            stored_at=now,
+            ttl=ttl or 0.0,
+            content_encoding=encoding,
+            origin_etag=response.header("ETag"),
+            origin_last_modified=response.header("Last-Modified"),
+        )
+        if ttl is not None and response.status == 200:
+            cache.put(answer)
+        return answer
+
+    def _error_answer(
+        self,
+        context: _RequestContext,
+        cache: EdgeCache,
+        target: _Target,
+        response: OriginResponse,
+        headers: list[tuple[str, str]],
+        now: float,
+        with_custom_errors: bool,
+    ) -> CachedAnswer:
+        """An origin 4xx/5xx, replaced by the custom error page when one is configured for the code.
+
+        "CloudFront finds the first cache behavior in your distribution that has a path pattern that
+        matches the path of the custom error page", fetches the page through it, returns it with the
+        configured response code, and caches the result for the error caching TTL (HTTPStatusCodes).
+        """
+        custom = context.distribution.custom_error_response(response.status)
+        min_ttl = custom.error_caching_min_ttl if custom else DEFAULT_ERROR_CACHING_MIN_TTL
+        ttl = error_ttl(response.status, response.headers, min_ttl, target.behavior.max_ttl, now)
+        status, body, encoding = response.status, response.body, ""
+        if with_custom_errors and custom is not None and custom.response_page_path:
+            page = self._error_page(context, custom.response_page_path, target.variant)
+            if page is not None:
+                status = custom.response_code or response.status
+                headers, body, encoding = list(page.headers), page.body, page.content_encoding
+        answer = CachedAnswer(
+            key=target.key,
+            path=target.cache_path,
+            viewer_path=target.viewer_path,
+            status=status,
+            headers=headers,
+            body=body,
+            stored_at=now,
+            ttl=ttl or 0.0,
+            is_error=True,
+            content_encoding=encoding,
+        )
+        if ttl is not None:
+            cache.put(answer)
+        return answer
+
+    def _error_page(self, context: _RequestContext, page_path: str, variant: str) -> CachedAnswer | None:
+        try:
+            page_target = self._target(
+                context.distribution, page_path, "", "gzip" if variant == "gzip" else None
+            )
+        except CloudFrontError:
+            return None
+        page, _ = self._cached_answer(context, page_target, with_custom_errors=False)
+        return page if 200 <= page.status < 300 and not page.is_error else None
+
+    def _call_origin(
+        self, context: _RequestContext, target: _Target, conditional: dict[str, str]
+    ) -> OriginResponse:
+        started = self._clock()
+        timer = time.perf_counter()
+        try:
+            response = self._origin(target.bucket, target.s3_key, conditional)
+        except Exception as failure:  # an origin that cannot answer is CloudFront's 502, never a traceback
+            raise OriginUnreachableError() from failure
+        if context.spans is not None:
+            context.spans.append(
+                {
+                    "component": "s3-origin",
+                    "operation": "GetObject",
+                    "start": started,
+                    "duration_ms": (time.perf_counter() - timer) * 1000,
+                    "status": response.status,
+                    "bucket": target.bucket,
+                    "key": target.s3_key,
+                }
+            )
+        return response
+
+    def _drop_if_invalidated(self, cache: EdgeCache, key: str, context: _RequestContext) -> None:
+        # Checked on every request, so an invalidation created with plain boto3 takes effect at once.
+        answer = cache.get(key)
+        if answer is not None and _invalidated(answer, context.invalidations()):
+            cache.remove(key)
+
+    # ----- responses --------------------------------------------------------------------------------
+
+    def _viewer_response(self, answer: CachedAnswer, request: HttpRequest, *, with_age: bool) -> HttpResponse:
+        headers = list(answer.headers)
+        if with_age:
+            # CloudFront adds Age to answers served from its cache: seconds since it got them from the origin.
+            headers.append(("Age", str(int(answer.age(self._clock())))))
+        if answer.status == 200 and not answer.is_error and _not_modified(request, answer):
+            kept = [(k, v) for k, v in headers if k.lower() in _NOT_MODIFIED_HEADERS or k == "Age"]
+            return HttpResponse(status=304, headers=kept, body=b"")
+        headers.append(("Content-Length", str(len(answer.body))))
+        return HttpResponse(status=answer.status, headers=headers, body=answer.body)
+
+    def _error_response(self, error: CloudFrontError, request_id: str) -> HttpResponse:
+        body = cloudfront_error_page(error.status, error.message, request_id)
+        headers = [
+            ("Server", "CloudFront"),
+            ("Date", formatdate(self._clock(), usegmt=True)),
+            ("Content-Type", "text/html"),
+            ("Content-Length", str(len(body))),
+        ]
+        return HttpResponse(status=error.status, headers=headers, body=body)
+
+    def _write_answer(self) -> HttpResponse:
+        """S3's answer to a write through CloudFront when the bucket policy grants CloudFront s3:GetObject only.
+
+        The lab's S3 origin callable is read-only (GetObject), so a PUT/POST/PATCH/DELETE/OPTIONS that a
+        behaviour allows is answered as the lab's OAC bucket policy makes S3 answer it: 403 AccessDenied.
+        """
+        body = s3_access_denied_body()
+        headers = [
+            ("Content-Type", "application/xml"),
+            ("Server", "AmazonS3"),
+            ("Content-Length", str(len(body))),
+        ]
+        return HttpResponse(status=403, headers=headers, body=body)
+
+
+def _invalidated(answer: CachedAnswer, invalidations: list[Invalidation]) -> bool:
+    """An answer cached before an invalidation was created, under a path that invalidation covers."""
+    return any(
+        invalidation.create_time > answer.stored_at
+        and (invalidation.matches(answer.path) or invalidation.matches(answer.viewer_path))
+        for invalidation in invalidations
+    )
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().lower()
+            return quality not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _compressible(response: OriginResponse) -> bool:
+    """The conditions of "Serving compressed files": type, 1,000–10,000,000 bytes, Content-Length, no encoding."""
+    content_type = (response.header("Content-Type") or "").split(";")[0].strip().lower()
+    length = response.header("Content-Length")
+    if content_type not in COMPRESSIBLE_TYPES or length is None or response.header("Content-Encoding"):
+        return False
+    try:
+        size = int(length)
+    except ValueError:
+        return False
+    return MIN_COMPRESSIBLE_BYTES <= size <= MAX_COMPRESSIBLE_BYTES
+
+
+def _compressed_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Content-Encoding and Vary for a gzip answer; a strong ETag becomes weak, an invalid one is dropped.
+
+    "CloudFront converts the strong ETag header value to a weak ETag" and "When the object from the origin
+    includes an invalid ETag header value ... CloudFront removes the ETag header" (Serving compressed files).
+    """
+    result: list[tuple[str, str]] = []
+    vary = "Accept-Encoding"
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "etag":
+            if value.startswith('"'):
+                result.append((name, "W/" + value))
+            elif value.startswith("W/"):
+                result.append((name, value))
+        elif lowered == "vary":
+            vary = value if "accept-encoding" in value.lower() else f"{value}, Accept-Encoding"
+        else:
+            result.append((name, value))
+    return [*result, ("Content-Encoding", "gzip"), ("Vary", vary)]
+
+
+def _not_modified(request: HttpRequest, answer: CachedAnswer) -> bool:
+    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) decides; If-Modified-Since only without it."""
+    if_none_match = request.header("If-None-Match")
+    etag = answer.header("ETag")
+    if if_none_match is not None:
+        if etag is None:
+            return False
+        wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in wanted or etag.removeprefix("W/") in wanted
+    if_modified_since = request.header("If-Modified-Since")
+    last_modified = answer.header("Last-Modified")
+    if if_modified_since is None or last_modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+
+
+def _cloudfront_request_id() -> str:
+    # X-Amz-Cf-Id looks like 40 random bytes in URL-safe base64: 56 characters ending in "==".
+    return base64.urlsafe_b64encode(os.urandom(40)).decode()
