@@ -3,7 +3,8 @@
     serverless-lab backend start|stop|status [--json]|reset
     serverless-lab plan|apply|verify|destroy [STEP] [--student NAME] [--backend NAME]
     serverless-lab status [--student NAME]
-    serverless-lab serve | urls [--json] | demo [--out DIR] [--keep-running]
+    serverless-lab serve | urls [--json] | invoke FUNCTION [--event JSON]
+    serverless-lab demo [--out DIR] [--users N] [--keep-running]
     serverless-lab users confirm USERNAME
 
 Every error the lab raises on purpose is printed as one line naming the fix, with exit status 2; never a
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import LabError
@@ -130,17 +131,86 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("username")
     users.set_defaults(func=cmd_users)
 
-    for register in EXTRA_COMMANDS:
-        register(sub, with_lab_options)
+    serve = with_lab_options(sub.add_parser("serve", help="serve the data plane on 127.0.0.1 until Ctrl-C"))
+    serve.set_defaults(func=cmd_serve)
+    urls = with_lab_options(
+        sub.add_parser("urls", help="where the APIs, distributions and Cognito are served")
+    )
+    urls.add_argument("--json", action="store_true")
+    urls.set_defaults(func=cmd_urls)
+    invoke = with_lab_options(sub.add_parser("invoke", help="invoke a function on the local Lambda runtime"))
+    invoke.add_argument("function", help="items, me, or any function name or ARN")
+    invoke.add_argument("--event", default="{}", help="the event, as JSON")
+    invoke.set_defaults(func=cmd_invoke)
+
+    demo = with_lab_options(
+        sub.add_parser("demo", help="deploy offline, run the user flow, print latencies, write charts")
+    )
+    demo.add_argument("--out", default="out", help="folder for the charts and the CSV (default: out)")
+    demo.add_argument("--users", type=int, default=20, help="simulated users (default: 20)")
+    demo.add_argument("--concurrency", type=int, default=4)
+    demo.add_argument("--keep-running", action="store_true", help="keep serving the site for a browser")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 
-# Commands of the data plane and the flow register themselves here (see serve/demo modules).
-EXTRA_COMMANDS: list[Callable[[Any, Callable[[argparse.ArgumentParser], argparse.ArgumentParser]], None]] = []
+def cmd_serve(args: argparse.Namespace) -> int:
+    lab = _lab(args)
+    server = lab.serve()
+    print(f"serving the data plane at {server.url} (Ctrl-C stops)")
+    for key, value in lab.dataplane().urls().as_dict().items():
+        print(f"  {key}: {json.dumps(value)}")
+    server.serve_forever()
+    return 0
+
+
+def cmd_urls(args: argparse.Namespace) -> int:
+    import urllib.request
+
+    lab = _lab(args)
+    urls: dict[str, Any] | None = None
+    port = lab.backend.dataplane_port
+    if port:
+        # A running `serve` knows the ports of the distributions: ask it first.
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_lab/urls", timeout=2) as answer:
+                urls = json.loads(answer.read())
+        except OSError:
+            urls = None
+    if urls is None:
+        urls = lab.dataplane().urls().as_dict()
+    if args.json:
+        print(json.dumps(urls))
+    else:
+        for api in urls["apis"]:
+            print(f"API {api['rest_api_id']} ({api['stage']}): {api['url']}")
+        for distribution in urls["distributions"]:
+            print(f"distribution {distribution['id']}: {distribution['url']}")
+        print(f"cognito: {urls['cognito']}")
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    lab = _lab(args)
+    try:
+        event = json.loads(args.event)
+    except ValueError as error:
+        print(f"serverless-lab: --event is not JSON: {error}", file=sys.stderr)
+        return 2
+    invocation = lab.invoke(args.function, event)
+    for line in invocation.logs:
+        print(line, file=sys.stderr)
+    print(json.dumps(invocation.payload, indent=2))
+    return 1 if invocation.function_error else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .flow.demo import run_demo
+
+    return run_demo(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _register_extras()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -150,17 +220,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _register_extras() -> None:
-    import importlib
-
-    for module in ("serverless_lab.dataplane.commands", "serverless_lab.flow.commands"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
 
 
 if __name__ == "__main__":

@@ -14,11 +14,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import Backend, lab_home, make_backend
-from .errors import InvalidStudentError, UnknownStepError
+from .errors import InvalidStudentError, UnknownStepError, UsageError
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
+
+if TYPE_CHECKING:
+    from .dataplane.runtime import Invocation
+    from .dataplane.server import DataPlaneServer
+    from .dataplane.service import DataPlane
 
 STUDENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +156,48 @@ class Lab:
                 }
             )
         return pd.DataFrame(rows).set_index("step")
+
+    # --- data plane ---------------------------------------------------------------------------------
+    def dataplane(self, **options: Any) -> DataPlane:
+        """The local data plane of this lab's backend (one per backend and process), created on first use."""
+        from .dataplane.service import DataPlane
+
+        with self.backend._lock:
+            if "dataplane" not in self.backend.services:
+                self.backend.services["dataplane"] = DataPlane(self.backend, **options)
+            return self.backend.services["dataplane"]  # type: ignore[no-any-return]
+
+    def serve(self) -> DataPlaneServer:
+        """Serves the data plane on loopback in the background (idempotent); returns the running server."""
+        from .dataplane.server import DataPlaneServer
+
+        if not self.backend.offline:
+            raise UsageError(
+                "On the aws backend, AWS serves the traffic: use lab.outputs['cdn'] and ['api'] URLs."
+            )
+        dataplane = self.dataplane()
+        with self.backend._lock:
+            server = self.backend.services.get("server")
+            if server is None:
+                server = self.backend.services["server"] = DataPlaneServer(dataplane)
+        return server.start()
+
+    def function_name(self, function: str) -> str:
+        """'items' -> this student's function name; a full name or ARN is kept as it is."""
+        if function.startswith("arn:") or function.startswith(self.names.prefix + "-"):
+            return function
+        return self.names(function)
+
+    def invoke(self, function: str, event: Any = None) -> Invocation:
+        """Invokes a function on the local runtime: the payload and Lambda's metrics (cold, durations, logs)."""
+        return self.dataplane().invoke(self.function_name(function), {} if event is None else event)
+
+    def site_url(self) -> str:
+        """Where a browser opens the site: the distribution's URL (served on loopback offline)."""
+        distribution_id = self.require("cdn")["distribution_id"]
+        if not self.backend.offline:
+            return f"https://{self.outputs['cdn']['domain_name']}/"
+        return self.serve().distribution_url(distribution_id)
 
     # --- outputs ------------------------------------------------------------------------------------
     @property

@@ -75,6 +75,8 @@ class Backend(ABC):
     offline: bool = field(init=False, default=True)
     _clients: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    # Process-wide services bound to this backend (the data plane and its server): one per backend.
+    services: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
 
     # --- what subclasses define -------------------------------------------------------------------
     @property

@@ -1,0 +1,264 @@
+"""The data plane's only window on the control plane: configuration read back with boto3.
+
+Everything the lab serves comes from here: REST APIs and their stages, Lambda function configurations and
+deployment packages, CloudFront distributions and invalidations, S3 objects for the origin, Cognito's
+JWKS. A route, a timeout or a cache behaviour changed with plain boto3 takes effect, and a function, API or
+distribution created outside the lab is served too.
+
+Reads are cached for `ttl_s` (default 1 s) so that a request does not pay for several control-plane calls;
+AWS propagates configuration changes in seconds too (a new deployment, a function update, an invalidation).
+API configuration is cached per deployment id: as on AWS, editing resources changes nothing that is served
+until a new deployment is made to the stage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from ..backends import Backend
+from .api_model import RestApiConfig, rest_api_from_boto3
+from .distribution_model import (
+    DistributionConfig,
+    Invalidation,
+    OriginResponse,
+    distribution_from_boto3,
+    invalidation_from_boto3,
+)
+from .runtime import FunctionSpec
+
+T = TypeVar("T")
+
+
+class NotFound(LookupError):
+    """The control plane has no such API, stage, function or distribution."""
+
+
+@dataclass
+class _Cached:
+    value: Any
+    read_at: float
+
+
+class ControlPlane:
+    """Reads configuration from the backend with boto3, with a short cache."""
+
+    def __init__(
+        self, backend: Backend, *, ttl_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.backend = backend
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._cache: dict[tuple[str, ...], _Cached] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> Any:
+        return self.backend.client(service)
+
+    def _cached(self, key: tuple[str, ...], read: Callable[[], T], ttl_s: float | None = None) -> T:
+        now = self.clock()
+        ttl = self.ttl_s if ttl_s is None else ttl_s
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None and now - entry.read_at < ttl:
+                return entry.value  # type: ignore[no-any-return]
+        value = read()
+        with self._lock:
+            self._cache[key] = _Cached(value, now)
+        return value
+
+    def refresh(self) -> None:
+        """Forget every cached read: the next request sees the control plane as it is now."""
+        with self._lock:
+            self._cache.clear()
+
+    # --- API Gateway ----------------------------------------------------------------------------------
+    def rest_api(self, rest_api_id: str, stage: str) -> RestApiConfig:
+        apigateway = self.client("apigateway")
+
+        def read_stage() -> dict[str, Any]:
+            try:
+                return apigateway.get_stage(restApiId=rest_api_id, stageName=stage)
+            except ClientError as error:
+                raise NotFound(f"No stage {stage!r} of REST API {rest_api_id!r}") from error
+
+        stage_info = self._cached(("stage", rest_api_id, stage), read_stage)
+        deployment = str(stage_info.get("deploymentId") or "")
+
+        def read_api() -> RestApiConfig:
+            api = apigateway.get_rest_api(restApiId=rest_api_id)
+            resources: list[dict[str, Any]] = []
+            for page in apigateway.get_paginator("get_resources").paginate(
+                restApiId=rest_api_id, embed=["methods"]
+            ):
+                resources.extend(page["items"])
+            authorizers = apigateway.get_authorizers(restApiId=rest_api_id).get("items", [])
+            return rest_api_from_boto3(api, resources, authorizers, stage_info, region=self.backend.region)
+
+        # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS.
+        return self._cached(("api", rest_api_id, stage, deployment), read_api, ttl_s=float("inf"))
+
+    def rest_apis(self) -> list[tuple[str, str, str]]:
+        """(rest_api_id, name, stage) for every stage of every REST API on the backend."""
+        apigateway = self.client("apigateway")
+        found = []
+        for api in apigateway.get_rest_apis().get("items", []):
+            for stage in apigateway.get_stages(restApiId=api["id"]).get("item", []):
+                found.append((api["id"], api.get("name", ""), stage["stageName"]))
+        return found
+
+    # --- Lambda -------------------------------------------------------------------------------------
+    def function(self, name_or_arn: str) -> FunctionSpec:
+        lambda_client = self.client("lambda")
+
+        def read() -> FunctionSpec:
+            try:
+                configuration = lambda_client.get_function_configuration(FunctionName=name_or_arn)
+            except ClientError as error:
+                raise NotFound(f"Function not found: {name_or_arn}") from error
+            try:
+                concurrency = lambda_client.get_function_concurrency(FunctionName=name_or_arn)
+                reserved = concurrency.get("ReservedConcurrentExecutions")
+            except ClientError:
+                reserved = None
+            return function_spec_from_boto3(
+                configuration, reserved, self.backend.region, self.backend.account_id()
+            )
+
+        return self._cached(("function", name_or_arn), read)
+
+    def function_code(self, spec: FunctionSpec) -> bytes:
+        return self.backend.lambda_code(spec.name)
+
+    def functions(self) -> list[str]:
+        return [f["FunctionName"] for f in self.client("lambda").list_functions().get("Functions", [])]
+
+    # --- CloudFront and its S3 origin ----------------------------------------------------------------
+    def distribution(self, distribution_id: str) -> DistributionConfig:
+        def read() -> DistributionConfig:
+            try:
+                answer = self.client("cloudfront").get_distribution(Id=distribution_id)
+            except ClientError as error:
+                raise NotFound(f"No distribution {distribution_id!r}") from error
+            return distribution_from_boto3(answer["Distribution"])
+
+        return self._cached(("distribution", distribution_id), read)
+
+    def distributions(self) -> list[str]:
+        listing = self.client("cloudfront").list_distributions()["DistributionList"]
+        return [item["Id"] for item in listing.get("Items", []) or []]
+
+    def invalidations(self, distribution_id: str) -> list[Invalidation]:
+        cloudfront = self.client("cloudfront")
+
+        def read() -> list[Invalidation]:
+            listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+            found = []
+            for summary in listing.get("Items", []) or []:
+                detail = cloudfront.get_invalidation(DistributionId=distribution_id, Id=summary["Id"])
+                found.append(invalidation_from_boto3(detail["Invalidation"]))
+            return found
+
+        return self._cached(("invalidations", distribution_id), read)
+
+    def origin_object(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
+        """S3's answer to CloudFront's GetObject, as the origin access control lets CloudFront ask it."""
+        s3 = self.client("s3")
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if conditions.get("If-None-Match"):
+            params["IfNoneMatch"] = conditions["If-None-Match"]
+        if conditions.get("If-Modified-Since"):
+            params["IfModifiedSince"] = conditions["If-Modified-Since"]
+        try:
+            answer = s3.get_object(**params)
+        except ClientError as error:
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+            code = error.response.get("Error", {}).get("Code", "")
+            if status == 304 or code == "304":
+                return OriginResponse(304, {"ETag": conditions.get("If-None-Match", "")})
+            if code in ("NoSuchKey", "NoSuchBucket", "404"):
+                # With OAC the bucket policy grants CloudFront s3:GetObject only, not s3:ListBucket, so S3
+                # answers a missing key with 403 AccessDenied (S3 docs, "GetObject": permissions).
+                return OriginResponse(
+                    403, {"Content-Type": "application/xml"}, _s3_error("AccessDenied", "Access Denied")
+                )
+            return OriginResponse(status, {"Content-Type": "application/xml"}, _s3_error(code, str(error)))
+        headers = {
+            "Content-Type": answer.get("ContentType", "binary/octet-stream"),
+            "ETag": answer.get("ETag", ""),
+            "Content-Length": str(answer.get("ContentLength", 0)),
+        }
+        if answer.get("CacheControl"):
+            headers["Cache-Control"] = answer["CacheControl"]
+        if answer.get("Expires"):
+            expires = answer["Expires"]
+            headers["Expires"] = (
+                expires if isinstance(expires, str) else expires.strftime("%a, %d %b %Y %H:%M:%S GMT")
+            )
+        if answer.get("LastModified"):
+            headers["Last-Modified"] = answer["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")
+        return OriginResponse(200, headers, answer["Body"].read())
+
+    # --- Cognito --------------------------------------------------------------------------------------
+    def jwks(self, issuer: str) -> dict[str, Any]:
+        pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
+        return self._cached(("jwks", issuer), lambda: self.backend.jwks(pool_id), ttl_s=300.0)
+
+    # --- CloudWatch Logs ---------------------------------------------------------------------------------
+    def write_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        """Puts a function's log lines where Lambda puts them: /aws/lambda/<function>, one stream per environment."""
+        if not events:
+            return
+        logs = self.client("logs")
+        for create, params in (
+            (logs.create_log_group, {"logGroupName": group}),
+            (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream}),
+        ):
+            key = ("log", *params.values())
+            with self._lock:
+                known = key in self._cache
+            if known:
+                continue
+            try:
+                create(**params)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+                    raise
+            with self._lock:
+                self._cache[key] = _Cached(True, float("inf"))
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": timestamp, "message": message} for timestamp, message in events],
+        )
+
+
+def _s3_error(code: str, message: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    ).encode()
+
+
+def function_spec_from_boto3(
+    configuration: Mapping[str, Any], reserved: int | None, region: str, account_id: str
+) -> FunctionSpec:
+    """A FunctionSpec from get_function_configuration (and get_function_concurrency)."""
+    return FunctionSpec(
+        name=configuration["FunctionName"],
+        arn=configuration["FunctionArn"],
+        version=configuration.get("Version", "$LATEST"),
+        runtime=configuration.get("Runtime", "python3.12"),
+        handler=configuration.get("Handler", "lambda_function.lambda_handler"),
+        memory_mb=int(configuration.get("MemorySize", 128)),
+        timeout_s=float(configuration.get("Timeout", 3)),
+        environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
+        code_sha256=configuration.get("CodeSha256", ""),
+        reserved_concurrency=reserved,
+        region=region,
+        account_id=account_id,
+    )

@@ -1,0 +1,227 @@
+"""The data plane on loopback: thin HTTP adapters around `DataPlane.handle()`.
+
+One port (the backend's data-plane port) serves the REST API stages, Cognito for the browser and an index;
+each CloudFront distribution gets a port of its own, served at its root so that absolute asset paths work
+in a browser. New distributions are picked up while the server runs.
+
+Python's `http.server` writes the status line, the headers and the body in separate writes; with Nagle's
+algorithm on, a kept-alive connection then waits ~40 ms for the peer's delayed ACK on every request. The
+adapter sets TCP_NODELAY and writes each response in one `sendall`.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .http import HttpRequest, HttpResponse
+from .service import DataPlane
+
+MAX_HEADER_BYTES = 64 * 1024
+REASONS = {
+    200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
+    302: "Found", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
+    413: "Payload Too Large", 414: "URI Too Long", 429: "Too Many Requests", 500: "Internal Server Error",
+    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+}  # fmt: skip
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def encode_response(response: HttpResponse, *, head_only: bool = False, keep_alive: bool = True) -> bytes:
+    """The whole HTTP/1.1 response as one buffer: status line, headers, body."""
+    reason = REASONS.get(response.status, "Status")
+    lines = [f"HTTP/1.1 {response.status} {reason}"]
+    skip = {"content-length", "connection", "transfer-encoding"}
+    lines += [f"{name}: {value}" for name, value in response.headers if name.lower() not in skip]
+    body = b"" if response.status in (204, 304) else response.body
+    if response.status not in (204, 304):
+        lines.append(f"Content-Length: {len(body)}")
+    lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
+    return head if head_only else head + body
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "serverless-lab"
+    handler: Handler  # set on the subclass made per listener
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > 65536:
+                self._send(HttpResponse(414, [("Content-Type", "text/plain")], b"URI Too Long"), close=True)
+                return
+            if not self.parse_request():
+                return
+            self._dispatch()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def _dispatch(self) -> None:
+        length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            try:
+                body = self.rfile.read(int(length)) if length else b""
+            except ValueError:
+                self._send(
+                    HttpResponse(400, [("Content-Type", "text/plain")], b"Bad Content-Length"), close=True
+                )
+                return
+        path, _, query = self.path.partition("?")
+        request = HttpRequest(
+            method=self.command,
+            path=path,
+            query=query,
+            headers=tuple(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+        )
+        try:
+            response = type(self).handler(request)
+        except Exception as error:  # never a traceback page: log it, answer as AWS does for its own faults
+            print(f"serverless-lab serve: {type(error).__name__}: {error}", file=sys.stderr)
+            response = HttpResponse(
+                500, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+            )
+        self._send(response, head_only=self.command == "HEAD")
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send(self, response: HttpResponse, *, head_only: bool = False, close: bool = False) -> None:
+        keep_alive = not close and not self.close_connection
+        self.wfile.write(encode_response(response, head_only=head_only, keep_alive=keep_alive))
+        if close:
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _Listener(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def listen(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> _Listener:
+    """A threaded HTTP server on host:port answering with handler, serving in a daemon thread."""
+    handler_class = type("BoundHandler", (_RequestHandler,), {"handler": staticmethod(handler)})
+    server = _Listener((host, port), handler_class)
+    threading.Thread(
+        target=server.serve_forever, name=f"serve-{server.server_address[1]}", daemon=True
+    ).start()
+    return server
+
+
+class DataPlaneServer:
+    """The data plane on loopback: one port for APIs and Cognito, one per distribution."""
+
+    def __init__(
+        self, dataplane: DataPlane, *, host: str = "127.0.0.1", port: int | None = None, poll_s: float = 1.0
+    ):
+        self.dataplane = dataplane
+        self.host = host
+        self.port = port if port is not None else (dataplane.backend.dataplane_port or 0)
+        self.poll_s = poll_s
+        self._main: _Listener | None = None
+        self._edges: dict[str, _Listener] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        assert self._main is not None, "start() first"
+        return f"http://{self.host}:{self._main.server_address[1]}"
+
+    def start(self) -> DataPlaneServer:
+        if self._main is not None:
+            return self
+        try:
+            self._main = listen(self.dataplane.handle, self.host, self.port)
+        except OSError as error:
+            from ..errors import PortInUseError
+
+            raise PortInUseError(
+                f"Cannot serve the data plane on {self.host}:{self.port}: {error.strerror}. Fix: stop the other "
+                "`serverless-lab serve` (or notebook) serving it, or restart the backend "
+                "(`serverless-lab backend stop` then `start`) to pick a new port."
+            ) from error
+        self.dataplane.base_url = self.url
+        self.sync_distributions()
+        threading.Thread(target=self._watch, name="serve-watch", daemon=True).start()
+        return self
+
+    def sync_distributions(self) -> None:
+        """Opens a port for every distribution that has none yet (one created with plain boto3 too)."""
+        try:
+            distribution_ids = self.dataplane.control_plane.distributions()
+        except Exception as error:  # the backend went away: keep serving what we have
+            print(f"serverless-lab serve: cannot list distributions: {error}", file=sys.stderr)
+            return
+        with self._lock:
+            for distribution_id in distribution_ids:
+                if distribution_id in self._edges:
+                    continue
+                listener = listen(self._edge_handler(distribution_id), self.host, 0)
+                self._edges[distribution_id] = listener
+                self.dataplane.distribution_urls[distribution_id] = (
+                    f"http://{self.host}:{listener.server_address[1]}/"
+                )
+
+    def _edge_handler(self, distribution_id: str) -> Handler:
+        def handle(request: HttpRequest) -> HttpResponse:
+            return self.dataplane.handle_edge(distribution_id, request)
+
+        return handle
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            self.sync_distributions()
+
+    def distribution_url(self, distribution_id: str) -> str:
+        self.sync_distributions()
+        return self.dataplane.distribution_urls[distribution_id]
+
+    def stop(self) -> None:
+        self._stop.set()
+        listeners = [self._main, *self._edges.values()] if self._main else list(self._edges.values())
+        for listener in listeners:
+            listener.shutdown()
+            listener.server_close()
+        self._main = None
+        self._edges.clear()
+
+    def serve_forever(self) -> None:
+        self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()

@@ -1,0 +1,272 @@
+"""The data plane as one object: the edge, the gateway and the Lambda runtime wired to the control plane.
+
+`DataPlane.handle(request)` answers any request the lab serves without opening a socket, so tests and
+notebooks can call it in-process; `server.py` puts it on loopback. Paths on the data plane's port:
+
+- ``/restapis/<rest-api-id>/<stage>/_user_request_/<path>``: a REST API stage (LocalStack's convention);
+- ``/cognito-idp/``: Cognito's JSON API for the browser, passed through to the backend;
+- ``/_edge/<distribution-id>/<path>``: a distribution (each one is also served at the root of a port of its
+  own, so that absolute asset paths work in a browser);
+- ``/``: an index of what is served, ``/_lab/urls``: the same as JSON.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from ..backends import Backend
+from .config import ControlPlane, NotFound
+from .edge import Edge
+from .gateway import Gateway, LambdaResult
+from .http import HttpRequest, HttpResponse
+from .runtime import FunctionSpec, Invocation, LambdaRuntime, TooManyRequestsException
+
+API_PREFIX = "/restapis/"
+USER_REQUEST = "_user_request_"
+COGNITO_PREFIX = "/cognito-idp"
+EDGE_PREFIX = "/_edge/"
+
+
+@dataclass(frozen=True)
+class ServedUrls:
+    """Where everything is served on loopback."""
+
+    apis: list[dict[str, str]]
+    distributions: list[dict[str, str]]
+    cognito: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"apis": self.apis, "distributions": self.distributions, "cognito": self.cognito}
+
+
+class DataPlane:
+    """The lab's local data plane for one backend."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        isolation: str = "process",
+        idle_timeout_s: float = 300.0,
+        config_ttl_s: float = 1.0,
+        integration_timeout_s: float | None = None,
+    ) -> None:
+        self.backend = backend
+        self.control_plane = ControlPlane(backend, ttl_s=config_ttl_s)
+        base_environment = backend.child_environment() if backend.offline else {}
+        self.runtime = LambdaRuntime(
+            code_loader=self.control_plane.function_code,
+            log_sink=self._write_logs,
+            base_environment=base_environment,
+            isolation=isolation,  # type: ignore[arg-type]
+            idle_timeout_s=idle_timeout_s,
+        )
+        self.integration_timeout_s = integration_timeout_s
+        self._invokers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="invoke")
+        self.gateway = Gateway(
+            api_source=self.control_plane.rest_api,
+            invoke=self._invoke_for_gateway,
+            jwks_source=self.control_plane.jwks,
+            account_id=backend.account_id(),
+            app_clients_source=self._app_clients,
+        )
+        self.edge = Edge(
+            distribution_source=self.control_plane.distribution,
+            origin=self.control_plane.origin_object,
+            invalidations=self.control_plane.invalidations,
+        )
+        self.base_url = f"http://127.0.0.1:{backend.dataplane_port}" if backend.dataplane_port else ""
+        self.distribution_urls: dict[str, str] = {}
+
+    # --- Lambda -------------------------------------------------------------------------------------
+    def invoke(self, function: str, event: Any) -> Invocation:
+        """A synchronous Invoke, as `lambda.invoke(InvocationType="RequestResponse")` does on AWS."""
+        spec = self.control_plane.function(function)
+        return self.runtime.invoke(spec, event)
+
+    def _invoke_for_gateway(self, function_arn: str, event: dict[str, Any], timeout_s: float) -> LambdaResult:
+        try:
+            spec = self.control_plane.function(function_arn)
+        except NotFound:
+            # API Gateway answers 500 when the integration's function does not exist (or it lacks permission).
+            return LambdaResult(
+                function_error="Unhandled", error={"errorMessage": f"Function not found: {function_arn}"}
+            )
+        if self.integration_timeout_s is not None:
+            timeout_s = self.integration_timeout_s
+        # The integration timeout is the gateway's, not the function's: after it API Gateway answers 504
+        # while the invocation goes on in Lambda, so the invoke runs on a worker thread that may outlive it.
+        future = self._invokers.submit(self.runtime.invoke, spec, event)
+        try:
+            invocation = future.result(timeout=timeout_s)
+        except concurrent.futures.TimeoutError:
+            return LambdaResult(timed_out=True)
+        except TooManyRequestsException:
+            return LambdaResult(throttled=True)
+        return LambdaResult(
+            payload=invocation.raw_payload,
+            function_error=invocation.function_error,
+            error=invocation.error,
+            trace=invocation_trace(spec, invocation),
+        )
+
+    def _write_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        self.control_plane.write_logs(group, stream, events)
+
+    def _app_clients(self, issuer: str) -> list[str]:
+        pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
+
+        def read() -> list[str]:
+            clients = self.backend.client("cognito-idp").list_user_pool_clients(
+                UserPoolId=pool_id, MaxResults=60
+            )
+            return [c["ClientId"] for c in clients.get("UserPoolClients", [])]
+
+        return self.control_plane._cached(("clients", pool_id), read)
+
+    # --- requests -------------------------------------------------------------------------------------
+    def handle(self, request: HttpRequest, spans: list[dict[str, Any]] | None = None) -> HttpResponse:
+        """Answers one request addressed to the data plane's port (see the module docstring)."""
+        path = request.path
+        if path.startswith(API_PREFIX):
+            parts = path[len(API_PREFIX) :].split("/", 3)
+            if len(parts) >= 3 and parts[2] == USER_REQUEST:
+                rest_api_id, stage = parts[0], parts[1]
+                inner = "/" + (parts[3] if len(parts) > 3 else "")
+                return self.handle_api(rest_api_id, stage, _with_path(request, inner), spans)
+        if path == COGNITO_PREFIX or path.startswith(COGNITO_PREFIX + "/"):
+            return self.pass_to_cognito(request, spans)
+        if path.startswith(EDGE_PREFIX):
+            distribution_id, _, rest = path[len(EDGE_PREFIX) :].partition("/")
+            return self.handle_edge(distribution_id, _with_path(request, "/" + rest), spans)
+        if path == "/_lab/urls":
+            return _json(200, self.urls().as_dict())
+        if path in ("/", "/index.html") and request.method in ("GET", "HEAD"):
+            return self.index_page()
+        # Like API Gateway for an unknown route: the lab's port holds nothing else.
+        return _json(
+            403,
+            {"message": "Missing Authentication Token"},
+            [("x-amzn-ErrorType", "MissingAuthenticationTokenException")],
+        )
+
+    def handle_api(
+        self, rest_api_id: str, stage: str, request: HttpRequest, spans: list[dict[str, Any]] | None = None
+    ) -> HttpResponse:
+        try:
+            return self.gateway.handle(request, rest_api_id, stage, spans)
+        except NotFound:
+            # API Gateway answers a request to an API id or stage that does not exist like an unknown route.
+            return _json(403, {"message": "Forbidden"}, [("x-amzn-ErrorType", "ForbiddenException")])
+
+    def handle_edge(
+        self, distribution_id: str, request: HttpRequest, spans: list[dict[str, Any]] | None = None
+    ) -> HttpResponse:
+        return self.edge.handle(distribution_id, request, spans)
+
+    def pass_to_cognito(
+        self, request: HttpRequest, spans: list[dict[str, Any]] | None = None
+    ) -> HttpResponse:
+        """Cognito's JSON API for the browser, forwarded to the backend (which adds CORS headers, as Cognito does)."""
+        endpoint = self.backend.cognito_endpoint().rstrip("/")
+        started_epoch, started = time.time(), time.perf_counter()
+        headers = {
+            k: v for k, v in request.headers if k.lower() not in ("host", "content-length", "connection")
+        }
+        forwarded = urllib.request.Request(
+            endpoint + "/", data=request.body or None, method=request.method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(forwarded, timeout=30) as answer:
+                status, answer_headers, body = answer.status, list(answer.headers.items()), answer.read()
+        except urllib.error.HTTPError as error:
+            status, answer_headers, body = error.code, list(error.headers.items()), error.read()
+        keep = [
+            (k, v)
+            for k, v in answer_headers
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date")
+        ]
+        if not any(k.lower() == "access-control-allow-origin" for k, _ in keep):
+            keep.append(("Access-Control-Allow-Origin", request.header("Origin") or "*"))
+        if spans is not None:
+            target = (request.header("X-Amz-Target") or "").rsplit(".", 1)[-1] or request.method
+            spans.append(
+                {
+                    "component": "cognito",
+                    "operation": target,
+                    "start": started_epoch,
+                    "duration_ms": (time.perf_counter() - started) * 1000,
+                    "status": status,
+                    "detail": {},
+                }
+            )
+        return HttpResponse(status, keep, body)
+
+    # --- what is served ---------------------------------------------------------------------------------
+    def urls(self) -> ServedUrls:
+        base = self.base_url
+        apis = [
+            {
+                "rest_api_id": api_id,
+                "name": name,
+                "stage": stage,
+                "url": f"{base}{API_PREFIX}{api_id}/{stage}/{USER_REQUEST}",
+            }
+            for api_id, name, stage in self.control_plane.rest_apis()
+        ]
+        distributions = [
+            {"id": d, "url": self.distribution_urls.get(d, f"{base}{EDGE_PREFIX}{d}/")}
+            for d in self.control_plane.distributions()
+        ]
+        return ServedUrls(apis, distributions, f"{base}{COGNITO_PREFIX}/")
+
+    def index_page(self) -> HttpResponse:
+        urls = self.urls()
+        rows = "".join(
+            f"<li>API {a['name'] or a['rest_api_id']} ({a['stage']}): <code>{a['url']}</code></li>"
+            for a in urls.apis
+        )
+        rows += "".join(
+            f'<li>Distribution {d["id"]}: <a href="{d["url"]}">{d["url"]}</a></li>'
+            for d in urls.distributions
+        )
+        body = (
+            f"<!doctype html><title>serverless-lab</title><h1>serverless-lab data plane</h1><ul>{rows}</ul>"
+        )
+        return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], body.encode())
+
+    def close(self) -> None:
+        self._invokers.shutdown(wait=False, cancel_futures=True)
+        self.runtime.shutdown()
+
+
+def invocation_trace(spec: FunctionSpec, invocation: Invocation) -> dict[str, Any]:
+    """What the gateway's lambda span carries: cold or warm, init and run times, the SDK calls made inside."""
+    return {
+        "function": spec.name,
+        "request_id": invocation.request_id,
+        "cold": invocation.cold,
+        "init_ms": invocation.init_ms,
+        "duration_ms": invocation.duration_ms,
+        "billed_ms": invocation.billed_ms,
+        "max_memory_used_mb": invocation.max_memory_used_mb,
+        "memory_mb": invocation.memory_mb,
+        "environment_id": invocation.environment_id,
+        "calls": invocation.calls,
+    }
+
+
+def _with_path(request: HttpRequest, path: str) -> HttpRequest:
+    return HttpRequest(request.method, path, request.query, request.headers, request.body, request.source_ip)
+
+
+def _json(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
+    return HttpResponse(
+        status, [("Content-Type", "application/json"), *(headers or [])], json.dumps(body).encode()
+    )

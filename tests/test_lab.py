@@ -1,0 +1,137 @@
+"""The lab as a whole: bad input, the whole stack on a real moto server, students kept apart."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from serverless_lab import Lab
+from serverless_lab.errors import InvalidStudentError, UnknownBackendError, UnknownStepError, UsageError
+
+
+@pytest.mark.parametrize("student", ["", "Ada", "ada_l", "-ada", "ada-", "a" * 21, "ada lovelace", "1ada", None])
+def test_invalid_student_names_the_rule(student: Any) -> None:
+    with pytest.raises(InvalidStudentError, match="lowercase letters, digits or hyphens"):
+        Lab(backend="memory", student=student)
+
+
+def test_unknown_step_names_the_steps() -> None:
+    lab = Lab(backend="memory", student="steps")
+    with pytest.raises(UnknownStepError, match="site, cdn, users, table, functions, api"):
+        lab.plan("lambda")
+    with pytest.raises(UnknownStepError):
+        lab.require("database")
+
+
+def test_unknown_backend_and_misplaced_endpoint() -> None:
+    with pytest.raises(UnknownBackendError, match="memory, local, endpoint, aws"):
+        Lab(backend="localstack")
+    with pytest.raises(UsageError, match="endpoint_url"):
+        Lab(backend="endpoint")
+    with pytest.raises(UsageError, match="not an http"):
+        Lab(backend="endpoint", endpoint_url="127.0.0.1:4566")
+
+
+def resources_of(lab: Lab) -> dict[str, list[str]]:
+    """Every resource of every service the stack uses whose name carries the student's prefix."""
+    prefix = lab.names.prefix
+    backend = lab.backend
+    found: dict[str, list[str]] = {}
+    found["s3"] = [b["Name"] for b in backend.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]
+    distributions = backend.client("cloudfront").list_distributions()["DistributionList"].get("Items", [])
+    found["cloudfront"] = [d["Id"] for d in distributions if prefix in (d.get("Comment") or "")]
+    found["cloudfront-oac"] = [
+        o["Id"]
+        for o in backend.client("cloudfront").list_origin_access_controls()["OriginAccessControlList"].get("Items", [])
+        if o["Name"].startswith(prefix)
+    ]
+    pools = backend.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    found["cognito"] = [p["Id"] for p in pools if p["Name"].startswith(prefix)]
+    found["dynamodb"] = [t for t in backend.client("dynamodb").list_tables()["TableNames"] if t.startswith(prefix)]
+    functions = backend.client("lambda").list_functions()["Functions"]
+    found["lambda"] = [f["FunctionName"] for f in functions if f["FunctionName"].startswith(prefix)]
+    found["iam-roles"] = [r["RoleName"] for r in backend.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)]
+    found["iam-policies"] = [
+        p["PolicyName"]
+        for p in backend.client("iam").list_policies(Scope="Local")["Policies"]
+        if p["PolicyName"].startswith(prefix)
+    ]
+    found["apigateway"] = [a["id"] for a in backend.client("apigateway").get_rest_apis()["items"] if a["name"].startswith(prefix)]
+    groups = backend.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")["logGroups"]
+    found["logs"] = [g["logGroupName"] for g in groups]
+    return {service: names for service, names in found.items() if names}
+
+
+@pytest.mark.server
+def test_whole_stack_on_a_real_moto_server(local_backend: Any) -> None:
+    lab = Lab(backend=local_backend, student="whole")
+    try:
+        lab.apply()
+        for step in lab.steps:
+            assert lab.plan(step) == [], f"{step} still plans calls after apply"
+        report = lab.verify()
+        assert report.passed, str(report)
+        status = lab.status()
+        assert list(status["state"]) == ["deployed"] * 6
+        assert status["verified"].all()
+        # Another process (here: another Lab object) finds the outputs from the saved file.
+        assert Lab(backend=local_backend, student="whole").outputs["api"]["rest_api_id"] == lab.outputs["api"]["rest_api_id"]
+    finally:
+        lab.destroy()
+    assert resources_of(lab) == {}
+    assert list(lab.status()["state"]) == ["absent"] * 6
+
+
+@pytest.mark.server
+def test_two_students_deploy_and_destroy_concurrently(local_backend: Any) -> None:
+    labs = [Lab(backend=local_backend, student=name) for name in ("ada", "grace")]
+    errors: list[BaseException] = []
+
+    def deploy(lab: Lab) -> None:
+        try:
+            lab.apply()
+        except BaseException as error:  # reported below, with the student
+            errors.append(error)
+
+    threads = [threading.Thread(target=deploy, args=(lab,)) for lab in labs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    ada, grace = labs
+    assert ada.verify().passed and grace.verify().passed
+    assert ada.outputs["api"]["rest_api_id"] != grace.outputs["api"]["rest_api_id"]
+    assert set(resources_of(ada)) == set(resources_of(grace))
+
+    destroyer = threading.Thread(target=ada.destroy)
+    destroyer.start()
+    report = grace.verify()  # grace keeps working while ada tears down
+    destroyer.join()
+    assert report.passed
+    assert resources_of(ada) == {}
+    assert grace.verify().passed, "destroying ada must not touch grace"
+    assert all(not name.startswith("sl-ada") for names in resources_of(grace).values() for name in names)
+    grace.destroy()
+    assert resources_of(grace) == {}
+
+
+def test_interrupted_deploy_shows_in_status_and_reapply_finishes() -> None:
+    lab = Lab(backend="memory", student="interrupted")
+    lab.require("users")
+    step = lab.step("table")
+    plan = step.plan()
+    assert len(plan) >= 2
+    step.execute(plan[0])  # the deploy stops after its first call
+    status = lab.status()
+    assert status.loc["table", "state"] == "partial"
+    # What is left is exactly the sample items, not the whole plan again.
+    assert [c.operation for c in plan[:2]] == ["create_table", "wait:table_exists"]
+    assert lab.plan("table") == [c for c in plan[2:]]
+    assert lab.plan("table"), "the sample items are still to be written"
+    lab.apply("table")
+    assert lab.plan("table") == []
+    assert lab.status().loc["table", "state"] == "deployed"
+    lab.destroy()
