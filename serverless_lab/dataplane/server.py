@@ -11,6 +11,8 @@ adapter sets TCP_NODELAY and writes each response in one `sendall`.
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import sys
 import threading
@@ -31,7 +33,12 @@ REASONS = {
     502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
 }  # fmt: skip
 
-Handler = Callable[[HttpRequest], HttpResponse]
+Handler = Callable[[HttpRequest, "list[dict[str, Any]] | None"], HttpResponse]
+
+# A lab-only request header: when a client sends it, the answer carries the spans the data plane recorded
+# for that request (base64 JSON) in the same header, so a flow over real HTTP sees every hop. AWS has no
+# such header; without it nothing changes.
+TRACE_HEADER = "X-Serverless-Lab-Trace"
 
 
 def encode_response(response: HttpResponse, *, head_only: bool = False, keep_alive: bool = True) -> bytes:
@@ -46,6 +53,15 @@ def encode_response(response: HttpResponse, *, head_only: bool = False, keep_ali
     lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
     return head if head_only else head + body
+
+
+def encode_spans(spans: list[dict[str, Any]]) -> str:
+    return base64.b64encode(json.dumps(spans, default=str).encode()).decode()
+
+
+def decode_spans(value: str | None) -> list[dict[str, Any]]:
+    """The spans a traced answer carried (see TRACE_HEADER); [] when it carried none."""
+    return list(json.loads(base64.b64decode(value))) if value else []
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -93,8 +109,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
         )
+        spans: list[dict[str, Any]] | None = [] if self.headers.get(TRACE_HEADER) else None
         try:
-            response = type(self).handler(request)
+            response = type(self).handler(request, spans)
+            if spans is not None:
+                response.headers.append((TRACE_HEADER, encode_spans(spans)))
         except Exception as error:  # never a traceback page: log it, answer as AWS does for its own faults
             print(f"serverless-lab serve: {type(error).__name__}: {error}", file=sys.stderr)
             response = HttpResponse(
@@ -194,8 +213,8 @@ class DataPlaneServer:
                 )
 
     def _edge_handler(self, distribution_id: str) -> Handler:
-        def handle(request: HttpRequest) -> HttpResponse:
-            return self.dataplane.handle_edge(distribution_id, request)
+        def handle(request: HttpRequest, spans: list[dict[str, Any]] | None) -> HttpResponse:
+            return self.dataplane.handle_edge(distribution_id, request, spans)
 
         return handle
 
