@@ -1,0 +1,389 @@
+"""The local API Gateway (REST API): route, authorize, invoke the Lambda proxy integration, answer.
+
+A pure core in the chalice `local.py` style: `Gateway.handle()` takes an `HttpRequest` and returns an
+`HttpResponse`, opens no sockets, and reaches the rest of the lab only through the callables it is
+given (the stage's configuration, the Lambda invoke, the user pools' JWKS). Every answer carries the
+headers AWS adds (`x-amzn-RequestId`, `x-amz-apigw-id`; `X-Amzn-Trace-Id` once the integration ran),
+and every refusal is one of the classes in `gateway_errors`, with AWS's status and body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from serverless_lab.dataplane.api_model import IntegrationConfig, RestApiConfig
+from serverless_lab.dataplane.authorizer import CognitoAuthorizer
+from serverless_lab.dataplane.gateway_errors import (
+    BadGateway,
+    EndpointTimeout,
+    Forbidden,
+    GatewayAnswerError,
+    IncompleteSignature,
+    InternalServerError,
+    MissingAuthenticationToken,
+    RequestTooLarge,
+)
+from serverless_lab.dataplane.http import HttpRequest, HttpResponse
+from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
+from serverless_lab.dataplane.routing import RouteMatch, RouteTable
+from serverless_lab.errors import LabError
+
+__all__ = ["MAX_REQUEST_BODY_BYTES", "Gateway", "LambdaResult", "answer_mock", "map_proxy_result"]
+
+# REST API payload quota: 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+
+_STATIC_PARAMETER = re.compile(r"^'(.*)'$", re.DOTALL)
+_TEMPLATE_STATUS = re.compile(r"\"statusCode\"\s*:\s*\"?(\d{3})")
+
+
+@dataclass
+class LambdaResult:
+    """What a synchronous Invoke of the function gave back, as the gateway needs it.
+
+    `payload` is the response payload (bytes or str of JSON, or the already-decoded object);
+    `function_error` is Lambda's X-Amz-Function-Error ("Unhandled"), with `error` its error object (a
+    function that hits its own timeout ends here too); `throttled` is Lambda's 429 TooManyRequests;
+    `timed_out` means the integration timeout the gateway passed ran out before an answer.
+    `trace` is passed through to the lambda span (cold start, init/duration, billed ms...).
+    """
+
+    payload: bytes | str | dict[str, Any] | list[Any] | None = None
+    function_error: str | None = None
+    error: dict[str, Any] | None = None
+    throttled: bool = False
+    timed_out: bool = False
+    trace: dict[str, Any] | None = None
+
+
+Span = dict[str, Any]
+
+
+class Gateway:
+    """Serves the deployed stages of REST APIs, the way `https://<id>.execute-api...` does."""
+
+    def __init__(
+        self,
+        *,
+        api_source: Callable[[str, str], RestApiConfig],
+        invoke: Callable[[str, dict[str, Any], float], LambdaResult],
+        jwks_source: Callable[[str], Mapping[str, Any]],
+        clock: Callable[[], float] = time.time,
+        account_id: str = "123456789012",
+        app_clients_source: Callable[[str], Collection[str]] | None = None,
+    ) -> None:
+        self._api_source = api_source
+        self._invoke = invoke
+        self._clock = clock
+        self._account_id = account_id
+        self._authorizer = CognitoAuthorizer(jwks_source, clock, app_clients_source)
+        self._route_tables: dict[tuple[str, str], tuple[RestApiConfig, RouteTable]] = {}
+
+    def handle(
+        self, request: HttpRequest, rest_api_id: str, stage: str, spans: list[Span] | None = None
+    ) -> HttpResponse:
+        """Answer one request; `request.path` is the path after `/<stage>`.
+
+        When `spans` is given, one dict per step is appended to it: {component: "gateway" |
+        "authorizer" | "lambda", operation, start (epoch s), duration_ms, status, detail}.
+        """
+        ids = self._new_ids(request)
+        started = time.perf_counter()
+        detail: dict[str, Any] = {"api_id": rest_api_id, "stage": stage}
+        try:
+            response = self._serve(request, rest_api_id, stage, ids, spans, detail)
+        except GatewayAnswerError as error:
+            response = HttpResponse(error.status, [("Content-Type", error.content_type)], error.body())
+            if error.error_type:
+                response.headers.append(("x-amzn-ErrorType", error.error_type))
+            detail["error"] = type(error).__name__
+        response.set_header("x-amzn-RequestId", ids.request_id)
+        response.set_header("x-amz-apigw-id", ids.extended_request_id)
+        _record(
+            spans,
+            "gateway",
+            f"{request.method} {request.path}",
+            ids.epoch_seconds,
+            started,
+            response.status,
+            {**detail, "request_id": ids.request_id},
+        )
+        return response
+
+    def _serve(
+        self,
+        request: HttpRequest,
+        rest_api_id: str,
+        stage: str,
+        ids: RequestIds,
+        spans: list[Span] | None,
+        detail: dict[str, Any],
+    ) -> HttpResponse:
+        if len(request.body) > MAX_REQUEST_BODY_BYTES:
+            raise RequestTooLarge()
+        try:
+            api = self._api_source(rest_api_id, stage)
+        except LookupError as error:
+            raise Forbidden() from error
+        route = self._route_table(rest_api_id, stage, api).match(request.method, request.path)
+        if route is None:
+            authorization = request.header("Authorization")
+            if authorization:
+                has_date = request.header("X-Amz-Date") is not None or request.header("Date") is not None
+                raise IncompleteSignature(authorization, has_date)
+            raise MissingAuthenticationToken()
+        detail["resource"] = route.resource.path
+        claims = self._authorize(request, api, route, spans)
+        integration = route.method.integration
+        if integration is None:
+            raise InternalServerError()
+        if integration.type == "AWS_PROXY":
+            response = self._invoke_lambda(request, api, route, integration, ids, claims, spans)
+        elif integration.type == "MOCK":
+            response = answer_mock(integration, request)
+        else:
+            # AWS, HTTP and HTTP_PROXY integrations are not served by the lab: a configuration error.
+            raise InternalServerError()
+        response.set_header("X-Amzn-Trace-Id", ids.trace_id)
+        return response
+
+    def _authorize(
+        self, request: HttpRequest, api: RestApiConfig, route: RouteMatch, spans: list[Span] | None
+    ) -> dict[str, str] | None:
+        kind = route.method.authorization_type
+        if kind == "NONE":
+            return None
+        if kind == "AWS_IAM" and request.header("Authorization") is None:
+            raise MissingAuthenticationToken()  # an IAM-authorized method without a SigV4 signature
+        authorizer = api.authorizers.get(route.method.authorizer_id or "")
+        if kind != "COGNITO_USER_POOLS" or authorizer is None:
+            raise InternalServerError()  # IAM and Lambda authorizers are not served by the lab
+        start, started = self._clock(), time.perf_counter()
+        try:
+            result = self._authorizer.authorize(request, authorizer, route.method)
+        except GatewayAnswerError as error:
+            _record(
+                spans,
+                "authorizer",
+                authorizer.name or authorizer.id,
+                start,
+                started,
+                error.status,
+                {"type": authorizer.type, "error": type(error).__name__},
+            )
+            raise
+        _record(
+            spans,
+            "authorizer",
+            authorizer.name or authorizer.id,
+            start,
+            started,
+            200,
+            {
+                "type": authorizer.type,
+                "token_use": result.token_use,
+                "sub": result.claims.get("sub"),
+                "jwks_cache": "hit" if result.jwks_cache_hit else "miss",
+            },
+        )
+        return result.claims
+
+    def _invoke_lambda(
+        self,
+        request: HttpRequest,
+        api: RestApiConfig,
+        route: RouteMatch,
+        integration: IntegrationConfig,
+        ids: RequestIds,
+        claims: dict[str, str] | None,
+        spans: list[Span] | None,
+    ) -> HttpResponse:
+        function_arn = integration.function_arn
+        if function_arn is None:
+            raise InternalServerError()
+        event = build_proxy_event(request, api, route, ids, self._account_id, claims)
+        start, started = self._clock(), time.perf_counter()
+        try:
+            result = self._invoke(function_arn, event, integration.timeout_in_millis / 1000)
+        except LabError as error:
+            # Lambda refused the invoke (no such function, no permission): API Gateway answers 500.
+            _record(spans, "lambda", function_arn, start, started, error.status, {"error": error.message})
+            raise InternalServerError() from error
+        outcome = {
+            "function_arn": function_arn,
+            "function_error": result.function_error,
+            "throttled": result.throttled,
+            "timed_out": result.timed_out,
+            **(result.trace or {}),
+        }
+        _record(spans, "lambda", function_arn, start, started, _invoke_status(result), outcome)
+        if result.timed_out:
+            raise EndpointTimeout()
+        if result.throttled:
+            raise InternalServerError()  # Lambda's 429 reaches the client as 500, per AWS
+        if result.function_error:
+            raise BadGateway()
+        return map_proxy_result(result.payload, request.header("Accept"), api.binary_media_types)
+
+    def _route_table(self, rest_api_id: str, stage: str, api: RestApiConfig) -> RouteTable:
+        cached = self._route_tables.get((rest_api_id, stage))
+        if cached is not None and cached[0] is api:
+            return cached[1]
+        table = RouteTable(api.resources)
+        self._route_tables[(rest_api_id, stage)] = (api, table)
+        return table
+
+    def _new_ids(self, request: HttpRequest) -> RequestIds:
+        now = self._clock()
+        incoming = request.header("X-Amzn-Trace-Id") or ""
+        trace_id = (
+            incoming if incoming.startswith("Root=") else f"Root=1-{int(now):08x}-{os.urandom(12).hex()}"
+        )
+        return RequestIds(
+            request_id=str(uuid.uuid4()),
+            # extendedRequestId / x-amz-apigw-id look like "LLCm7FonFiAFXFg=": 11 random bytes in base64.
+            extended_request_id=base64.b64encode(os.urandom(11)).decode("ascii"),
+            trace_id=trace_id,
+            epoch_seconds=now,
+        )
+
+
+def map_proxy_result(
+    payload: bytes | str | dict[str, Any] | list[Any] | None,
+    accept: str | None,
+    binary_media_types: tuple[str, ...],
+) -> HttpResponse:
+    """Turn a Lambda proxy result into the HTTP answer, or BadGateway for a malformed one.
+
+    The output format is statusCode, headers, multiValueHeaders, body (a string), isBase64Encoded. When
+    a name is in both header maps only the multiValueHeaders values are sent. A base64 body is decoded
+    only when the first Accept type matches binaryMediaTypes; otherwise the base64 text is passed on.
+    """
+    result = _decode_payload(payload)
+    if not isinstance(result, dict):
+        raise BadGateway()
+    status = _status_code(result.get("statusCode"))
+    single = _header_map(result.get("headers"), multi=False)
+    multi = _header_map(result.get("multiValueHeaders"), multi=True)
+    body = result.get("body")
+    is_base64 = result.get("isBase64Encoded", False)
+    if (body is not None and not isinstance(body, str)) or not isinstance(is_base64, bool | None):
+        raise BadGateway()
+    multi_names = {name.lower() for name, _ in multi}
+    headers = [(name, value) for name, value in single if name.lower() not in multi_names] + multi
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))  # API Gateway's default for proxy answers
+    body_bytes = (body or "").encode("utf-8")
+    first_accept = (accept or "").split(",")[0]
+    if is_base64 and body and matches_media_type(first_accept, binary_media_types):
+        try:
+            body_bytes = base64.b64decode(body, validate=True)
+        except binascii.Error as error:
+            raise InternalServerError() from error  # API_CONFIGURATION_ERROR: base64 decoding failed
+    return HttpResponse(status, headers, body_bytes)
+
+
+def answer_mock(integration: IntegrationConfig, request: HttpRequest) -> HttpResponse:
+    """A MOCK integration (the CORS preflight): status from the request template, static headers."""
+    content_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+    templates = integration.request_templates
+    template = templates.get(content_type) or templates.get("application/json") or ""
+    found = _TEMPLATE_STATUS.search(template)
+    status_code = found[1] if found else "200"
+    chosen = None
+    for response in integration.integration_responses.values():
+        if response.selection_pattern and re.fullmatch(response.selection_pattern, status_code):
+            chosen = response
+            break
+        if not response.selection_pattern and chosen is None:
+            chosen = response  # the default integration response
+    if chosen is None:
+        raise InternalServerError()  # "No match for output mapping and no default output mapping"
+    headers = [("Content-Type", "application/json")]
+    for key, value in chosen.response_parameters.items():
+        static = _STATIC_PARAMETER.match(value or "")
+        if key.startswith("method.response.header.") and static:
+            headers.append((key.removeprefix("method.response.header."), static[1]))
+    body_template = chosen.response_templates.get("application/json") or ""
+    return HttpResponse(int(chosen.status_code), headers, body_template.encode("utf-8"))
+
+
+def _decode_payload(payload: bytes | str | dict[str, Any] | list[Any] | None) -> Any:
+    if isinstance(payload, bytes | str):
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return None
+    return payload
+
+
+def _status_code(value: Any) -> int:
+    if isinstance(value, bool):
+        raise BadGateway()
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or not 100 <= value <= 599:
+        raise BadGateway()
+    return value
+
+
+def _header_map(value: Any, *, multi: bool) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise BadGateway()
+    pairs: list[tuple[str, str]] = []
+    for name, entry in value.items():
+        values = entry if multi else [entry]
+        if not isinstance(values, list):
+            raise BadGateway()
+        pairs += [(str(name), _header_value(item)) for item in values if item is not None]
+    return pairs
+
+
+def _header_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise BadGateway()
+
+
+def _invoke_status(result: LambdaResult) -> int:
+    if result.timed_out:
+        return 504
+    if result.throttled:
+        return 429
+    return 500 if result.function_error else 200
+
+
+def _record(
+    spans: list[Span] | None,
+    component: str,
+    operation: str,
+    start: float,
+    started: float,
+    status: int,
+    detail: dict[str, Any],
+) -> None:
+    if spans is None:
+        return
+    spans.append(
+        {
+            "component": component,
+            "operation": operation,
+            "start": start,
+            "duration_ms": (time.perf_counter() - started) * 1000,
+            "status": status,
+            "detail": detail,
+        }
+    )

@@ -1,0 +1,170 @@
+"""The answers API Gateway (REST API) gives on its own, each as a small error class.
+
+Every class keeps AWS's status, body and `x-amzn-ErrorType` header word for word, so a learner sees here
+what they would see from `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/...`. The default
+gateway responses are listed in
+https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+
+    GatewayError (serverless_lab.errors)
+    ├── MissingAuthenticationToken (403)  no resource, or no method on the resource
+    ├── IncompleteSignature (403)         the same, when the request carries an Authorization header
+    ├── Forbidden (403)                   unknown stage (or API) on this endpoint
+    ├── Unauthorized (401)                Cognito authorizer: missing, forged, foreign or wrong kind of token
+    ├── TokenExpired (401)                Cognito authorizer: the token's exp has passed
+    ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys
+    ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
+    ├── InternalServerError (500)         configuration errors and throttled Lambda invokes
+    ├── BadGateway (502)                  Lambda error or malformed Lambda proxy response
+    └── EndpointTimeout (504)             the integration timeout elapsed
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from serverless_lab.errors import GatewayError
+
+__all__ = [
+    "AuthorizerConfigurationError",
+    "BadGateway",
+    "EndpointTimeout",
+    "Forbidden",
+    "GatewayAnswerError",
+    "IncompleteSignature",
+    "InternalServerError",
+    "MissingAuthenticationToken",
+    "RequestTooLarge",
+    "TokenExpired",
+    "Unauthorized",
+]
+
+
+class GatewayAnswerError(GatewayError):
+    """An API Gateway answer: status, body and error-type header exactly as AWS sends them."""
+
+    status = 500
+    body_message: str | None = "Internal server error"
+    # AWS renders some default gateway responses as `{"message":"..."}` and others (the 5xx ones that
+    # come out of the integration stage) as `{"message": "..."}`; we keep each spelling.
+    spaced_json = False
+    error_type: str | None = None
+    content_type = "application/json"
+
+    def body(self) -> bytes:
+        separators = (", ", ": ") if self.spaced_json else (",", ":")
+        return json.dumps({"message": self.body_message}, separators=separators).encode()
+
+
+class MissingAuthenticationToken(GatewayAnswerError):
+    """No resource matches the path, or the resource has no such method (API Gateway's famous 403)."""
+
+    status = 403
+    body_message = "Missing Authentication Token"
+    error_type = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignature(GatewayAnswerError):
+    """An unknown route requested with an Authorization header: API Gateway tries to read it as SigV4.
+
+    Observed on real APIs: `Authorization: Bearer <jwt>` on a wrong path gives 403 "Invalid key=value pair
+    (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): '...'.",
+    and a bare token gives the "Authorization header requires 'Credential' parameter..." list.
+    """
+
+    status = 403
+    error_type = "IncompleteSignatureException"
+
+    def __init__(self, authorization: str, has_date_header: bool) -> None:
+        self.body_message = describe_sigv4_parse_error(authorization, has_date_header)
+        super().__init__(self.body_message)
+
+
+class Forbidden(GatewayAnswerError):
+    """A stage (or API) this endpoint does not serve."""
+
+    status = 403
+    body_message = "Forbidden"
+    error_type = "ForbiddenException"
+
+
+class Unauthorized(GatewayAnswerError):
+    """API Gateway's answer when the Cognito authorizer rejects the token (or finds none)."""
+
+    status = 401
+    body_message = "Unauthorized"
+    error_type = "UnauthorizedException"
+
+
+class TokenExpired(Unauthorized):
+    """A well-signed Cognito token whose `exp` has passed: 401 with its own message."""
+
+    body_message = "The incoming token has expired"
+
+
+class AuthorizerConfigurationError(GatewayAnswerError):
+    """AUTHORIZER_CONFIGURATION_ERROR: the authorizer could not reach its user pool (500, null message)."""
+
+    status = 500
+    body_message = None
+    error_type = "AuthorizerConfigurationException"
+
+
+class RequestTooLarge(GatewayAnswerError):
+    """A request body over the REST API payload quota of 10 MB; AWS answers in plain text."""
+
+    status = 413
+    body_message = "HTTP content length exceeded 10485760 bytes."
+    content_type = "text/plain"
+
+    def body(self) -> bytes:
+        return (self.body_message or "").encode()
+
+
+class InternalServerError(GatewayAnswerError):
+    """A configuration error, or a throttled Lambda (API Gateway maps Lambda's 429 to 500)."""
+
+    status = 500
+    body_message = "Internal server error"
+    spaced_json = True
+    error_type = "InternalServerErrorException"
+
+
+class BadGateway(GatewayAnswerError):
+    """The Lambda function failed or returned a malformed proxy response."""
+
+    status = 502
+    body_message = "Internal server error"
+    spaced_json = True
+    error_type = "InternalServerErrorException"
+
+
+class EndpointTimeout(GatewayAnswerError):
+    """The integration did not answer within timeoutInMillis (29 s by default)."""
+
+    status = 504
+    body_message = "Endpoint request timed out"
+    spaced_json = True
+
+
+def describe_sigv4_parse_error(authorization: str, has_date_header: bool) -> str:
+    """The message API Gateway gives when it parses a non-SigV4 Authorization header as SigV4."""
+    _scheme, _, rest = authorization.strip().partition(" ")
+    pairs = [pair.strip() for pair in rest.split(",") if pair.strip()]
+    for pair in pairs:
+        if "=" not in pair:
+            digest = base64.b64encode(hashlib.sha256(pair.encode()).digest()).decode()
+            return (
+                "Invalid key=value pair (missing equal-sign) in Authorization header "
+                f"(hashed with SHA-256 and encoded with Base64): '{digest}'."
+            )
+    present = {pair.split("=", 1)[0] for pair in pairs}
+    clauses = [
+        f"Authorization header requires '{name}' parameter."
+        for name in ("Credential", "Signature", "SignedHeaders")
+        if name not in present
+    ]
+    if not has_date_header:
+        clauses.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+    return " ".join([*clauses, f"Authorization={authorization.strip()}"])
