@@ -291,7 +291,10 @@ async function onSignUp(event) {
       $("#signin-password").focus();
     } else {
       const where = result.CodeDeliveryDetails ? ` to ${result.CodeDeliveryDetails.Destination}` : "";
-      showStatus(`Account ${username} created. A confirmation code was sent${where}.`, "success");
+      const sent = config.offline
+        ? "Offline, no message is sent: any confirmation code works."
+        : `A confirmation code was sent${where}.`;
+      showStatus(`Account ${username} created. ${sent}`, "success");
       showConfirmForm(username);
     }
   } catch (error) {
@@ -500,11 +503,11 @@ async function onDelete(row, item) {
 // CloudFront adds X-Cache ("Hit from cloudfront" / "Miss from cloudfront") and Age to what it serves.
 // cache: "no-store" makes the browser skip its own HTTP cache, so the answer comes from the edge.
 
-const STATIC_FILES = ["/index.html", "/app.js", "/style.css", "/favicon.svg", "/config.js"];
+const STATIC_FILES = ["/app.js", "/style.css", "/favicon.svg", "/config.js"];
 
 async function checkEdgeCache() {
   const rows = [];
-  for (const path of STATIC_FILES) {
+  for (const path of [location.pathname, ...STATIC_FILES]) {
     let xCache = "unreachable";
     let age = "";
     try {
@@ -515,7 +518,9 @@ async function checkEdgeCache() {
       // offline file:// or a network error: keep "unreachable"
     }
     // How the page itself got the file on load: transferSize 0 means from the browser's cache.
-    const timing = performance.getEntriesByName(new URL(path, location.href).href)[0];
+    const timing = path === location.pathname
+      ? performance.getEntriesByType("navigation")[0]
+      : performance.getEntriesByName(new URL(path, location.href).href)[0];
     const onLoad = timing
       ? `${timing.duration.toFixed(0)} ms${timing.transferSize === 0 ? " (browser cache)" : ""}`
       : "";
