@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_TIMEOUT_MS",
     "AuthorizerConfig",
+    "GatewayResponseConfig",
     "IntegrationConfig",
     "IntegrationResponseConfig",
     "MethodConfig",
@@ -121,6 +122,16 @@ class AuthorizerConfig:
 
 
 @dataclass(frozen=True)
+class GatewayResponseConfig:
+    """A customized gateway response (put_gateway_response), e.g. CORS headers on DEFAULT_4XX."""
+
+    response_type: str
+    status_code: int | None = None
+    response_parameters: Mapping[str, str] = field(default_factory=dict)
+    response_templates: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StageConfig:
     """The stage being served: its name, deployment and stage variables."""
 
@@ -141,6 +152,7 @@ class RestApiConfig:
     authorizers: Mapping[str, AuthorizerConfig] = field(default_factory=dict)
     binary_media_types: tuple[str, ...] = ()
     endpoint_types: tuple[str, ...] = ("EDGE",)
+    gateway_responses: Mapping[str, GatewayResponseConfig] = field(default_factory=dict)
 
     @property
     def domain_name(self) -> str:
@@ -153,13 +165,16 @@ def rest_api_from_boto3(
     authorizers: Iterable[Mapping[str, Any]],
     stage: Mapping[str, Any],
     *,
+    gateway_responses: Iterable[Mapping[str, Any]] = (),
     region: str | None = None,
 ) -> RestApiConfig:
     """Build a `RestApiConfig` from raw boto3 responses.
 
     `rest_api` is `get_rest_api()`, `resources` the `items` of `get_resources(embed=["methods"])` (all
-    pages), `authorizers` the `items` of `get_authorizers()`, `stage` is `get_stage()`. The region is
-    read from the integration URIs or user-pool ARNs when not given.
+    pages), `authorizers` the `items` of `get_authorizers()`, `stage` is `get_stage()`, and the optional
+    `gateway_responses` the `items` of `get_gateway_responses()` (AWS lists the untouched defaults too,
+    flagged `defaultResponse`; those are skipped). The region is read from the integration URIs or
+    user-pool ARNs when not given.
     """
     resource_configs = tuple(_resource_from_boto3(item) for item in resources)
     authorizer_configs = {item["id"]: _authorizer_from_boto3(item) for item in authorizers}
@@ -177,6 +192,16 @@ def rest_api_from_boto3(
         # Binary media types are stored with "/" escaped as "~1" when added by a patch operation.
         binary_media_types=tuple(t.replace("~1", "/") for t in rest_api.get("binaryMediaTypes") or () if t),
         endpoint_types=tuple((rest_api.get("endpointConfiguration") or {}).get("types") or ("EDGE",)),
+        gateway_responses={
+            item["responseType"]: GatewayResponseConfig(
+                response_type=item["responseType"],
+                status_code=int(item["statusCode"]) if item.get("statusCode") else None,
+                response_parameters=dict(item.get("responseParameters") or {}),
+                response_templates=dict(item.get("responseTemplates") or {}),
+            )
+            for item in gateway_responses
+            if not item.get("defaultResponse")
+        },
     )
 
 

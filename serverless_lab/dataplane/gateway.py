@@ -37,7 +37,14 @@ from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, 
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
 from serverless_lab.errors import LabError
 
-__all__ = ["MAX_REQUEST_BODY_BYTES", "Gateway", "LambdaResult", "answer_mock", "map_proxy_result"]
+__all__ = [
+    "MAX_REQUEST_BODY_BYTES",
+    "Gateway",
+    "LambdaResult",
+    "answer_mock",
+    "gateway_error_response",
+    "map_proxy_result",
+]
 
 # REST API payload quota: 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
@@ -66,6 +73,14 @@ class LambdaResult:
 
 
 Span = dict[str, Any]
+
+
+@dataclass
+class _RequestState:
+    """What handle() learns while serving one request: the API once resolved, the gateway span's detail."""
+
+    detail: dict[str, Any]
+    api: RestApiConfig | None = None
 
 
 class Gateway:
@@ -98,14 +113,12 @@ class Gateway:
         """
         ids = self._new_ids(request)
         started = time.perf_counter()
-        detail: dict[str, Any] = {"api_id": rest_api_id, "stage": stage}
+        state = _RequestState(detail={"api_id": rest_api_id, "stage": stage})
         try:
-            response = self._serve(request, rest_api_id, stage, ids, spans, detail)
+            response = self._serve(request, rest_api_id, stage, ids, spans, state)
         except GatewayAnswerError as error:
-            response = HttpResponse(error.status, [("Content-Type", error.content_type)], error.body())
-            if error.error_type:
-                response.headers.append(("x-amzn-ErrorType", error.error_type))
-            detail["error"] = type(error).__name__
+            response = gateway_error_response(error, state.api, request, ids)
+            state.detail["error"] = type(error).__name__
         response.set_header("x-amzn-RequestId", ids.request_id)
         response.set_header("x-amz-apigw-id", ids.extended_request_id)
         _record(
@@ -115,7 +128,7 @@ class Gateway:
             ids.epoch_seconds,
             started,
             response.status,
-            {**detail, "request_id": ids.request_id},
+            {**state.detail, "request_id": ids.request_id},
         )
         return response
 
@@ -126,7 +139,7 @@ class Gateway:
         stage: str,
         ids: RequestIds,
         spans: list[Span] | None,
-        detail: dict[str, Any],
+        state: _RequestState,
     ) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BODY_BYTES:
             raise RequestTooLarge()
@@ -134,6 +147,7 @@ class Gateway:
             api = self._api_source(rest_api_id, stage)
         except LookupError as error:
             raise Forbidden() from error
+        state.api = api
         route = self._route_table(rest_api_id, stage, api).match(request.method, request.path)
         if route is None:
             authorization = request.header("Authorization")
@@ -141,7 +155,7 @@ class Gateway:
                 has_date = request.header("X-Amz-Date") is not None or request.header("Date") is not None
                 raise IncompleteSignature(authorization, has_date)
             raise MissingAuthenticationToken()
-        detail["resource"] = route.resource.path
+        state.detail["resource"] = route.resource.path
         claims = self._authorize(request, api, route, spans)
         integration = route.method.integration
         if integration is None:
@@ -255,6 +269,62 @@ class Gateway:
             trace_id=trace_id,
             epoch_seconds=now,
         )
+
+
+def gateway_error_response(
+    error: GatewayAnswerError, api: RestApiConfig | None, request: HttpRequest, ids: RequestIds
+) -> HttpResponse:
+    """API Gateway's own answer, with the API's customized gateway response applied when it has one.
+
+    The customization of the error's type is used, else DEFAULT_4XX / DEFAULT_5XX
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html):
+    its statusCode, its `gatewayresponse.header.*` parameters (static `'value'` or
+    `method.request.header.<name>`) and its application/json template.
+    """
+    status, body, content_type = error.status, error.body(), error.content_type
+    headers: list[tuple[str, str]] = []
+    custom = None
+    if api is not None and error.response_type is not None:
+        fallback = "DEFAULT_4XX" if error.status < 500 else "DEFAULT_5XX"
+        custom = api.gateway_responses.get(error.response_type) or api.gateway_responses.get(fallback)
+    if custom is not None:
+        status = custom.status_code or status
+        for key, source in custom.response_parameters.items():
+            if not key.startswith("gatewayresponse.header."):
+                continue
+            value = _parameter_value(source, request)
+            if value is not None:
+                headers.append((key.removeprefix("gatewayresponse.header."), value))
+        template = custom.response_templates.get("application/json")
+        if template is not None:
+            body = _render_error_template(template, error, ids).encode("utf-8")
+            content_type = "application/json"
+    response = HttpResponse(status, [("Content-Type", content_type), *headers], body)
+    if error.error_type:
+        response.headers.append(("x-amzn-ErrorType", error.error_type))
+    return response
+
+
+def _parameter_value(source: str, request: HttpRequest) -> str | None:
+    static = _STATIC_PARAMETER.match(source or "")
+    if static:
+        return static[1]
+    if source.startswith("method.request.header."):
+        return request.header(source.removeprefix("method.request.header."))
+    return None
+
+
+def _render_error_template(template: str, error: GatewayAnswerError, ids: RequestIds) -> str:
+    """The few $context variables gateway response templates use; VTL beyond them is not evaluated."""
+    values = {
+        "$context.error.messageString": json.dumps(error.body_message),
+        "$context.error.message": error.body_message or "",
+        "$context.error.responseType": error.response_type or "",
+        "$context.requestId": ids.request_id,
+        "$context.extendedRequestId": ids.extended_request_id,
+    }
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(values, key=len, reverse=True)))
+    return pattern.sub(lambda found: values[found[0]], template)
 
 
 def map_proxy_result(

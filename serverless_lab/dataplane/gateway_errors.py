@@ -51,6 +51,9 @@ class GatewayAnswerError(GatewayError):
     spaced_json = False
     error_type: str | None = None
     content_type = "application/json"
+    # The gateway response type an API can customize (put_gateway_response); None when AWS answers before
+    # the API's gateway responses apply (observed: the 413 and the SigV4 parse error carry no CORS).
+    response_type: str | None = None
 
     def body(self) -> bytes:
         separators = (", ", ": ") if self.spaced_json else (",", ":")
@@ -63,6 +66,7 @@ class MissingAuthenticationToken(GatewayAnswerError):
     status = 403
     body_message = "Missing Authentication Token"
     error_type = "MissingAuthenticationTokenException"
+    response_type = "MISSING_AUTHENTICATION_TOKEN"
 
 
 class IncompleteSignature(GatewayAnswerError):
@@ -95,6 +99,7 @@ class Unauthorized(GatewayAnswerError):
     status = 401
     body_message = "Unauthorized"
     error_type = "UnauthorizedException"
+    response_type = "UNAUTHORIZED"
 
 
 class TokenExpired(Unauthorized):
@@ -109,6 +114,7 @@ class AuthorizerConfigurationError(GatewayAnswerError):
     status = 500
     body_message = None
     error_type = "AuthorizerConfigurationException"
+    response_type = "AUTHORIZER_CONFIGURATION_ERROR"
 
 
 class RequestTooLarge(GatewayAnswerError):
@@ -129,6 +135,7 @@ class InternalServerError(GatewayAnswerError):
     body_message = "Internal server error"
     spaced_json = True
     error_type = "InternalServerErrorException"
+    response_type = "DEFAULT_5XX"
 
 
 class BadGateway(GatewayAnswerError):
@@ -138,6 +145,7 @@ class BadGateway(GatewayAnswerError):
     body_message = "Internal server error"
     spaced_json = True
     error_type = "InternalServerErrorException"
+    response_type = "DEFAULT_5XX"
 
 
 class EndpointTimeout(GatewayAnswerError):
@@ -146,6 +154,7 @@ class EndpointTimeout(GatewayAnswerError):
     status = 504
     body_message = "Endpoint request timed out"
     spaced_json = True
+    response_type = "INTEGRATION_TIMEOUT"
 
 
 def describe_sigv4_parse_error(authorization: str, has_date_header: bool) -> str:

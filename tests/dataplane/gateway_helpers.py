@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from serverless_lab.dataplane.api_model import (
     AuthorizerConfig,
+    GatewayResponseConfig,
     IntegrationConfig,
     IntegrationResponseConfig,
     MethodConfig,
@@ -148,6 +149,7 @@ def make_api(
     binary_media_types: tuple[str, ...] = (),
     variables: dict[str, str] | None = None,
     timeout_ms: int = 29_000,
+    gateway_responses: tuple[GatewayResponseConfig, ...] = (),
 ) -> RestApiConfig:
     """The lab's API: /items (GET, POST with Cognito, OPTIONS mock), /items/{id}, a literal, a proxy."""
 
@@ -192,6 +194,7 @@ def make_api(
             )
         },
         binary_media_types=binary_media_types,
+        gateway_responses={response.response_type: response for response in gateway_responses},
     )
 
 

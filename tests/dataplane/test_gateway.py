@@ -9,6 +9,7 @@ import re
 import pytest
 from gateway_helpers import FUNCTION_ARN, NOW, POOL, FakeLambda, make_api, make_gateway
 
+from serverless_lab.dataplane.api_model import GatewayResponseConfig
 from serverless_lab.dataplane.gateway import MAX_REQUEST_BODY_BYTES, LambdaResult
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.errors import GatewayError, LambdaError
@@ -285,3 +286,56 @@ def test_gateway_errors_are_gateway_errors() -> None:
 
     for name in gateway_errors.__all__:
         assert issubclass(getattr(gateway_errors, name), GatewayError)
+
+
+CORS_4XX = GatewayResponseConfig(
+    response_type="DEFAULT_4XX",
+    response_parameters={
+        "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.origin",
+        "gatewayresponse.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+    },
+    response_templates={"application/json": '{"message":$context.error.messageString}'},
+)
+
+
+def test_default_4xx_customization_adds_cors_to_a_401() -> None:
+    request = HttpRequest("GET", "/items", headers=(("Origin", "https://d111.cloudfront.net"),))
+    response, _ = call(request, gateway_responses=(CORS_4XX,))
+    assert_gateway_error(response, 401, b'{"message":"Unauthorized"}', "UnauthorizedException")
+    assert response.header("Access-Control-Allow-Origin") == "https://d111.cloudfront.net"
+    assert response.header("Access-Control-Allow-Headers") == "Content-Type,Authorization"
+
+
+def test_specific_gateway_response_beats_the_default_and_can_change_status() -> None:
+    not_found = GatewayResponseConfig(
+        response_type="MISSING_AUTHENTICATION_TOKEN",
+        status_code=404,
+        response_templates={
+            "application/json": '{"message":"Not Found","type":"$context.error.responseType"}'
+        },
+    )
+    response, _ = call(HttpRequest("GET", "/nothing"), gateway_responses=(CORS_4XX, not_found))
+    assert response.status == 404
+    assert json.loads(response.body) == {"message": "Not Found", "type": "MISSING_AUTHENTICATION_TOKEN"}
+    assert response.header("Access-Control-Allow-Origin") is None
+
+
+def test_413_and_sigv4_parse_errors_ignore_gateway_responses() -> None:
+    request = HttpRequest(
+        "POST", "/files", headers=(("Origin", "https://x"),), body=b"x" * (MAX_REQUEST_BODY_BYTES + 1)
+    )
+    response, _ = call(request, gateway_responses=(CORS_4XX,))
+    assert (response.status, response.header("Access-Control-Allow-Origin")) == (413, None)
+    request = HttpRequest("GET", "/nothing", headers=(("Origin", "https://x"), ("Authorization", "Bearer t")))
+    response, _ = call(request, gateway_responses=(CORS_4XX,))
+    assert (response.status, response.header("Access-Control-Allow-Origin")) == (403, None)
+
+
+def test_default_5xx_customization_applies_to_a_malformed_answer() -> None:
+    cors_5xx = GatewayResponseConfig(
+        response_type="DEFAULT_5XX",
+        response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+    )
+    response, _ = call(signed("GET", "/items"), LambdaResult(payload=b"{}"), gateway_responses=(cors_5xx,))
+    assert (response.status, response.body) == (502, b'{"message": "Internal server error"}')
+    assert response.header("Access-Control-Allow-Origin") == "*"

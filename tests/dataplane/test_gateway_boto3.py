@@ -98,6 +98,11 @@ def test_rest_api_from_boto3_responses(aws: None) -> None:
         selectionPattern="",
         responseParameters={"method.response.header.Access-Control-Allow-Origin": "'*'"},
     )
+    apigw.put_gateway_response(
+        restApiId=api["id"],
+        responseType="DEFAULT_4XX",
+        responseParameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+    )
     deployment = apigw.create_deployment(restApiId=api["id"], stageName="prod")
     apigw.update_stage(
         restApiId=api["id"],
@@ -110,6 +115,7 @@ def test_rest_api_from_boto3_responses(aws: None) -> None:
         apigw.get_resources(restApiId=api["id"], embed=["methods"])["items"],
         apigw.get_authorizers(restApiId=api["id"])["items"],
         apigw.get_stage(restApiId=api["id"], stageName="prod"),
+        gateway_responses=apigw.get_gateway_responses(restApiId=api["id"])["items"],
     )
 
     assert (config.id, config.name, config.region) == (api["id"], "ada-items-api", REGION)
@@ -118,6 +124,9 @@ def test_rest_api_from_boto3_responses(aws: None) -> None:
     assert config.stage.deployment_id == deployment["id"]
     assert dict(config.stage.variables) == {"table": "ada-items"}
     assert config.domain_name == f"{api['id']}.execute-api.{REGION}.amazonaws.com"
+
+    cors = config.gateway_responses["DEFAULT_4XX"]
+    assert cors.response_parameters == {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}
 
     cognito_authorizer = config.authorizers[authorizer["id"]]
     assert cognito_authorizer.type == "COGNITO_USER_POOLS"
