@@ -42,6 +42,7 @@ from serverless_lab.dataplane.edge_cache import (
     error_ttl,
     object_ttl,
 )
+from serverless_lab.dataplane.edge_compression import accepts_gzip, compressed_headers, is_compressible
 from serverless_lab.dataplane.edge_errors import (
     BadRequestError,
     CloudFrontError,
@@ -60,58 +61,6 @@ __all__ = ["CacheEntryInfo", "Edge", "OriginResponse"]
 
 # Developer Guide, Quotas: "Maximum length of a URL: 8,192 bytes".
 MAX_URL_BYTES = 8192
-# "Serving compressed files": sizes CloudFront compresses, and the Content-Types it compresses.
-MIN_COMPRESSIBLE_BYTES = 1_000
-MAX_COMPRESSIBLE_BYTES = 10_000_000
-COMPRESSIBLE_TYPES = frozenset(
-    [
-        "application/dash+xml",
-        "application/eot",
-        "application/font",
-        "application/font-sfnt",
-        "application/javascript",
-        "application/json",
-        "application/opentype",
-        "application/otf",
-        "application/pkcs7-mime",
-        "application/protobuf",
-        "application/rss+xml",
-        "application/truetype",
-        "application/ttf",
-        "application/vnd.apple.mpegurl",
-        "application/vnd.ms-fontobject",
-        "application/xhtml+xml",
-        "application/xml",
-        "application/x-font-opentype",
-        "application/x-font-truetype",
-        "application/x-font-ttf",
-        "application/x-httpd-cgi",
-        "application/x-javascript",
-        "application/x-mpegurl",
-        "application/x-opentype",
-        "application/x-otf",
-        "application/x-perl",
-        "application/x-ttf",
-        "font/eot",
-        "font/opentype",
-        "font/otf",
-        "font/ttf",
-        "image/svg+xml",
-        "text/css",
-        "text/csv",
-        "text/html",
-        "text/javascript",
-        "text/js",
-        "text/plain",
-        "text/richtext",
-        "text/tab-separated-values",
-        "text/xml",
-        "text/x-component",
-        "text/x-java-source",
-        "text/x-script",
-        "vnd.apple.mpegurl",
-    ]
-)
 # RFC 9110 token characters; anything else in the method position is not HTTP at all.
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HOP_BY_HOP = frozenset(
@@ -267,7 +216,7 @@ class Edge:
             # The lab serves S3 origins only; CloudFront's answer when it cannot reach an origin is 502.
             raise OriginUnreachableError()
         cache_path = f"{path}?{query}" if behavior.forward_query_string and query else path
-        variant = "gzip" if behavior.compress and _accepts_gzip(accept_encoding) else "identity"
+        variant = "gzip" if behavior.compress and accepts_gzip(accept_encoding) else "identity"
         return _Target(
             key=f"{cache_path}|{variant}",
             cache_path=cache_path,
@@ -298,23 +247,30 @@ class Edge:
                 and not answer.is_error
                 and (answer.origin_etag or answer.origin_last_modified)
             ):
-                revalidated = self._revalidate(context, cache, target, answer, now)
-                if revalidated is not None:
-                    return revalidated
-                # the origin sent a new object (or a 4xx): handled as a plain origin answer below
-            response = self._call_origin(context, target, {})
+                response = self._call_origin(context, target, _validators(answer))
+                kept = self._keep_stale(context, cache, target, answer, response, now)
+                if kept is not None:
+                    return kept
+            else:
+                response = self._call_origin(context, target, {})
             return self._answer_from_origin(context, cache, target, response, now, with_custom_errors), "miss"
 
-    def _revalidate(
-        self, context: _RequestContext, cache: EdgeCache, target: _Target, stale: CachedAnswer, now: float
+    def _keep_stale(
+        self,
+        context: _RequestContext,
+        cache: EdgeCache,
+        target: _Target,
+        stale: CachedAnswer,
+        response: OriginResponse,
+        now: float,
     ) -> tuple[CachedAnswer, str] | None:
-        """Ask the origin whether an expired answer still holds ("Manage how long content stays in the cache")."""
-        conditional = {}
-        if stale.origin_etag:
-            conditional["If-None-Match"] = stale.origin_etag
-        if stale.origin_last_modified:
-            conditional["If-Modified-Since"] = stale.origin_last_modified
-        response = self._call_origin(context, target, conditional)
+        """The expired answer again, when the origin's answer to revalidation says it still holds.
+
+        304: "the origin returns a 304 status code (Not Modified)" and the cached copy is fresh again
+        (RefreshHit). 5xx: "CloudFront serves the object even though it has expired" for the error caching
+        minimum TTL (HTTPStatusCodes, "The requested object is in the edge cache"). Anything else (a new
+        object, a 4xx) replaces it: None.
+        """
         if response.status == 304:
             merged = dict(stale.headers)
             merged.update(
@@ -327,15 +283,11 @@ class Edge:
                 cache.remove(stale.key)
             return stale, "refresh-hit"
         if response.status >= 500:
-            # "If your origin returns a 5xx status code, CloudFront serves the object even though it has
-            # expired" for the error caching minimum TTL (HTTPStatusCodes, "object is in the edge cache").
             custom = context.distribution.custom_error_response(response.status)
             grace = custom.error_caching_min_ttl if custom else DEFAULT_ERROR_CACHING_MIN_TTL
             stale.ttl = stale.age(now) + grace
             cache.record_hit(stale)
             return stale, "hit"
-        if response.status == 200:
-            return self._answer_from_origin(context, cache, target, response, now, True), "miss"
         return None
 
     def _answer_from_origin(
@@ -351,9 +303,9 @@ class Edge:
         if response.status >= 400:
             return self._error_answer(context, cache, target, response, headers, now, with_custom_errors)
         body, encoding = response.body, ""
-        if response.status == 200 and target.variant == "gzip" and _compressible(response):
+        if response.status == 200 and target.variant == "gzip" and is_compressible(response):
             body, encoding = gzip.compress(response.body, mtime=0), "gzip"
-            headers = _compressed_headers(headers)
+            headers = compressed_headers(headers)
         behavior = target.behavior
         ttl = object_ttl(response.headers, behavior.min_ttl, behavior.default_ttl, behavior.max_ttl, now)
         answer = CachedAnswer(
@@ -500,48 +452,14 @@ def _invalidated(answer: CachedAnswer, invalidations: list[Invalidation]) -> boo
     )
 
 
-def _accepts_gzip(accept_encoding: str | None) -> bool:
-    for part in (accept_encoding or "").split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            quality = params.strip().lower()
-            return quality not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
-
-
-def _compressible(response: OriginResponse) -> bool:
-    """The conditions of "Serving compressed files": type, 1,000–10,000,000 bytes, Content-Length, no encoding."""
-    content_type = (response.header("Content-Type") or "").split(";")[0].strip().lower()
-    length = response.header("Content-Length")
-    if content_type not in COMPRESSIBLE_TYPES or length is None or response.header("Content-Encoding"):
-        return False
-    try:
-        size = int(length)
-    except ValueError:
-        return False
-    return MIN_COMPRESSIBLE_BYTES <= size <= MAX_COMPRESSIBLE_BYTES
-
-
-def _compressed_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Content-Encoding and Vary for a gzip answer; a strong ETag becomes weak, an invalid one is dropped.
-
-    "CloudFront converts the strong ETag header value to a weak ETag" and "When the object from the origin
-    includes an invalid ETag header value ... CloudFront removes the ETag header" (Serving compressed files).
-    """
-    result: list[tuple[str, str]] = []
-    vary = "Accept-Encoding"
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered == "etag":
-            if value.startswith('"'):
-                result.append((name, "W/" + value))
-            elif value.startswith("W/"):
-                result.append((name, value))
-        elif lowered == "vary":
-            vary = value if "accept-encoding" in value.lower() else f"{value}, Accept-Encoding"
-        else:
-            result.append((name, value))
-    return [*result, ("Content-Encoding", "gzip"), ("Vary", vary)]
+def _validators(stale: CachedAnswer) -> dict[str, str]:
+    """The conditional headers CloudFront sends to revalidate an expired object with its origin."""
+    conditional = {}
+    if stale.origin_etag:
+        conditional["If-None-Match"] = stale.origin_etag
+    if stale.origin_last_modified:
+        conditional["If-Modified-Since"] = stale.origin_last_modified
+    return conditional
 
 
 def _not_modified(request: HttpRequest, answer: CachedAnswer) -> bool:

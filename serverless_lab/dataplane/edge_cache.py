@@ -153,6 +153,12 @@ class CacheEntryInfo:
 
 
 @dataclass
+class _KeyLock:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: int = 0
+
+
+@dataclass
 class EdgeCache:
     """The cached answers of one distribution at one edge location, safe to use from many threads.
 
@@ -163,7 +169,7 @@ class EdgeCache:
 
     _answers: dict[str, CachedAnswer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _key_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _key_locks: dict[str, _KeyLock] = field(default_factory=dict)
 
     def get(self, key: str) -> CachedAnswer | None:
         with self._lock:
@@ -199,9 +205,20 @@ class EdgeCache:
     @contextmanager
     def key_lock(self, key: str) -> Iterator[None]:
         with self._lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            yield
+            key_lock = self._key_locks.setdefault(key, _KeyLock())
+            key_lock.users += 1
+        try:
+            with key_lock.lock:
+                yield
+        finally:
+            with self._lock:
+                key_lock.users -= 1
+                if key_lock.users == 0:  # nobody waits: forget it, so the table stays as small as the traffic
+                    del self._key_locks[key]
+
+    def waiting_keys(self) -> int:
+        with self._lock:
+            return len(self._key_locks)
 
     def describe(self, now: float) -> list[CacheEntryInfo]:
         return [

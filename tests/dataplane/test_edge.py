@@ -24,6 +24,7 @@ from serverless_lab.dataplane.distribution_model import (
     OriginResponse,
 )
 from serverless_lab.dataplane.edge import Edge
+from serverless_lab.dataplane.edge_cache import EdgeCache
 from serverless_lab.dataplane.http import HttpRequest
 
 T0 = 1_700_000_000.0
@@ -520,3 +521,23 @@ def test_concurrent_misses_for_one_object_make_one_origin_request(lab):
         thread.join()
     assert answers == [200] * 16
     assert len(lab.bucket.calls) == 1
+
+
+def test_object_deleted_at_the_origin_is_one_conditional_request_then_the_error(lab):
+    lab.get("/index.html")
+    del lab.bucket.objects["site/index.html"]
+    lab.clock.now += 301
+    response = lab.get("/index.html")
+    assert (
+        response.status == 403
+    )  # "If your origin returns a 4xx status code, CloudFront returns the status code"
+    assert response.header("X-Cache") == "Error from cloudfront"
+    assert len(lab.bucket.calls) == 2
+    assert lab.bucket.calls[-1][2]["If-None-Match"]
+
+
+def test_cache_key_locks_are_forgotten_once_released():
+    cache = EdgeCache()
+    with cache.key_lock("/a|identity"), cache.key_lock("/b|identity"):
+        assert cache.waiting_keys() == 2
+    assert cache.waiting_keys() == 0
