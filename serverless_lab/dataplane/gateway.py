@@ -39,6 +39,7 @@ from serverless_lab.errors import LabError
 
 __all__ = [
     "MAX_REQUEST_BODY_BYTES",
+    "REMAPPED_RESPONSE_HEADERS",
     "Gateway",
     "LambdaResult",
     "answer_mock",
@@ -49,6 +50,19 @@ __all__ = [
 # REST API payload quota: 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
 
+# Headers a REST API will not pass from the integration as they are: it sends them as
+# x-amzn-Remapped-<name> and sets its own (API Gateway important notes for REST APIs, header table).
+REMAPPED_RESPONSE_HEADERS = frozenset(
+    {
+        "authorization",
+        "connection",
+        "content-length",
+        "date",
+        "server",
+        "www-authenticate",
+        "x-amzn-requestid",
+    }
+)
 _STATIC_PARAMETER = re.compile(r"^'(.*)'$", re.DOTALL)
 _TEMPLATE_STATUS = re.compile(r"\"statusCode\"\s*:\s*\"?(\d{3})")
 
@@ -335,7 +349,8 @@ def map_proxy_result(
     """Turn a Lambda proxy result into the HTTP answer, or BadGateway for a malformed one.
 
     The output format is statusCode, headers, multiValueHeaders, body (a string), isBase64Encoded. When
-    a name is in both header maps only the multiValueHeaders values are sent. A base64 body is decoded
+    a name is in both header maps only the multiValueHeaders values are sent; connection-level headers
+    (Date, Server, Content-Length...) come back as x-amzn-Remapped-<name>. A base64 body is decoded
     only when the first Accept type matches binaryMediaTypes; otherwise the base64 text is passed on.
     """
     result = _decode_payload(payload)
@@ -350,6 +365,10 @@ def map_proxy_result(
         raise BadGateway()
     multi_names = {name.lower() for name, _ in multi}
     headers = [(name, value) for name, value in single if name.lower() not in multi_names] + multi
+    headers = [
+        (f"x-amzn-Remapped-{name}" if name.lower() in REMAPPED_RESPONSE_HEADERS else name, value)
+        for name, value in headers
+    ]
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))  # API Gateway's default for proxy answers
     body_bytes = (body or "").encode("utf-8")

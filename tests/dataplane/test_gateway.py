@@ -147,6 +147,26 @@ def test_multi_value_headers_merged_and_win_over_headers() -> None:
     assert response.header("X-Num") == "7"
 
 
+def test_connection_level_headers_are_remapped() -> None:
+    payload = {
+        "statusCode": 401,
+        "headers": {
+            "WWW-Authenticate": 'Bearer realm="items"',
+            "Date": "yesterday",
+            "Content-Length": "999",
+            "X-Kept": "yes",
+        },
+        "body": "no",
+    }
+    response, _ = call(signed("GET", "/items"), LambdaResult(payload=payload))
+    assert response.header("WWW-Authenticate") is None
+    assert response.header("x-amzn-Remapped-WWW-Authenticate") == 'Bearer realm="items"'
+    assert response.header("x-amzn-Remapped-Date") == "yesterday"
+    assert response.header("x-amzn-Remapped-Content-Length") == "999"
+    assert response.header("Content-Length") is None
+    assert response.header("X-Kept") == "yes"
+
+
 def test_string_status_code_and_missing_body() -> None:
     response, _ = call(signed("GET", "/items"), LambdaResult(payload={"statusCode": "204"}))
     assert (response.status, response.body) == (204, b"")
