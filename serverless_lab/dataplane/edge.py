@@ -1,7 +1,7 @@
 """The local CloudFront edge: one edge location serving S3 origins through a cache, opening no sockets.
 
 `Edge.handle(distribution_id, request)` does what a CloudFront edge does with a viewer request, in order:
-1. refuse what CloudFront refuses (URL over 8,192 bytes → 414, unknown or disabled distribution → 403,
+1. refuse what CloudFront refuses (URL over 8,192 bytes or request over 20,480 → 413, GET with a body → 403, unknown or disabled distribution → 403,
    malformed paths → 400, a method the cache behaviour does not allow → 403), with CloudFront's HTML page;
 2. normalize the path (RFC 3986, as CloudFront does before matching cache behaviours), apply the default
    root object, pick the cache behaviour by path pattern;
@@ -47,10 +47,11 @@ from serverless_lab.dataplane.edge_errors import (
     BadRequestError,
     CloudFrontError,
     DistributionDisabledError,
+    GetWithBodyError,
     MethodNotAllowedError,
     OriginUnreachableError,
+    RequestTooLargeError,
     UnknownDistributionError,
-    UriTooLongError,
     cloudfront_error_page,
     s3_access_denied_body,
 )
@@ -59,8 +60,10 @@ from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 
 __all__ = ["CacheEntryInfo", "Edge", "OriginResponse"]
 
-# Developer Guide, Quotas: "Maximum length of a URL: 8,192 bytes".
+# Developer Guide, Quotas: "Maximum length of a URL: 8,192 bytes" and "Maximum length of a request ...
+# including headers and query strings, but not including the body content: 20,480 bytes".
 MAX_URL_BYTES = 8192
+MAX_REQUEST_BYTES = 20_480
 # RFC 9110 token characters; anything else in the method position is not HTTP at all.
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HOP_BY_HOP = frozenset(
@@ -173,9 +176,12 @@ class Edge:
     ) -> tuple[HttpResponse, str, str]:
         if not _METHOD_TOKEN.fullmatch(request.method):
             raise BadRequestError()
-        target_length = len(request.path.encode()) + (len(request.query.encode()) + 1 if request.query else 0)
-        if target_length > MAX_URL_BYTES:
-            raise UriTooLongError()
+        url_length = len(request.path.encode()) + (len(request.query.encode()) + 1 if request.query else 0)
+        header_length = sum(len(f"{name}: {value}\r\n".encode()) for name, value in request.headers)
+        if url_length > MAX_URL_BYTES or url_length + header_length > MAX_REQUEST_BYTES:
+            raise RequestTooLargeError()
+        if request.method == "GET" and request.body:
+            raise GetWithBodyError()
         try:
             distribution = self._distribution_source(distribution_id)
         except LookupError as missing:
@@ -300,6 +306,8 @@ class Edge:
         with_custom_errors: bool,
     ) -> CachedAnswer:
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP]
+        if response.header("Date") is None:  # S3 always dates its answers; keep that date on cache hits
+            headers.append(("Date", formatdate(now, usegmt=True)))
         if response.status >= 400:
             return self._error_answer(context, cache, target, response, headers, now, with_custom_errors)
         body, encoding = response.body, ""
@@ -426,6 +434,8 @@ class Edge:
             ("Content-Type", "text/html"),
             ("Content-Length", str(len(body))),
         ]
+        if isinstance(error, RequestTooLargeError):
+            headers.append(("Connection", "close"))  # "... and then terminates the TCP connection"
         return HttpResponse(status=error.status, headers=headers, body=body)
 
     def _write_answer(self) -> HttpResponse:

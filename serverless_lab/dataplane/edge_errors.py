@@ -55,10 +55,21 @@ class BadRequestError(CloudFrontError):
     status = 400
 
 
-class UriTooLongError(CloudFrontError):
-    """The URL is longer than CloudFront's 8,192-byte quota (Developer Guide, Quotas)."""
+class RequestTooLargeError(CloudFrontError):
+    """A URL over 8,192 bytes, or a request line plus headers over 20,480 bytes.
 
-    status = 414
+    "If a request or a URL exceeds these maximums, CloudFront returns HTTP status code 413, Request Entity
+    Too Large, to the viewer, and then terminates the TCP connection" (Developer Guide, "Request and
+    response behavior for Amazon S3 origins", Maximum length of a request and maximum length of a URL).
+    """
+
+    status = 413
+
+
+class GetWithBodyError(CloudFrontError):
+    """ "If a viewer GET request includes a body, CloudFront returns an HTTP status code 403 (Forbidden)"."""
+
+    status = 403
 
 
 class UnknownDistributionError(CloudFrontError):

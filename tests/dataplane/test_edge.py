@@ -159,6 +159,7 @@ def test_first_request_misses_then_hits_with_age(lab):
     assert second.header("X-Cache") == "Hit from cloudfront"
     assert second.header("Age") == "42"
     assert second.body == PAGE
+    assert second.header("Date") == first.header("Date") == formatdate(T0, usegmt=True)
     assert len(lab.bucket.calls) == 1
 
 

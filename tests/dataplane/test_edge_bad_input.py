@@ -146,11 +146,27 @@ def test_escape_that_is_not_utf8_is_400(edge, bucket):
     assert bucket.keys == []
 
 
-def test_url_longer_than_8192_bytes_is_414(edge, bucket):
+def test_url_longer_than_8192_bytes_is_413_and_closes_the_connection(edge, bucket):
     response = get(edge, "/" + "a" * 8192)
-    assert response.status == 414
-    assert "<H1>414 ERROR</H1>" in response.body.decode("iso-8859-1")
-    assert get(edge, "/a", query="q=" + "x" * 8190).status == 414  # the query string counts
+    assert response.status == 413
+    assert "<H1>413 ERROR</H1>" in response.body.decode("iso-8859-1")
+    assert response.header("Connection") == "close"
+    assert get(edge, "/a", query="q=" + "x" * 8190).status == 413  # the query string counts
+    assert bucket.keys == []
+
+
+def test_request_over_20480_bytes_with_headers_is_413(edge, bucket):
+    cookie = ("Cookie", "session=" + "c" * 12_000)
+    assert edge.handle("E1LAB", HttpRequest("GET", "/", "", (cookie,))).status == 200
+    twice = (cookie, ("X-Padding", "p" * 9_000))
+    assert edge.handle("E1LAB", HttpRequest("GET", "/", "", twice)).status == 413
+    assert bucket.keys == ["site/index.html"]
+
+
+def test_get_with_a_body_is_403(edge, bucket):
+    response = edge.handle("E1LAB", HttpRequest("GET", "/", body=b"{}"))
+    assert response.status == 403
+    assert response.header("X-Cache") == "Error from cloudfront"
     assert bucket.keys == []
 
 
