@@ -1,0 +1,39 @@
+"""The local Lambda runtime: runs a function's deployment package the way AWS Lambda's Python runtime does.
+
+    with LambdaRuntime(code_loader=fetch_zip, base_environment=offline_env) as runtime:
+        invocation = runtime.invoke(spec, {"httpMethod": "GET", ...})
+        invocation.payload, invocation.logs, invocation.cold
+
+See service.py for what is copied from Lambda and where the lab departs from it.
+"""
+
+from __future__ import annotations
+
+from serverless_lab.dataplane.runtime.code import code_sha256
+from serverless_lab.dataplane.runtime.errors import (
+    CodeIntegrityError,
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    InvalidRuntimeException,
+    RequestTooLargeException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
+from serverless_lab.dataplane.runtime.service import LambdaRuntime
+from serverless_lab.dataplane.runtime.spec import FunctionSpec
+
+__all__ = [
+    "CodeIntegrityError",
+    "EnvironmentInfo",
+    "FunctionSpec",
+    "InvalidParameterValueException",
+    "InvalidRequestContentException",
+    "InvalidRuntimeException",
+    "Invocation",
+    "LambdaRuntime",
+    "RequestTooLargeException",
+    "TooManyRequestsException",
+    "ValidationException",
+    "code_sha256",
+]

@@ -1,0 +1,519 @@
+"""The Python runtime as it runs *inside* an execution environment.
+
+This module copies what AWS's runtime interface client (github.com/aws/aws-lambda-python-runtime-interface-client,
+`awslambdaric/bootstrap.py`, `lambda_context.py`, `lambda_runtime_marshaller.py`) does around the handler: load
+`module.function` from the task root, build the context object, format `logging` records, marshal the
+result with simplejson, and shape errors as `{errorMessage, errorType, requestId, stackTrace}`.
+
+It is loaded by the zygote (a fresh interpreter) and, in "inprocess" mode, by the lab itself, so it imports
+nothing from serverless_lab and only the standard library at module level. It is one of the two files under
+dataplane/ allowed to touch botocore (the SDK call timing hooks), because user code uses boto3 here.
+Keep the file name: like the real runtime, frames of a file named ``bootstrap.py`` are cut from stack traces.
+"""
+
+from __future__ import annotations
+
+import decimal
+import importlib
+import logging
+import math
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+try:  # the real runtime marshals with simplejson (Decimal support, e.g. DynamoDB numbers)
+    import simplejson as _json
+
+    _SIMPLEJSON = True
+except ImportError:  # pragma: no cover - simplejson is a dependency of the lab
+    import json as _json  # type: ignore[no-redef]
+
+    _SIMPLEJSON = False
+
+# Error types of awslambdaric's FaultException, word for word.
+MARSHAL_ERROR = "Runtime.MarshalError"
+UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+
+# awslambdaric/lambda_literals.py: logged at WARNING when the function init fails.
+UNHANDLED_EXCEPTION_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. However, "
+    "in rare cases, a Lambda runtime update can cause unexpected function behavior. For functions using "
+    "managed runtimes, runtime updates can be triggered by a function change, or can be applied "
+    "automatically. To determine if the runtime has been updated, check the runtime version in the "
+    "INIT_START log entry. If this error correlates with a change in the runtime version, you may be able "
+    "to mitigate this error by temporarily rolling back to the previous runtime version. For more "
+    "information, see https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html"
+)
+# awslambdaric indents stack-trace lines with NO-BREAK SPACE so CloudWatch keeps the indentation.
+_ERROR_LOG_INDENT = "\u00a0"
+# awslambdaric's text log format: "[INFO]\t2025-01-31T12:00:00.123Z\t<request id>\tmessage\n" in UTC.
+_LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s"
+_LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+class FaultError(Exception):
+    """awslambdaric's FaultException: an error of the runtime itself (import, marshal), not of the handler."""
+
+    def __init__(self, exception_type: str, msg: str, trace: list[str] | None = None) -> None:
+        super().__init__(msg)
+        self.exception_type = exception_type
+        self.msg = msg
+        self.trace = trace
+
+
+def make_error(
+    message: str, error_type: str, stack_trace: list[str] | None, request_id: str | None = None
+) -> dict[str, Any]:
+    """The error document the Python runtime posts (and Invoke returns), keys in the runtime's order."""
+    return {
+        "errorMessage": message or "",
+        "errorType": error_type or "",
+        "requestId": request_id if request_id is not None else "",
+        "stackTrace": stack_trace or [],
+    }
+
+
+def error_from_exception(exc: BaseException, request_id: str | None) -> dict[str, Any]:
+    """Shape an exception as the runtime does: frames of bootstrap.py before user code are cut."""
+    if isinstance(exc, FaultError):
+        return make_error(exc.msg, exc.exception_type, exc.trace, request_id)
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(exc.__traceback__)]
+    for index, frame in enumerate(frames):
+        if "/bootstrap.py" not in frame[0]:
+            frames = frames[index:]
+            break
+    return make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)
+
+
+def format_error_log(error: dict[str, Any]) -> str:
+    """The "[ERROR] Type: message / Traceback ..." log event the runtime writes for an unhandled error."""
+    description = "[ERROR]"
+    if error.get("errorType"):
+        description += " " + error["errorType"]
+    if error.get("errorMessage"):
+        if error.get("errorType"):
+            description += ":"
+        description += " " + error["errorMessage"]
+    lines = [description, "Traceback (most recent call last):"]
+    for element in error.get("stackTrace") or []:
+        for line in element.splitlines() or [""]:
+            stripped = line.lstrip(" ")
+            lines.append(_ERROR_LOG_INDENT * (len(line) - len(stripped)) + stripped)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- logs -----------------------------------
+
+
+@dataclass
+class LogCollector:
+    """The log events of one init or one invoke: (epoch ms, message), one event per printed line."""
+
+    request_id: str = ""
+    events: list[tuple[int, str]] = field(default_factory=list)
+    _partial: str = ""
+
+    def write_stream(self, text: str) -> None:
+        # stdout reaches CloudWatch through a pipe that Lambda splits into one event per line.
+        text = self._partial + text
+        *lines, self._partial = text.split("\n")
+        now = int(time.time() * 1000)
+        self.events.extend((now, line) for line in lines)
+
+    def add_event(self, message: str) -> None:
+        # logging records go through the runtime's framed log sink: one event each, newlines kept.
+        self.flush()
+        self.events.append((int(time.time() * 1000), message))
+
+    def flush(self) -> None:
+        if self._partial:
+            self.events.append((int(time.time() * 1000), self._partial))
+            self._partial = ""
+
+    def take(self) -> list[tuple[int, str]]:
+        self.flush()
+        events, self.events = self.events, []
+        return events
+
+
+_PROCESS_COLLECTOR: LogCollector | None = None  # process mode: one environment per process
+_THREAD_STATE = threading.local()  # inprocess mode: the collector of the thread running a handler
+
+
+def current_collector() -> LogCollector | None:
+    return getattr(_THREAD_STATE, "collector", None) or _PROCESS_COLLECTOR
+
+
+def set_process_collector(collector: LogCollector | None) -> None:
+    global _PROCESS_COLLECTOR
+    _PROCESS_COLLECTOR = collector
+
+
+def set_thread_collector(collector: LogCollector | None) -> None:
+    _THREAD_STATE.collector = collector
+
+
+class CapturedStream:
+    """Stands in for sys.stdout / sys.stderr: writes of a handler go to its collector, others pass through."""
+
+    def __init__(self, fallback: Any) -> None:
+        self.fallback = fallback
+
+    def write(self, text: str) -> int:
+        collector = current_collector()
+        if collector is None:
+            return self.fallback.write(text) if self.fallback is not None else len(text)
+        collector.write_stream(text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if current_collector() is None and self.fallback is not None:
+            self.fallback.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fallback, name)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        collector = current_collector()
+        record.aws_request_id = collector.request_id if collector else ""
+        return True
+
+
+class LambdaLogHandler(logging.Handler):
+    """awslambdaric's LambdaLoggerHandler on the root logger, with its text format in UTC."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        formatter = logging.Formatter(_LOG_FORMAT, _LOG_DATE_FORMAT)
+        formatter.converter = time.gmtime
+        self.setFormatter(formatter)
+        self.addFilter(_RequestIdFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        collector = current_collector()
+        if collector is None:
+            return
+        try:
+            collector.add_event(self.format(record))
+        except Exception:  # a logging error must never break the invoke, as in the logging module
+            self.handleError(record)
+
+
+def install_lambda_logging() -> LambdaLogHandler:
+    """Add the runtime's handler to the root logger once; the root level stays WARNING unless user code sets it."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, LambdaLogHandler):
+            return handler
+    handler = LambdaLogHandler()
+    root.addHandler(handler)
+    return handler
+
+
+# ---------------------------------------------------------------- context --------------------------------
+
+
+class CognitoIdentity:
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self, identity: dict[str, Any] | None) -> None:
+        identity = identity or {}
+        self.cognito_identity_id = identity.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+
+
+class Client:
+    __slots__ = ("app_package_name", "app_title", "app_version_code", "app_version_name", "installation_id")
+
+    def __init__(self, client: dict[str, Any] | None) -> None:
+        for name in self.__slots__:
+            setattr(self, name, (client or {}).get(name))
+
+
+class ClientContext:
+    __slots__ = ("client", "custom", "env")
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self.custom = context.get("custom")
+        self.env = context.get("env")
+        self.client = Client(context.get("client")) if context.get("client") is not None else None
+
+
+class LambdaContext:
+    """The context argument, as awslambdaric's LambdaContext builds it (fields read from the environment)."""
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        invoked_function_arn: str,
+        deadline_epoch_ms: int,
+        environ: dict[str, str],
+        client_context: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
+    ) -> None:
+        self.aws_request_id = request_id
+        self.log_group_name = environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")  # a str, as on Lambda
+        self.function_version = environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id = None
+        self.client_context = ClientContext(client_context) if client_context is not None else None
+        self.identity = CognitoIdentity(identity)
+        self._deadline_epoch_ms = deadline_epoch_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        remaining = self._deadline_epoch_ms - int(time.time() * 1000)
+        return remaining if remaining > 0 else 0
+
+    def log(self, message: Any) -> None:
+        collector = current_collector()
+        if collector is not None:
+            collector.write_stream(str(message))
+
+    def __repr__(self) -> str:
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},client_context={self.client_context},"
+            f"identity={self.identity},tenant_id={self.tenant_id}])"
+        )
+
+
+# ---------------------------------------------------------------- marshalling ----------------------------
+
+
+class _Encoder(_json.JSONEncoder):
+    """awslambdaric's Encoder: Decimal as a JSON number (NaN special-cased); python3.12 keeps non-ASCII."""
+
+    def __init__(self, ensure_ascii: bool) -> None:
+        if _SIMPLEJSON:
+            super().__init__(use_decimal=False, ensure_ascii=ensure_ascii)
+        else:  # pragma: no cover
+            super().__init__(ensure_ascii=ensure_ascii)
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, decimal.Decimal):
+            if o.is_nan():
+                return math.nan
+            if _SIMPLEJSON:
+                return _json.RawJSON(str(o))
+            return int(o) if o == o.to_integral_value() else float(o)  # pragma: no cover
+        return super().default(o)
+
+
+def marshal_response(response: Any, execution_env: str | None) -> tuple[bytes, str]:
+    """bytes pass through as application/unknown; everything else must encode as JSON (Runtime.MarshalError)."""
+    if isinstance(response, bytes):
+        return response, "application/unknown"
+    try:
+        encoder = _Encoder(ensure_ascii=execution_env != "AWS_Lambda_python3.12")
+        return encoder.encode(response).encode("utf-8"), "application/json"
+    except Exception as exc:
+        raise FaultError(MARSHAL_ERROR, f"Unable to marshal response: {exc}") from None
+
+
+def unmarshal_event(body: bytes) -> Any:
+    try:
+        return _json.loads(body)
+    except Exception as exc:
+        raise FaultError(UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from None
+
+
+# ---------------------------------------------------------------- handler loading ------------------------
+
+
+def load_handler(handler: str) -> Callable[[Any, Any], Any]:
+    """awslambdaric's _get_handler: the same checks, error types and messages, in the same order."""
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as exc:
+        raise FaultError(MALFORMED_HANDLER_NAME, f"Bad handler '{handler}': {exc}") from None
+    try:
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise FaultError(
+                BUILT_IN_MODULE_CONFLICT, f"Cannot use built-in module {module_name} as a handler module"
+            )
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as exc:
+        raise FaultError(IMPORT_MODULE_ERROR, f"Unable to import module '{module_name}': {exc}") from None
+    except SyntaxError as exc:
+        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        raise FaultError(
+            USER_CODE_SYNTAX_ERROR, f"Syntax error in module '{module_name}': {exc}", trace
+        ) from None
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise FaultError(
+            HANDLER_NOT_FOUND, f"Handler '{function_name}' missing on module '{module_name}'"
+        ) from None
+
+
+def max_memory_used_mb() -> int:
+    """Peak resident memory of this process (VmHWM), the closest local stand-in for "Max Memory Used"."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return math.ceil(int(line.split()[1]) / 1024)
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    import resource
+
+    return math.ceil(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+# ---------------------------------------------------------------- one invoke -----------------------------
+
+
+@dataclass
+class InvokeOutcome:
+    """What the runtime posts back for one invoke, plus what the lab measures inside the environment."""
+
+    body: bytes
+    content_type: str
+    error: dict[str, Any] | None
+    out_of_memory: bool
+    duration_ms: float
+    logs: list[tuple[int, str]]
+    calls: list[dict[str, Any]]
+
+
+def run_invoke(
+    handler: Callable[[Any, Any], Any],
+    *,
+    event_body: bytes,
+    context: LambdaContext,
+    collector: LogCollector,
+    execution_env: str | None,
+) -> InvokeOutcome:
+    """handle_event_request of awslambdaric: unmarshal, call, marshal; an exception becomes the error document."""
+    recorder = CallRecorder()
+    set_call_recorder(recorder)
+    collector.request_id = context.aws_request_id
+    error: dict[str, Any] | None = None
+    out_of_memory = False
+    body, content_type = b"", "application/json"
+    started = time.perf_counter()
+    recorder.started = started
+    try:
+        event = unmarshal_event(event_body)
+        response = handler(event, context)
+        body, content_type = marshal_response(response, execution_env)
+    except MemoryError:
+        # Lambda stops an environment that exceeds its memory; the lab sees MemoryError under RLIMIT_AS.
+        out_of_memory = True
+    except Exception as exc:
+        error = error_from_exception(exc, context.aws_request_id)
+        collector.add_event(format_error_log(error))
+        body = _json.dumps(error).encode("utf-8")
+    duration_ms = (time.perf_counter() - started) * 1000
+    set_call_recorder(None)
+    return InvokeOutcome(
+        body, content_type, error, out_of_memory, duration_ms, collector.take(), recorder.calls
+    )
+
+
+# ---------------------------------------------------------------- SDK call timing ------------------------
+
+
+@dataclass
+class CallRecorder:
+    """The AWS SDK calls of one invoke, timed with botocore's before-call / after-call events."""
+
+    started: float = 0.0
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+_PROCESS_RECORDER: CallRecorder | None = None
+
+
+def set_call_recorder(recorder: CallRecorder | None) -> None:
+    global _PROCESS_RECORDER
+    if getattr(_THREAD_STATE, "collector", None) is not None:
+        _THREAD_STATE.recorder = recorder  # inprocess: only the handler's own thread is recorded
+    else:
+        _PROCESS_RECORDER = recorder
+
+
+def _current_recorder() -> CallRecorder | None:
+    return getattr(_THREAD_STATE, "recorder", None) or _PROCESS_RECORDER
+
+
+_CALL_START_KEY = "serverless_lab_call_started"
+_CALL_MODEL_KEY = "serverless_lab_call_model"
+
+
+def _before_call(model: Any = None, context: dict[str, Any] | None = None, **_: Any) -> None:
+    if context is not None and _current_recorder() is not None:
+        context[_CALL_START_KEY] = time.perf_counter()
+        context[_CALL_MODEL_KEY] = model
+
+
+def _record_call(model: Any, context: dict[str, Any] | None, status: int | None, error: str | None) -> None:
+    recorder = _current_recorder()
+    if recorder is None or context is None or _CALL_START_KEY not in context:
+        return
+    started = context.pop(_CALL_START_KEY)
+    recorder.calls.append(
+        {
+            "service": model.service_model.service_name,
+            "operation": model.name,
+            "start_ms": round((started - recorder.started) * 1000, 3),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "http_status": status,
+            "error": error,
+        }
+    )
+
+
+def _after_call(http_response: Any = None, model: Any = None, context: Any = None, **_: Any) -> None:
+    _record_call(model, context, getattr(http_response, "status_code", None), None)
+
+
+def _after_call_error(exception: BaseException | None = None, context: Any = None, **_: Any) -> None:
+    model = (context or {}).get(_CALL_MODEL_KEY)
+    if model is not None:
+        _record_call(model, context, None, type(exception).__name__)
+
+
+def install_call_hooks() -> None:
+    """Register the timing hooks on every botocore client created from now on (idempotent)."""
+    import botocore.session  # the in-environment exception to "no botocore under dataplane/"
+
+    if getattr(botocore.session.Session.create_client, "_serverless_lab_hooked", False):
+        return
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        events = client.meta.events
+        events.register("before-call", _before_call)
+        events.register("after-call", _after_call)
+        events.register("after-call-error", _after_call_error)
+        return client
+
+    create_client._serverless_lab_hooked = True  # type: ignore[attr-defined]
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]

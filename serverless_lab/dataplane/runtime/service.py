@@ -1,0 +1,603 @@
+"""LambdaRuntime: runs Python functions locally the way the Lambda service runs them.
+
+What it copies from Lambda (docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
+lambda-concurrency.html, configuration-envvars.html):
+
+- One request at a time per execution environment; a request that finds no idle environment of the function
+  creates one (a cold start: Init Duration in REPORT). Environments belong to one function configuration and
+  code version; after an update, new requests get new environments and the old ones are retired.
+- Module-level state lives as long as its environment. An exception in the handler is reported and the
+  environment stays warm (the Python runtime catches it); a timeout, an out-of-memory or a runtime exit
+  resets the environment, and its next request pays a *suppressed init* folded into Duration.
+- Reserved concurrency caps the environments busy at once (0 throttles every request); functions without
+  a reservation share the account's concurrency minus the reservations. Excess requests get 429
+  TooManyRequestsException "Rate Exceeded.".
+- Idle environments are shut down after idle_timeout_s (Lambda keeps them for an unpublished while).
+
+isolation="process" (default) forks each environment from a zygote (see zygote.py). isolation="inprocess"
+runs handlers on threads of the lab process: much cheaper for tests, but weaker: one invoke at a time,
+environment variables swapped into os.environ during an invoke, no memory limit, a timed-out thread is
+abandoned rather than killed, and Max Memory Used is the lab process's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from serverless_lab.dataplane.runtime import logs
+from serverless_lab.dataplane.runtime.code import CodeStore
+from serverless_lab.dataplane.runtime.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestTooLargeException,
+    TooManyRequestsException,
+)
+from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
+from serverless_lab.dataplane.runtime.spec import FunctionSpec
+from serverless_lab.dataplane.runtime.workers import InProcessWorker, ProcessWorker, Zygote
+from serverless_lab.dataplane.runtime.zygote import INIT_PHASE_LIMIT_S
+from serverless_lab.errors import UsageError
+
+LogSink = Callable[[str, str, list[tuple[int, str]]], None]
+_SYNC_PAYLOAD_LIMIT = 6_291_456  # "6 MB each for request and response (synchronous)", Lambda quotas
+_RESPONSE_LIMIT = 6_291_556  # the figure in Lambda's Function.ResponseSizeTooLarge message
+_INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+_logger = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Environment:
+    id: str
+    spec: FunctionSpec
+    key: tuple[Any, ...]
+    log_stream_name: str
+    created: float
+    last_used: float
+    worker: ProcessWorker | InProcessWorker | None = None
+    busy: bool = False
+    retired: bool = False
+    initialized: bool = False
+    invocations: int = 0
+    max_memory_used_mb: int = 0
+
+
+def _function_id(spec: FunctionSpec) -> tuple[str, str, str]:
+    return (spec.account_id, spec.region, spec.name)
+
+
+class LambdaRuntime:
+    """Execution environments for any number of functions; `invoke()` is Lambda's Invoke."""
+
+    def __init__(
+        self,
+        *,
+        code_loader: Callable[[FunctionSpec], bytes],
+        log_sink: LogSink | None = None,
+        base_environment: Mapping[str, str] | None = None,
+        isolation: Literal["process", "inprocess"] = "process",
+        idle_timeout_s: float = 300.0,
+        account_concurrency: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if isolation not in ("process", "inprocess"):
+            raise UsageError(f"isolation must be 'process' or 'inprocess', not {isolation!r}.")
+        if not callable(code_loader):
+            raise UsageError("code_loader must be a callable that returns a function's zip as bytes.")
+        self._code_loader = code_loader
+        self._log_sink = log_sink
+        self._base_environment = dict(base_environment or {})
+        self._isolation = isolation
+        self._idle_timeout_s = float(idle_timeout_s)
+        self._account_concurrency = int(account_concurrency)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._environments: list[_Environment] = []
+        self._current_keys: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        self._reservations: dict[tuple[str, str, str], int | None] = {}
+        self._code = CodeStore()
+        self._zygote = Zygote() if isolation == "process" else None
+        if self._zygote is not None:
+            self._zygote.start_in_background()  # ready by the time a notebook sends its first request
+        self._background: list[threading.Thread] = []
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+
+    def invoke(
+        self,
+        spec: FunctionSpec,
+        event: Any,
+        *,
+        invocation_type: str = "RequestResponse",
+        client_context: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
+        trace_id: str | None = None,
+    ) -> Invocation:
+        """Run the function on `event` (a JSON-able value, or the raw payload as bytes)."""
+        if self._closed:
+            raise UsageError("This LambdaRuntime is shut down; create a new one.")
+        if not isinstance(spec, FunctionSpec):
+            raise UsageError(f"invoke() needs a FunctionSpec, not {type(spec).__name__}.")
+        if invocation_type not in _INVOCATION_TYPES:
+            raise InvalidParameterValueException(
+                f"Invalid invocation type {invocation_type!r}: use RequestResponse, Event or DryRun."
+            )
+        body = _encode_event(event)
+        if invocation_type == "DryRun":  # validates the request, runs nothing: 204
+            return _empty_invocation(spec, status_code=204)
+        if invocation_type == "Event":  # queued: Lambda answers 202 at once and runs it later
+            invocation = _empty_invocation(spec, status_code=202)
+            worker = threading.Thread(
+                target=self._run_event,
+                args=(spec, body, invocation.request_id),
+                name=f"lambda-event-{spec.name}",
+                daemon=True,
+            )
+            self._background.append(worker)
+            worker.start()
+            return invocation
+        return self._run(spec, body, None, client_context, identity, trace_id)
+
+    @property
+    def code_root(self) -> Path:
+        """The temporary folder holding the extracted deployment packages (removed on shutdown)."""
+        return self._code.root
+
+    def environments(self) -> list[EnvironmentInfo]:
+        self.reap_idle()
+        with self._lock:
+            snapshot = list(self._environments)
+        return [
+            EnvironmentInfo(
+                id=env.id,
+                function=env.spec.name,
+                state="busy" if env.busy else "idle",
+                invocations=env.invocations,
+                created=env.created,
+                last_used=env.last_used,
+                rss_mb=env.worker.rss_mb() if env.worker is not None else None,
+                log_stream_name=env.log_stream_name,
+                pid=env.worker.pid if env.worker is not None else None,
+            )
+            for env in snapshot
+        ]
+
+    def reap_idle(self) -> int:
+        """Shut down the environments idle for idle_timeout_s or more; how many were."""
+        now = self._clock()
+        with self._lock:
+            expired = [
+                env
+                for env in self._environments
+                if not env.busy and now - env.last_used >= self._idle_timeout_s
+            ]
+            for env in expired:
+                self._environments.remove(env)
+        for env in expired:
+            _close(env)
+        return len(expired)
+
+    def shutdown(self) -> None:
+        """Stop every environment and the zygote, and remove the extracted code."""
+        self._closed = True
+        for worker in list(self._background):
+            worker.join(timeout=1.0)
+        with self._lock:
+            environments, self._environments = self._environments, []
+        for env in environments:
+            if env.busy and env.worker is not None:
+                env.worker.kill()
+            _close(env)
+        if self._zygote is not None:
+            self._zygote.close()
+        self._code.remove()
+
+    def __enter__(self) -> LambdaRuntime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    # ------------------------------------------------------------------ environments
+
+    def _acquire(self, spec: FunctionSpec) -> _Environment:
+        function = _function_id(spec)
+        key = spec.configuration_key()
+        stale: list[_Environment] = []
+        with self._lock:
+            if self._current_keys.get(function) != key:
+                for env in [e for e in self._environments if _function_id(e.spec) == function]:
+                    env.retired = True
+                    if not env.busy:
+                        self._environments.remove(env)
+                        stale.append(env)
+                self._current_keys[function] = key
+            self._reservations[function] = spec.reserved_concurrency
+            self._check_concurrency(function, spec.reserved_concurrency)
+            idle = [e for e in self._environments if e.key == key and not e.busy and not e.retired]
+            if idle:
+                env = max(idle, key=lambda e: e.last_used)
+            else:
+                stream, suffix = logs.new_log_stream(spec.version)
+                now = self._clock()
+                env = _Environment(suffix, spec, key, stream, now, now)
+                self._environments.append(env)
+            env.busy = True
+        for old in stale:
+            _close(old)
+        return env
+
+    def _check_concurrency(self, function: tuple[str, str, str], reserved: int | None) -> None:
+        busy = [e for e in self._environments if e.busy]
+        if reserved is not None:
+            if sum(1 for e in busy if _function_id(e.spec) == function) >= reserved:
+                raise TooManyRequestsException("ReservedFunctionConcurrentInvocationLimitExceeded")
+            return
+        carved_out = sum(r for f, r in self._reservations.items() if r is not None and f != function)
+        unreserved_busy = sum(1 for e in busy if self._reservations.get(_function_id(e.spec)) is None)
+        if unreserved_busy >= self._account_concurrency - carved_out:
+            raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
+
+    def _release(self, env: _Environment, *, dead: bool = False) -> None:
+        with self._lock:
+            env.busy = False
+            env.invocations += 1
+            env.last_used = self._clock()
+            drop = dead or env.retired or self._closed
+            if drop and env in self._environments:
+                self._environments.remove(env)
+        if drop:
+            _close(env)
+
+    def _environment_variables(
+        self, spec: FunctionSpec, env: _Environment, task_root: Path
+    ) -> dict[str, str]:
+        """Configured variables, then the lab's base (endpoint, fake credentials), then Lambda's reserved ones."""
+        variables = dict(spec.environment)
+        variables.update(self._base_environment)
+        variables.update(
+            {
+                "_HANDLER": spec.handler,
+                "AWS_REGION": spec.region,
+                "AWS_DEFAULT_REGION": spec.region,
+                "AWS_EXECUTION_ENV": spec.execution_env,
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+                "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream_name,
+                "LAMBDA_TASK_ROOT": str(task_root),
+                "LAMBDA_RUNTIME_DIR": str(Path(__file__).resolve().parent),
+                "LANG": "en_US.UTF-8",
+                "TZ": ":UTC",
+                "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            }
+        )
+        # Lab-only: no shared credentials file and no instance metadata, so an environment never picks up the
+        # lab user's own AWS identity (Lambda has neither; its credentials come from the execution role).
+        variables.setdefault("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        variables.setdefault("AWS_CONFIG_FILE", "/dev/null")
+        variables.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        return variables
+
+    def _start_worker(self, spec: FunctionSpec, env: _Environment, task_root: Path) -> Any:
+        request = {
+            "environment": self._environment_variables(spec, env, task_root),
+            "task_root": str(task_root),
+            "handler": spec.handler,
+            "memory_mb": spec.memory_mb,
+        }
+        if self._zygote is not None:
+            return self._zygote.fork(request)
+        return InProcessWorker(request)
+
+    # ------------------------------------------------------------------ one invoke
+
+    def _run_event(self, spec: FunctionSpec, body: bytes, request_id: str) -> None:
+        # Lambda queues asynchronous events and retries throttles itself; the lab retries a few times.
+        for attempt in range(5):
+            if self._closed:
+                return
+            try:
+                self._run(spec, body, request_id, None, None, None)
+                return
+            except TooManyRequestsException:
+                time.sleep(0.2 * (attempt + 1))
+            except Exception:
+                _logger.exception("Asynchronous invoke of %s failed", spec.name)
+                return
+
+    def _run(
+        self,
+        spec: FunctionSpec,
+        body: bytes,
+        request_id: str | None,
+        client_context: dict[str, Any] | None,
+        identity: dict[str, Any] | None,
+        trace_id: str | None,
+    ) -> Invocation:
+        self.reap_idle()
+        task_root = self._code.task_root(spec.name, spec.code_sha256, lambda: self._code_loader(spec))
+        env = self._acquire(spec)
+        dead = False
+        try:
+            invocation, dead = self._run_in(
+                env,
+                spec,
+                task_root,
+                body,
+                request_id or str(uuid.uuid4()),
+                client_context,
+                identity,
+                trace_id,
+            )
+        except BaseException:
+            dead = True
+            raise
+        finally:
+            if dead and env.worker is not None:
+                env.worker.kill()
+            self._release(env, dead=dead)
+        self._deliver_logs(invocation)
+        return invocation
+
+    def _run_in(
+        self,
+        env: _Environment,
+        spec: FunctionSpec,
+        task_root: Path,
+        body: bytes,
+        request_id: str,
+        client_context: dict[str, Any] | None,
+        identity: dict[str, Any] | None,
+        trace_id: str | None,
+    ) -> tuple[Invocation, bool]:
+        events: list[tuple[int, str]] = []
+        outcome = _Outcome(request_id=request_id, spec=spec, env=env)
+        started = time.monotonic()
+        if env.worker is None:
+            outcome.cold = True
+            outcome.suppressed_init = env.initialized
+            if not env.initialized:
+                events.append((logs.now_ms(), logs.init_start_line(spec.runtime)))
+            limit = spec.timeout_s if env.initialized else INIT_PHASE_LIMIT_S
+            worker = self._start_worker(spec, env, task_root)
+            try:
+                ready = worker.wait_ready(started + limit)
+            except (TimeoutError, EOFError) as failure:
+                worker.kill()
+                worker.close()
+                outcome.fail_platform(isinstance(failure, TimeoutError), started)
+                if not outcome.suppressed_init:
+                    events.append(
+                        (
+                            logs.now_ms(),
+                            logs.init_report_line(outcome.duration_ms, outcome.error_type, outcome.status),
+                        )
+                    )
+                    outcome.start_at = len(events)
+                return outcome.finish(events), True
+            outcome.init_ms = (time.monotonic() - started) * 1000
+            outcome.max_memory_used_mb = env.max_memory_used_mb = int(ready.get("max_memory_used_mb", 0))
+            events.extend((int(t), m) for t, m in ready["logs"])
+            if ready["type"] == "init_error":
+                worker.close()
+                outcome.error = ready["error"]
+                events.append(
+                    (
+                        logs.now_ms(),
+                        logs.init_report_line(outcome.init_ms, outcome.error["errorType"], "error"),
+                    )
+                )
+                outcome.start_at = len(events)
+                outcome.status, outcome.error_type = "error", outcome.error["errorType"]
+                outcome.init_ms = None if outcome.suppressed_init else outcome.init_ms
+                return outcome.finish(events), True
+            env.worker = worker
+            env.initialized = True
+            outcome.start_at = len(events)
+        # The function timeout bounds the invoke phase; a first init has its own 10 s limit, a suppressed
+        # init runs inside the invoke phase and counts against the timeout.
+        deadline = (started if outcome.suppressed_init else time.monotonic()) + spec.timeout_s
+        header = {
+            "request_id": request_id,
+            "invoked_function_arn": spec.arn,
+            "deadline_epoch_ms": logs.now_ms() + int((deadline - time.monotonic()) * 1000),
+            "client_context": client_context,
+            "identity": identity,
+            "trace_id": trace_id,
+        }
+        invoke_started = time.monotonic()
+        try:
+            result, response = env.worker.invoke(header, body, deadline)
+        except (TimeoutError, EOFError) as failure:
+            outcome.max_memory_used_mb = round(env.worker.rss_mb() or env.max_memory_used_mb)
+            env.worker.kill()
+            env.worker.close()
+            env.worker = None  # reset: the next request re-runs the init (suppressed init)
+            outcome.fail_platform(isinstance(failure, TimeoutError), invoke_started)
+            return outcome.finish(events), False
+        events.extend((int(t), m) for t, m in result["logs"])
+        outcome.calls = result["calls"]
+        outcome.duration_ms = result["duration_ms"]
+        outcome.max_memory_used_mb = env.max_memory_used_mb = int(result["max_memory_used_mb"])
+        outcome.content_type = result["content_type"]
+        if result["out_of_memory"]:
+            env.worker.close()
+            env.worker = None
+            outcome.error = logs.out_of_memory_error(request_id)
+            outcome.status, outcome.error_type = "error", "Runtime.OutOfMemory"
+        elif result["error"] is not None:
+            outcome.error = result["error"]
+            outcome.raw = response
+        elif len(response) > _RESPONSE_LIMIT:
+            outcome.error = logs.response_too_large_error(len(response))
+        else:
+            outcome.raw = response
+        return outcome.finish(events), False
+
+    def _deliver_logs(self, invocation: Invocation) -> None:
+        if self._log_sink is None:
+            return
+        try:
+            self._log_sink(invocation.log_group_name, invocation.log_stream_name, invocation.log_events)
+        except Exception:  # a broken sink must not fail the function's answer
+            _logger.exception("The log sink failed for %s", invocation.log_group_name)
+
+
+@dataclass
+class _Outcome:
+    """What one invoke produced so far; finish() turns it into the Invocation and its log lines."""
+
+    request_id: str
+    spec: FunctionSpec
+    env: _Environment
+    cold: bool = False
+    suppressed_init: bool = False
+    init_ms: float | None = None
+    duration_ms: float = 0.0
+    max_memory_used_mb: int = 0
+    content_type: str = "application/json"
+    error: dict[str, Any] | None = None
+    raw: bytes | None = None
+    timed_out: bool = False
+    status: str | None = None
+    error_type: str | None = None
+    calls: list[dict[str, Any]] | None = None
+    start_at: int = 0  # how many init events precede START
+
+    def fail_platform(self, timed_out: bool, since: float) -> None:
+        self.duration_ms = (time.monotonic() - since) * 1000
+        self.timed_out = timed_out
+        if timed_out:
+            self.error = logs.timeout_error(self.request_id, self.spec.timeout_s)
+            self.status = "timeout"
+        else:
+            self.error = logs.exit_error(self.request_id)
+            self.status, self.error_type = "error", "Runtime.ExitError"
+
+    def finish(self, events: list[tuple[int, str]]) -> Invocation:
+        spec = self.spec
+        duration = self.duration_ms
+        report_init = self.init_ms
+        if self.suppressed_init:  # folded into Duration, no Init Duration field
+            duration += self.init_ms or 0.0
+            report_init = None
+        billed = logs.billed_duration_ms(duration, report_init)
+        # Function-init output and INIT_ lines come before START, as in CloudWatch; a suppressed init runs
+        # inside the invoke phase, so its output follows START.
+        start_at = 0 if self.suppressed_init else self.start_at
+        ordered = list(events)
+        ordered.insert(start_at, (logs.now_ms(), logs.start_line(self.request_id, spec.version)))
+        ordered.append((logs.now_ms(), logs.end_line(self.request_id)))
+        ordered.append(
+            (
+                logs.now_ms(),
+                logs.report_line(
+                    self.request_id,
+                    duration_ms=duration,
+                    billed_ms=billed,
+                    memory_mb=spec.memory_mb,
+                    max_memory_used_mb=self.max_memory_used_mb,
+                    init_ms=report_init,
+                    status=self.status,
+                    error_type=self.error_type,
+                ),
+            )
+        )
+        if self.error is not None:
+            raw = self.raw if self.raw is not None else json.dumps(self.error).encode()
+            payload: Any = self.error
+        else:
+            raw = self.raw or b""
+            payload = _decode(raw, self.content_type)
+        return Invocation(
+            request_id=self.request_id,
+            payload=payload,
+            raw_payload=raw,
+            function_error="Unhandled" if self.error is not None else None,
+            error=self.error,
+            cold=self.cold,
+            init_ms=self.init_ms,
+            duration_ms=duration,
+            billed_ms=billed,
+            memory_mb=spec.memory_mb,
+            max_memory_used_mb=self.max_memory_used_mb,
+            timed_out=self.timed_out,
+            logs=[message for _, message in ordered],
+            environment_id=self.env.id,
+            calls=self.calls or [],
+            content_type=self.content_type,
+            suppressed_init=self.suppressed_init,
+            log_group_name=spec.log_group_name,
+            log_stream_name=self.env.log_stream_name,
+            log_events=ordered,
+        )
+
+
+def _encode_event(event: Any) -> bytes:
+    """The request payload: bytes are sent as they are (and must be JSON, as Invoke requires), anything
+    else is serialised to JSON."""
+    if isinstance(event, bytes | bytearray | memoryview):
+        body = bytes(event)
+        try:
+            json.loads(body or b"null")
+        except ValueError as exc:
+            raise InvalidRequestContentException(
+                f"Could not parse request body into json: Could not parse payload into json: {exc}"
+            ) from None
+    else:
+        try:
+            body = json.dumps(event).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+    if len(body) > _SYNC_PAYLOAD_LIMIT:
+        raise RequestTooLargeException(
+            f"Request must be smaller than {_SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
+        )
+    return body or b"null"
+
+
+def _decode(raw: bytes, content_type: str) -> Any:
+    if content_type != "application/json" or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _empty_invocation(spec: FunctionSpec, *, status_code: int) -> Invocation:
+    return Invocation(
+        request_id=str(uuid.uuid4()),
+        payload=None,
+        raw_payload=b"",
+        function_error=None,
+        error=None,
+        cold=False,
+        init_ms=None,
+        duration_ms=0.0,
+        billed_ms=0,
+        memory_mb=spec.memory_mb,
+        max_memory_used_mb=0,
+        timed_out=False,
+        logs=[],
+        environment_id="",
+        status_code=status_code,
+        log_group_name=spec.log_group_name,
+    )
+
+
+def _close(env: _Environment) -> None:
+    if env.worker is not None:
+        env.worker.close()
+        env.worker = None

@@ -1,0 +1,181 @@
+"""FunctionSpec: the configuration of one function version, as plain values, checked like Lambda checks it.
+
+The lead's dataplane/config.py fills it from `get_function_configuration` and `get_function_concurrency`;
+tests build it by hand. Bounds and messages follow the Lambda API reference (CreateFunction,
+UpdateFunctionConfiguration: MemorySize 128-10240, Timeout 1-900, Handler `[^\\s]+` up to 128 characters,
+environment keys `[a-zA-Z]([a-zA-Z0-9_])+`, reserved keys refused).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from serverless_lab.dataplane.runtime.errors import (
+    InvalidParameterValueException,
+    InvalidRuntimeException,
+    ValidationException,
+)
+
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_HANDLER = re.compile(r"[^\s]{1,128}")
+_ENV_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
+_VERSION = re.compile(r"\$LATEST|[0-9]{1,10}")
+_PYTHON_RUNTIME = re.compile(r"python3\.[0-9]+")
+
+# "Defined runtime environment variables" (Lambda developer guide, configuration-envvars): the reserved ones
+# cannot be set by the function's configuration; Lambda refuses them with the message below.
+RESERVED_ENVIRONMENT_KEYS = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+
+def _constraint(value: Any, member: str, constraint: str) -> ValidationException:
+    # Lambda's (Coral) validation message, word for word.
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSpec:
+    """One function version's configuration: what decides how its execution environments are built."""
+
+    name: str
+    arn: str
+    runtime: str
+    handler: str
+    code_sha256: str
+    version: str = "$LATEST"
+    memory_mb: int = 128
+    timeout_s: float = 3.0
+    environment: Mapping[str, str] = field(default_factory=dict)
+    reserved_concurrency: int | None = None
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _FUNCTION_NAME.fullmatch(self.name):
+            raise _constraint(
+                self.name, "functionName", "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+"
+            )
+        if not isinstance(self.version, str) or not _VERSION.fullmatch(self.version):
+            raise _constraint(
+                self.version, "qualifier", "Member must satisfy regular expression pattern: $LATEST|[0-9]+"
+            )
+        if not isinstance(self.runtime, str) or not _PYTHON_RUNTIME.fullmatch(self.runtime):
+            raise InvalidRuntimeException(
+                f"The runtime parameter of {self.runtime} is not supported by the local runtime: "
+                "serverless-lab runs python3.x functions only."
+            )
+        if not isinstance(self.handler, str) or not _HANDLER.fullmatch(self.handler):
+            raise _constraint(
+                self.handler, "handler", r"Member must satisfy regular expression pattern: [^\s]+"
+            )
+        self._check_int("memorySize", self.memory_mb, 128, 10240)
+        if (
+            isinstance(self.timeout_s, bool)
+            or not isinstance(self.timeout_s, int | float)
+            or not 1 <= self.timeout_s <= 900
+        ):
+            bound = "greater than or equal to 1" if _below(self.timeout_s, 1) else "less than or equal to 900"
+            raise _constraint(self.timeout_s, "timeout", f"Member must have value {bound}")
+        if self.reserved_concurrency is not None and (
+            isinstance(self.reserved_concurrency, bool)
+            or not isinstance(self.reserved_concurrency, int)
+            or self.reserved_concurrency < 0
+        ):
+            raise _constraint(
+                self.reserved_concurrency,
+                "reservedConcurrentExecutions",
+                "Member must have value greater than or equal to 0",
+            )
+        try:
+            digest = base64.b64decode(self.code_sha256, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            digest = b""
+        if len(digest) != 32:
+            raise InvalidParameterValueException(
+                f"CodeSha256 {self.code_sha256!r} is not the base64 of a sha256 digest."
+            )
+        self._check_environment()
+        object.__setattr__(self, "environment", dict(self.environment))
+
+    @staticmethod
+    def _check_int(member: str, value: Any, low: int, high: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _constraint(value, member, "Member must be an integer")
+        if value < low:
+            raise _constraint(value, member, f"Member must have value greater than or equal to {low}")
+        if value > high:
+            raise _constraint(value, member, f"Member must have value less than or equal to {high}")
+
+    def _check_environment(self) -> None:
+        if not isinstance(self.environment, Mapping):
+            raise InvalidParameterValueException("Environment variables must be a map of strings to strings.")
+        for key, value in self.environment.items():
+            if not isinstance(key, str) or not _ENV_KEY.fullmatch(key) or not isinstance(value, str):
+                raise _constraint(
+                    "[sensitive]",
+                    "environment.variables",
+                    "Member must satisfy map keys constraint: [Member must satisfy regular expression "
+                    "pattern: [a-zA-Z]([a-zA-Z0-9_])+] and values of type string",
+                )
+        reserved = sorted(key for key in self.environment if key in RESERVED_ENVIRONMENT_KEYS)
+        if reserved:
+            raise InvalidParameterValueException(
+                "Lambda was unable to configure your environment variables because the environment "
+                "variables you have provided contains reserved keys that are currently not supported for "
+                f"modification. Reserved keys used in this request: {','.join(reserved)}"
+            )
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+    @property
+    def execution_env(self) -> str:
+        """AWS_EXECUTION_ENV, e.g. AWS_Lambda_python3.12."""
+        return f"AWS_Lambda_{self.runtime}"
+
+    def configuration_key(self) -> tuple[Any, ...]:
+        """What makes environments reusable: a change here means new environments (old ones retire)."""
+        return (
+            self.arn,
+            self.version,
+            self.code_sha256,
+            self.runtime,
+            self.handler,
+            self.memory_mb,
+            float(self.timeout_s),
+            tuple(sorted(self.environment.items())),
+            self.region,
+            self.account_id,
+        )
+
+
+def _below(value: Any, bound: float) -> bool:
+    return isinstance(value, int | float) and value < bound

@@ -1,0 +1,231 @@
+"""The fork server that starts execution environments, and the loop each environment runs.
+
+Why a zygote: a fresh `python` that imports boto3 takes ~150 ms before user code even starts, and the lab
+process itself (a Jupyter kernel with threads) must not fork. So the lab starts this script once: a plain
+single-threaded interpreter that imports the runtime, boto3 and botocore, then waits. Each new execution
+environment is an `os.fork()` of it: a separate process (module state, environment variables, memory limit
+and a kill on timeout all stay per environment, as on Lambda) that starts in a few milliseconds with the
+SDK already imported; copy-on-write keeps the memory of idle environments small. What is left to time as
+"Init Duration" is what Lambda calls the function init: importing the handler module and running its
+module-level code. (So Init Duration here is smaller than on Lambda, where the runtime and SDK import
+are part of it; a SnapStart-like departure the notebooks point out.)
+
+The lab sends fork requests over a SOCK_SEQPACKET socket pair, which carries the two pipe ends of the new
+environment along (SCM_RIGHTS, `socket.send_fds`): the lab keeps the other ends, so a dead environment is
+an end-of-file on its pipe. Lab and environment then talk over those pipes with length-prefixed frames:
+8 bytes (header length, body length), a JSON header and raw body bytes (event in, response out).
+
+Run as a script (`python zygote.py <fd>`), it loads bootstrap.py by path under a private name so that no
+module of the lab is importable by user code; imported by the lab, it only supplies the frame helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import sys
+import time
+from typing import Any
+
+_FRAME_PREFIX = struct.Struct("!II")
+INIT_PHASE_LIMIT_S = 10.0  # "The Init phase is limited to 10 seconds" (Lambda execution environment docs)
+
+
+def write_frame(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
+    header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    view = memoryview(_FRAME_PREFIX.pack(len(header_bytes), len(body)) + header_bytes + body)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, deadline: float | None = None) -> tuple[dict[str, Any], bytes]:
+    """One frame; EOFError when the other side is gone, TimeoutError when the monotonic deadline passes."""
+    header_size, body_size = _FRAME_PREFIX.unpack(_read_exact(fd, _FRAME_PREFIX.size, deadline))
+    header = json.loads(_read_exact(fd, header_size, deadline))
+    return header, _read_exact(fd, body_size, deadline) if body_size else b""
+
+
+# ------------------------------------------------------------- inside the zygote ---------------------------
+
+
+def _load_bootstrap(runtime_dir: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_serverless_lab_bootstrap", os.path.join(runtime_dir, "bootstrap.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _set_memory_limit(memory_mb: int) -> None:
+    """RLIMIT_AS = what the process maps now + the function's memory size.
+
+    Departure: Lambda caps the resident memory of the whole environment (runtime included); an address-space
+    limit is what a plain process can set, so the handler gets memory_mb on top of the pre-imported runtime.
+    """
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            mapped_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+        limit = (mapped_kb + memory_mb * 1024) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError, StopIteration):  # not Linux, or the OS refuses: run without a limit
+        pass
+
+
+def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, response_fd: int) -> None:
+    """The forked child: set the environment up, run the function init, then serve invokes until EOF."""
+    import logging
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it to auto-reap; user code may wait
+    os.environ.clear()
+    os.environ.update(request["environment"])
+    time.tzset()  # TZ=:UTC
+    os.chdir(request["task_root"])
+    sys.path.insert(0, request["task_root"])
+    _set_memory_limit(int(request["memory_mb"]))
+    collector = bootstrap.LogCollector()
+    bootstrap.set_process_collector(collector)
+
+    started = time.perf_counter()
+    try:
+        handler = bootstrap.load_handler(request["handler"])
+    except Exception as exc:  # awslambdaric: log a warning and the error, post it as an init error, exit(1)
+        error = bootstrap.error_from_exception(exc, None)
+        logging.warning(bootstrap.UNHANDLED_EXCEPTION_WARNING)
+        collector.add_event(bootstrap.format_error_log(error))
+        write_frame(
+            response_fd,
+            {
+                "type": "init_error",
+                "error": error,
+                "init_ms": (time.perf_counter() - started) * 1000,
+                "max_memory_used_mb": bootstrap.max_memory_used_mb(),
+                "logs": collector.take(),
+            },
+        )
+        os._exit(1)
+    write_frame(
+        response_fd,
+        {
+            "type": "ready",
+            "init_ms": (time.perf_counter() - started) * 1000,
+            "max_memory_used_mb": bootstrap.max_memory_used_mb(),
+            "logs": collector.take(),
+        },
+    )
+
+    execution_env = os.environ.get("AWS_EXECUTION_ENV")
+    while True:
+        try:
+            header, body = read_frame(request_fd)
+        except EOFError:  # the lab closed the environment (Shutdown phase)
+            os._exit(0)
+        if header.get("trace_id"):
+            os.environ["_X_AMZN_TRACE_ID"] = header["trace_id"]
+        context = bootstrap.LambdaContext(
+            request_id=header["request_id"],
+            invoked_function_arn=header["invoked_function_arn"],
+            deadline_epoch_ms=header["deadline_epoch_ms"],
+            environ=os.environ,
+            client_context=header.get("client_context"),
+            identity=header.get("identity"),
+        )
+        outcome = bootstrap.run_invoke(
+            handler, event_body=body, context=context, collector=collector, execution_env=execution_env
+        )
+        write_frame(
+            response_fd,
+            {
+                "type": "result",
+                "content_type": outcome.content_type,
+                "error": outcome.error,
+                "out_of_memory": outcome.out_of_memory,
+                "duration_ms": outcome.duration_ms,
+                "max_memory_used_mb": bootstrap.max_memory_used_mb(),
+                "logs": outcome.logs,
+                "calls": outcome.calls,
+            },
+            outcome.body,
+        )
+        if outcome.out_of_memory:
+            os._exit(137)  # the environment is gone, as after Lambda's out-of-memory kill
+
+
+def serve(control_fd: int) -> None:
+    """The zygote: preload, report ready, then fork one environment per request until the lab goes away."""
+    import gc
+    import signal
+    import socket
+
+    runtime_dir = os.path.dirname(os.path.abspath(__file__))
+    lab_root = os.path.dirname(os.path.dirname(os.path.dirname(runtime_dir)))
+    # An editable install of the lab adds import hooks for serverless_lab; user code gets none of them.
+    sys.path[:] = [
+        p
+        for p in sys.path
+        if p and os.path.abspath(p) not in (runtime_dir, lab_root) and "__editable__" not in p
+    ]
+    sys.meta_path[:] = [f for f in sys.meta_path if "serverless_lab" not in str(getattr(f, "__module__", ""))]
+    bootstrap = _load_bootstrap(runtime_dir)
+
+    import boto3  # noqa: F401  (preloaded for every environment: the reason this zygote exists)
+    import botocore.session  # noqa: F401
+
+    bootstrap.install_call_hooks()
+    bootstrap.install_lambda_logging()
+    sys.stdout = bootstrap.CapturedStream(None)
+    sys.stderr = bootstrap.CapturedStream(None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the lab's terminal is not for environments
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # environments are reaped by the kernel
+    gc.freeze()  # keep preloaded objects out of the collector so forks share their pages
+
+    control = socket.socket(fileno=control_fd)
+    control.send(json.dumps({"type": "ready", "pid": os.getpid()}).encode())
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 1 << 20, 2)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                run_environment(bootstrap, request, fds[0], fds[1])
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"type": "forked", "pid": pid}).encode())
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
