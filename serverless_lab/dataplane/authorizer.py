@@ -17,6 +17,7 @@ How API Gateway decides, as documented and observed
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -37,6 +38,7 @@ from serverless_lab.dataplane.proxy_event import MONTHS, WEEKDAYS
 
 __all__ = ["AuthorizationResult", "CognitoAuthorizer", "format_java_date", "stringify_claims"]
 
+_MAX_CACHED_RESULTS = 4096
 # Claims API Gateway renders as dates rather than epoch seconds (auth_time stays a number).
 _DATE_CLAIMS = ("exp", "iat")
 
@@ -48,6 +50,8 @@ class AuthorizationResult:
     claims: dict[str, str]
     token_use: str
     jwks_cache_hit: bool
+    result_cache_hit: bool = False
+    expires_at: float = 0.0
 
 
 class CognitoAuthorizer:
@@ -63,6 +67,9 @@ class CognitoAuthorizer:
         self._clock = clock
         self._app_clients_source = app_clients_source
         self._key_sets: dict[str, jwt.PyJWKSet] = {}
+        # Authorizer result cache, as API Gateway keeps one per identity source value for
+        # authorizerResultTtlInSeconds (300 s by default; 0 turns it off). Unlike AWS we still honour exp.
+        self._results: dict[tuple[str, str, tuple[str, ...]], tuple[float, AuthorizationResult]] = {}
         self._lock = threading.Lock()
 
     def authorize(
@@ -70,6 +77,23 @@ class CognitoAuthorizer:
     ) -> AuthorizationResult:
         """The caller's claims, or Unauthorized / TokenExpired as API Gateway would answer."""
         token = self._read_token(request, authorizer)
+        cache_key = (authorizer.id, token, method.authorization_scopes)
+        now = self._clock()
+        with self._lock:
+            cached = self._results.get(cache_key)
+        if cached is not None and now < cached[0]:
+            if now >= cached[1].expires_at:
+                raise TokenExpired()
+            return dataclasses.replace(cached[1], jwks_cache_hit=True, result_cache_hit=True)
+        result = self._verify(token, authorizer, method)
+        if authorizer.result_ttl_in_seconds > 0:
+            with self._lock:
+                if len(self._results) >= _MAX_CACHED_RESULTS:
+                    self._results.clear()
+                self._results[cache_key] = (now + authorizer.result_ttl_in_seconds, result)
+        return result
+
+    def _verify(self, token: str, authorizer: AuthorizerConfig, method: MethodConfig) -> AuthorizationResult:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -97,7 +121,7 @@ class CognitoAuthorizer:
             raise TokenExpired()
         token_use = self._check_token_use(claims, method)
         self._check_app_client(issuer, claims, token_use)
-        return AuthorizationResult(stringify_claims(claims), token_use, cache_hit)
+        return AuthorizationResult(stringify_claims(claims), token_use, cache_hit, expires_at=float(expires))
 
     def _read_token(self, request: HttpRequest, authorizer: AuthorizerConfig) -> str:
         header_name = authorizer.header_name or "Authorization"

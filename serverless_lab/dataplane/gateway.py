@@ -221,6 +221,7 @@ class Gateway:
                 "token_use": result.token_use,
                 "sub": result.claims.get("sub"),
                 "jwks_cache": "hit" if result.jwks_cache_hit else "miss",
+                "result_cache": "hit" if result.result_cache_hit else "miss",
             },
         )
         return result.claims

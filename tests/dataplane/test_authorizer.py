@@ -174,3 +174,27 @@ def test_stringify_claims() -> None:
         "exp": "Thu Jan 01 00:00:00 UTC 1970",
     }
     assert format_java_date(1680629979) == "Tue Apr 04 17:39:39 UTC 2023"
+
+
+def test_result_cache_serves_the_same_token_and_still_honours_exp() -> None:
+    clock = [NOW]
+    checker = CognitoAuthorizer(JwksServer(), clock=lambda: clock[0])
+    token = POOL.sign(POOL.id_claims(exp=int(NOW) + 100))
+    request = HttpRequest("GET", "/", headers=(("Authorization", token),))
+    assert checker.authorize(request, AUTHORIZER, ID_METHOD).result_cache_hit is False
+    clock[0] = NOW + 50
+    assert checker.authorize(request, AUTHORIZER, ID_METHOD).result_cache_hit is True
+    clock[0] = NOW + 100
+    with pytest.raises(TokenExpired):
+        checker.authorize(request, AUTHORIZER, ID_METHOD)
+
+
+def test_result_cache_off_with_ttl_zero() -> None:
+    authorizer = AuthorizerConfig(
+        id="a", name="a", type="COGNITO_USER_POOLS", provider_arns=(POOL.arn,), result_ttl_in_seconds=0
+    )
+    checker = CognitoAuthorizer(JwksServer(), clock=lambda: NOW)
+    request = HttpRequest("GET", "/", headers=(("Authorization", POOL.sign(POOL.id_claims())),))
+    results = [checker.authorize(request, authorizer, ID_METHOD) for _ in range(2)]
+    assert [r.result_cache_hit for r in results] == [False, False]
+    assert [r.jwks_cache_hit for r in results] == [False, True]

@@ -289,6 +289,7 @@ def test_spans_for_the_flow_tracer() -> None:
         ("gateway", 200),
     ] * 2
     assert [s["detail"]["jwks_cache"] for s in spans if s["component"] == "authorizer"] == ["miss", "hit"]
+    assert [s["detail"]["result_cache"] for s in spans if s["component"] == "authorizer"] == ["miss", "hit"]
     assert len(jwks.fetches) == 1
     gateway_span = spans[2]
     assert gateway_span["operation"] == "GET /items"
