@@ -1,0 +1,204 @@
+"""The `cdn` step on the memory backend: OAC, distribution, bucket policy, updates, interrupted apply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from serverless_lab.dataplane.distribution_model import distribution_from_boto3
+from serverless_lab.errors import StepError
+from serverless_lab.lab import Lab
+from serverless_lab.steps.cdn import BEHAVIORS, Behavior, CdnStep
+
+CREATE = [
+    "create_origin_access_control",
+    "create_distribution_with_tags",
+    "wait:distribution_deployed",
+    "put_bucket_policy",
+]
+
+
+def operations(plan: list) -> list[str]:
+    return [call.operation for call in plan]
+
+
+@pytest.fixture
+def site_lab(lab: Lab) -> Lab:
+    lab.apply("site")
+    return lab
+
+
+def test_cdn_lifecycle_plan_apply_verify_destroy(site_lab: Lab, leftovers: Callable) -> None:
+    lab = site_lab
+    assert operations(lab.plan("cdn")) == CREATE
+    outputs = lab.apply("cdn")
+    assert set(outputs) == {"distribution_id", "distribution_arn", "domain_name", "oac_id"}
+    assert (
+        outputs["distribution_arn"]
+        == f"arn:aws:cloudfront::123456789012:distribution/{outputs['distribution_id']}"
+    )
+    assert lab.plan("cdn") == []
+    assert lab.plan("site") == []  # config.js does not depend on the distribution
+    report = lab.verify("cdn")
+    assert report.passed, str(report)
+
+    cloudfront = lab.backend.client("cloudfront")
+    distribution = cloudfront.get_distribution(Id=outputs["distribution_id"])["Distribution"]
+    config = distribution["DistributionConfig"]
+    assert config["Comment"] == f"serverless-lab {lab.student} ({lab.names.prefix})"
+    assert config["CallerReference"] == f"{lab.names.prefix}-distribution"
+    assert config["Origins"]["Items"][0]["DomainName"] == lab.outputs["site"]["bucket_regional_domain"]
+    assert config["DefaultRootObject"] == "index.html"
+    tags = cloudfront.list_tags_for_resource(Resource=outputs["distribution_arn"])["Tags"]["Items"]
+    assert tags == [{"Key": "serverless-lab:student", "Value": lab.student}]
+    control = cloudfront.get_origin_access_control(Id=outputs["oac_id"])["OriginAccessControl"]
+    assert control["OriginAccessControlConfig"]["Name"] == f"{lab.names.prefix}-oac"
+    assert control["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+
+    # What the edge emulation reads (issue 3, section 4), through its own boto3 mapping.
+    edge = distribution_from_boto3(distribution)
+    assert edge.origins[0].bucket == lab.names.site_bucket
+    assert edge.default_root_object == "index.html"
+    assert (edge.behavior_for("/config.js").default_ttl, edge.behavior_for("/config.js").max_ttl) == (0, 0)
+    assert edge.behavior_for("/about.html").max_ttl == 60
+    assert (edge.behavior_for("/app.js").default_ttl, edge.behavior_for("/app.js").max_ttl) == (
+        86_400,
+        31_536_000,
+    )
+    assert edge.behavior_for("/app.js").compress
+    for status in (403, 404):
+        error = edge.custom_error_response(status)
+        assert error is not None
+        assert (error.response_page_path, error.response_code, error.error_caching_min_ttl) == (
+            "/index.html",
+            200,
+            10,
+        )
+
+    policy = json.loads(lab.backend.client("s3").get_bucket_policy(Bucket=lab.names.site_bucket)["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Resource"] == f"arn:aws:s3:::{lab.names.site_bucket}/*"
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": outputs["distribution_arn"]}}
+
+    lab.destroy("cdn")
+    left = leftovers(lab)
+    assert (left["distributions"], left["origin_access_controls"], left["bucket_policies"]) == ([], [], [])
+    assert left["buckets"] == [lab.names.site_bucket]  # the site is the site step's to destroy
+    lab.destroy("cdn")  # idempotent
+    assert lab.step("cdn").outputs() == {}
+    lab.destroy("site")
+    assert leftovers(lab) == {key: [] for key in left}
+
+
+class LongerHtmlTtlCdnStep(CdnStep):
+    """The cdn step after someone changes a TTL in code: pages may now be five minutes old."""
+
+    behaviors = (BEHAVIORS[0], Behavior("*.html", 0, 300, 300))
+
+
+def test_ttl_changed_in_code_plans_an_update(site_lab: Lab) -> None:
+    lab = site_lab
+    lab.apply("cdn")
+    changed = LongerHtmlTtlCdnStep(lab.step("cdn").context)
+    plan = changed.plan()
+    assert operations(plan) == ["update_distribution", "wait:distribution_deployed"]
+    assert plan[0].why == "changed: CacheBehaviors"
+    assert plan[0].params["IfMatch"]
+    changed.apply()
+    assert changed.plan() == []
+    assert changed.verify().passed
+    config = lab.backend.client("cloudfront").get_distribution_config(
+        Id=lab.step("cdn").outputs()["distribution_id"]
+    )
+    html = [
+        b for b in config["DistributionConfig"]["CacheBehaviors"]["Items"] if b["PathPattern"] == "*.html"
+    ]
+    assert (html[0]["DefaultTTL"], html[0]["MaxTTL"]) == (300, 300)
+    # The code as shipped now sees the deployed TTL as drift and plans to put its own back.
+    assert operations(lab.plan("cdn")) == ["update_distribution", "wait:distribution_deployed"]
+    failed = [c.description for c in lab.verify("cdn").failures()]
+    assert failed == ["behaviour *.html: TTL min/default/max 0/60/60"]
+
+
+def test_drift_made_outside_the_lab_is_planned_back(site_lab: Lab) -> None:
+    lab = site_lab
+    distribution_id = lab.apply("cdn")["distribution_id"]
+    cloudfront = lab.backend.client("cloudfront")
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    config = current["DistributionConfig"]
+    config["DefaultCacheBehavior"]["DefaultTTL"] = 5
+    config["CustomErrorResponses"] = {"Quantity": 0}
+    cloudfront.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
+
+    plan = lab.plan("cdn")
+    assert operations(plan) == ["update_distribution", "wait:distribution_deployed"]
+    assert plan[0].why == "changed: DefaultCacheBehavior, CustomErrorResponses"
+    assert not lab.verify("cdn").passed
+    lab.apply("cdn")
+    assert lab.plan("cdn") == []
+    assert lab.verify("cdn").passed
+
+
+def test_foreign_bucket_policy_is_replaced(site_lab: Lab) -> None:
+    lab = site_lab
+    lab.apply("cdn")
+    other = "arn:aws:cloudfront::123456789012:distribution/EOTHERDISTRIB"
+    policy = lab.step("cdn").desired_policy(other)
+    lab.backend.client("s3").put_bucket_policy(Bucket=lab.names.site_bucket, Policy=json.dumps(policy))
+    failed = [c.description for c in lab.verify("cdn").failures()]
+    assert failed == ["bucket policy lets only this distribution (AWS:SourceArn) read objects"]
+    assert operations(lab.plan("cdn")) == ["put_bucket_policy"]
+    lab.apply("cdn")
+    assert lab.verify("cdn").passed
+
+
+def test_interrupted_apply_plans_the_rest(site_lab: Lab) -> None:
+    lab = site_lab
+    step = lab.step("cdn")
+    plan = step.plan()
+    for call in plan[:2]:  # the OAC and the distribution, then the kernel dies
+        step.execute(call)
+    assert lab.step("cdn").state() == "partial"
+    rest = lab.plan("cdn")
+    # The distribution is Deployed by now (moto deploys at once), so only the bucket policy is missing.
+    assert operations(rest) == ["put_bucket_policy"]
+    assert f"distribution/{step.refs['distribution_id']}" in rest[0].params["Policy"]
+    assert not lab.verify("cdn").passed
+    lab.apply("cdn")
+    assert lab.plan("cdn") == []
+    assert lab.verify("cdn").passed
+
+    # Interrupted after the OAC only: a retry creates the distribution with that OAC, not a second OAC.
+    lab.destroy("cdn")
+    step = lab.step("cdn")
+    step.execute(step.plan()[0])
+    assert lab.step("cdn").state() == "partial"
+    assert operations(lab.plan("cdn")) == CREATE[1:]
+    lab.apply("cdn")
+    assert lab.verify("cdn").passed
+
+
+def test_cdn_without_the_site_names_the_fix(lab: Lab) -> None:
+    assert operations(lab.plan("cdn")) == CREATE  # planning is read-only and still works
+    with pytest.raises(StepError, match=r"lab\.apply\('site'\) first"):
+        lab.step("cdn").apply()
+    assert lab.step("cdn").outputs() == {}
+
+
+def test_students_with_shared_name_prefix_stay_apart(make_lab: Callable[..., Lab]) -> None:
+    ann = make_lab()
+    ann_b = make_lab(student=ann.student + "-b")  # ann's name is a prefix of this one
+    ann.apply("site")
+    ann.apply("cdn")
+    assert operations(ann_b.plan("cdn")) == CREATE
+    ann_b.apply("site")
+    ann_b.apply("cdn")
+    assert ann_b.outputs["cdn"]["distribution_id"] != ann.outputs["cdn"]["distribution_id"]
+    ann_b.destroy("cdn")
+    ann_b.destroy("site")
+    assert ann.plan("cdn") == []
+    assert ann.verify("cdn").passed
