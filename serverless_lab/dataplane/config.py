@@ -98,7 +98,18 @@ class ControlPlane:
             ):
                 resources.extend(page["items"])
             authorizers = apigateway.get_authorizers(restApiId=rest_api_id).get("items", [])
-            return rest_api_from_boto3(api, resources, authorizers, stage_info, region=self.backend.region)
+            try:
+                responses = apigateway.get_gateway_responses(restApiId=rest_api_id).get("items", [])
+            except ClientError:
+                responses = []
+            return rest_api_from_boto3(
+                api,
+                resources,
+                authorizers,
+                stage_info,
+                gateway_responses=responses,
+                region=self.backend.region,
+            )
 
         # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS.
         return self._cached(("api", rest_api_id, stage, deployment), read_api, ttl_s=float("inf"))
@@ -169,6 +180,11 @@ class ControlPlane:
     def origin_object(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
         """S3's answer to CloudFront's GetObject, as the origin access control lets CloudFront ask it."""
         s3 = self.client("s3")
+        if not key:
+            # A request for the bucket itself is a ListObjects, which OAC's policy does not allow: 403.
+            return OriginResponse(
+                403, {"Content-Type": "application/xml"}, _s3_error("AccessDenied", "Access Denied")
+            )
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if conditions.get("If-None-Match"):
             params["IfNoneMatch"] = conditions["If-None-Match"]
@@ -192,6 +208,7 @@ class ControlPlane:
             "Content-Type": answer.get("ContentType", "binary/octet-stream"),
             "ETag": answer.get("ETag", ""),
             "Content-Length": str(answer.get("ContentLength", 0)),
+            "Server": "AmazonS3",
         }
         if answer.get("CacheControl"):
             headers["Cache-Control"] = answer["CacheControl"]
