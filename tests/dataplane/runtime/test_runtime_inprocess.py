@@ -1,0 +1,65 @@
+"""isolation="inprocess": handlers run on threads of the lab process, still one namespace per environment."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+
+from serverless_lab.dataplane.runtime import LambdaRuntime
+
+
+def test_inprocess_environments_keep_their_own_module_state(handlers_zip, make_spec):
+    lab_environ = dict(os.environ)
+    lab_root_level = logging.getLogger().level
+    with LambdaRuntime(code_loader=lambda spec: handlers_zip, isolation="inprocess") as runtime:
+        spec = make_spec("counter.handler")
+        first, second = runtime.invoke(spec, {}), runtime.invoke(spec, {})
+        other = runtime.invoke(make_spec("counter.handler", name="other"), {})
+        printed = runtime.invoke(make_spec("printer.handler"), {"who": "ada"})
+    assert [first.payload["count"], second.payload["count"], other.payload["count"]] == [1, 2, 1]
+    assert first.payload["token"] == second.payload["token"] != other.payload["token"]
+    assert first.payload["pid"] == os.getpid()
+    assert first.cold and not second.cold
+    assert "counter" not in sys.modules and "printer" not in sys.modules  # the lab's import table stays clean
+    assert dict(os.environ) == lab_environ
+    assert (
+        logging.getLogger().level == lab_root_level
+    )  # the handler's setLevel(INFO) stays in its environment
+    assert printed.logs[1] == "init: loading printer"
+    assert "hello from print" in printed.logs and any("info via logging ada" in line for line in printed.logs)
+
+
+def test_inprocess_concurrent_invokes_still_get_separate_environments(handlers_zip, make_spec):
+    with LambdaRuntime(code_loader=lambda spec: handlers_zip, isolation="inprocess") as runtime:
+        spec = make_spec("counter.handler")
+        results = []
+        threads = [
+            threading.Thread(target=lambda: results.append(runtime.invoke(spec, {"sleep": 0.2})))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len({r.environment_id for r in results}) == 2
+    assert [r.payload["count"] for r in results] == [1, 1]
+
+
+def test_inprocess_errors_timeouts_and_environment(handlers_zip, make_spec):
+    with LambdaRuntime(
+        code_loader=lambda spec: handlers_zip,
+        isolation="inprocess",
+        base_environment={"AWS_ACCESS_KEY_ID": "testing"},
+    ) as runtime:
+        failed = runtime.invoke(make_spec("raiser.handler"), {})
+        timed_out = runtime.invoke(make_spec("sleeper.handler", timeout_s=1), {"seconds": 1.5})
+        seen = runtime.invoke(
+            make_spec("introspect.handler", environment={"TABLE_NAME": "items"}), {}
+        ).payload
+    assert failed.error["errorType"] == "OrderRejected" and failed.error["requestId"] == failed.request_id
+    assert timed_out.timed_out and timed_out.error["errorType"] == "Sandbox.Timedout"
+    assert seen["environ"]["TABLE_NAME"] == "items" and seen["environ"]["AWS_ACCESS_KEY_ID"] == "testing"
+    assert seen["context"]["function_name"] == "introspect"
+    assert "TABLE_NAME" not in os.environ
