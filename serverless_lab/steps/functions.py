@@ -22,6 +22,14 @@ from botocore.exceptions import ClientError
 
 from ..errors import MissingHandlersError, StepError
 from .base import Call, Check, Plan, Report, Step, is_error
+from .lambda_policies import (
+    LAMBDA_TRUST_POLICY,
+    lambda_policy,
+    least_privilege_problems,
+    log_group_name,
+    normalize_policy,
+    partition,
+)
 from .packaging import build_zip, code_sha256
 
 RUNTIME = "python3.12"
@@ -29,64 +37,40 @@ MEMORY_MB = 256
 TIMEOUT_SECONDS = 10
 LOG_RETENTION_DAYS = 7
 STUDENT_TAG = "serverless-lab:student"
-TABLE_ACTIONS = [
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-]
-LAMBDA_TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
 # A new IAM role takes about 10 s to reach Lambda everywhere; until then create_function fails with
 # InvalidParameterValueException "The role defined for the function cannot be assumed by Lambda."
-# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
-# moto never raises it, so offline the retry below never waits.
+# (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html). moto never raises it,
+# so offline the retry in execute() never waits.
 ROLE_PROPAGATION_SECONDS = 60
 ROLE_RETRY_DELAY_SECONDS = 2
 
 
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+def upstream(step: Step, name: str, *, required: bool = True) -> dict[str, Any]:
+    """The outputs of an earlier step: the lab's record, else discovered from the backend (read-only).
 
-
-def upstream(step: Step, name: str) -> dict[str, Any]:
-    """The outputs of an earlier step: the lab's record, else discovered from the backend (read-only)."""
+    Missing and required: a StepError naming the fix. Missing and not required (plan, verify): {}.
+    """
     outputs = step.context.outputs.get(name)
     if not outputs:
-        from . import STEPS  # the registry imports this module, so import it when called
+        from . import STEPS  # the registry imports this module, so look it up when called
 
         outputs = STEPS[name](step.context).outputs()
-    if not outputs:
+    if not outputs and required:
         raise StepError(
             f"The {step.name} step needs the {name} step, which is not deployed for student "
             f"{step.names.student!r}. Fix: run lab.require({step.name!r}), which applies the earlier steps first.",
             status=409,
         )
-    return outputs
+    return outputs or {}
 
 
-def normalize_policy(document: Any) -> list[dict[str, Any]]:
-    """Statements with Action/Resource as sorted lists and no Sid, so equal policies compare equal."""
-    if isinstance(document, str):
-        document = json.loads(document)
-    statements = document.get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else statements
-    normalized = []
-    for statement in statements:
-        entry = {k: v for k, v in statement.items() if k != "Sid"}
-        for key in ("Action", "Resource"):
-            if key in entry:
-                value = entry[key]
-                entry[key] = sorted([value] if isinstance(value, str) else value)
-        normalized.append(entry)
-    return sorted(normalized, key=lambda s: json.dumps(s, sort_keys=True))
+def ignore_missing(operation: Any, **params: Any) -> None:
+    """Calls a delete operation; something already gone is what destroy wants."""
+    try:
+        operation(**params)
+    except ClientError as error:
+        if not is_error(error, "ResourceNotFoundException", "NoSuchEntity", "NotFoundException"):
+            raise
 
 
 class FunctionsStep(Step):
@@ -116,7 +100,7 @@ class FunctionsStep(Step):
 
     @staticmethod
     def log_group(function_name: str) -> str:
-        return f"/aws/lambda/{function_name}"
+        return log_group_name(function_name)
 
     def handler_files(self) -> dict[str, Path]:
         """{name: file} of handlers/*.py; files starting with "_" are helpers, not functions."""
@@ -130,28 +114,9 @@ class FunctionsStep(Step):
         return files
 
     # --- desired state ----------------------------------------------------------------------------
-    def policy_document(self, table_arn: str, function_names: list[str]) -> dict[str, Any]:
-        logs = f"{self.arn_prefix}:logs:{self.names.region}:{self.names.account_id}"
-        return {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "ItemsTable", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": table_arn},
-                {
-                    "Sid": "CreateLogGroup",
-                    "Effect": "Allow",
-                    "Action": "logs:CreateLogGroup",
-                    "Resource": f"{logs}:*",
-                },
-                {
-                    "Sid": "WriteOwnLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": [
-                        f"{logs}:log-group:{self.log_group(name)}:*" for name in sorted(function_names)
-                    ],
-                },
-            ],
-        }
+    def policy_document(self, table_arn: str, handlers: list[str]) -> dict[str, Any]:
+        names = [self.function_name(h) for h in handlers]
+        return lambda_policy(self.names.region, self.names.account_id, table_arn, names)
 
     def function_settings(self, handler: str, role_arn: str, table_name: str) -> dict[str, Any]:
         """What update_function_configuration sets (and create_function too)."""
@@ -242,9 +207,12 @@ class FunctionsStep(Step):
     def plan(self) -> Plan:
         plan = Plan(self.name)
         handlers = self.handler_files()
-        table = upstream(self, "table")
-        function_names = [self.function_name(h) for h in handlers]
-        self.plan_role(plan, self.policy_document(table["table_arn"], function_names))
+        # Without the table (a plan shown before lab.require), placeholders; apply() refuses to run then.
+        table = upstream(self, "table", required=False) or {
+            "table_name": "<table_name>",
+            "table_arn": "<table_arn>",
+        }
+        self.plan_role(plan, self.policy_document(table["table_arn"], list(handlers)))
         role = self.get_role()
         role_arn = (
             role["Arn"] if role else f"{self.arn_prefix}:iam::{self.names.account_id}:role/{self.role_name}"
@@ -402,6 +370,10 @@ class FunctionsStep(Step):
                 )
             )
 
+    def apply(self) -> dict[str, Any]:
+        upstream(self, "table")  # the policy names the table: a StepError naming the fix when it is missing
+        return super().apply()
+
     def execute(self, call: Call) -> Any:
         """As Step.execute; create_function is retried while a new role has not reached Lambda yet."""
         deadline = time.monotonic() + ROLE_PROPAGATION_SECONDS
@@ -459,10 +431,7 @@ class FunctionsStep(Step):
                 ", ".join(attached) or "none attached",
             )
         )
-        try:
-            table = upstream(self, "table")
-        except StepError:
-            table = {}
+        table = upstream(self, "table", required=False)
         found = self.get_policy_document()
         report.append(
             self.check_least_privilege(found[0]["Document"] if found else None, table.get("table_arn"))
@@ -480,19 +449,7 @@ class FunctionsStep(Step):
         description = "the policy grants the five item actions on the table and writing logs, nothing else"
         if document is None:
             return Check(description, False, f"policy {self.policy_name} not found")
-        problems = []
-        for statement in normalize_policy(document):
-            actions, resources = statement.get("Action", []), statement.get("Resource", [])
-            if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
-                problems.append(f"unexpected statement {statement}")
-            elif all(a.startswith("dynamodb:") for a in actions):
-                if not set(actions) <= set(TABLE_ACTIONS) or resources != [table_arn]:
-                    problems.append(f"{actions} on {resources}")
-            elif all(a.startswith("logs:") for a in actions):
-                if any(r == "*" for r in resources):
-                    problems.append(f"{actions} on every resource")
-            else:
-                problems.append(f"actions outside DynamoDB and Logs: {actions}")
+        problems = least_privilege_problems(document, table_arn)
         return Check(description, not problems, "; ".join(problems))
 
     def verify_function(self, handler: str, path: Path, role_arn: str, table_name: str) -> list[Check]:
@@ -560,12 +517,3 @@ class FunctionsStep(Step):
             for policy_name in iam.list_role_policies(RoleName=self.role_name)["PolicyNames"]:
                 ignore_missing(iam.delete_role_policy, RoleName=self.role_name, PolicyName=policy_name)
             ignore_missing(iam.delete_role, RoleName=self.role_name)
-
-
-def ignore_missing(operation: Any, **params: Any) -> None:
-    """Calls a delete operation; something already gone is what destroy wants."""
-    try:
-        operation(**params)
-    except ClientError as error:
-        if not is_error(error, "ResourceNotFoundException", "NoSuchEntity"):
-            raise

@@ -1,0 +1,107 @@
+"""The IAM documents of the functions step, as plain data: who may assume the role, what the role may do.
+
+Pure functions (no boto3), so the policy can be read, printed and tested on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TABLE_ACTIONS = [
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+# Only the Lambda service may assume the role
+# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
+LAMBDA_TRUST_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def partition(region: str) -> str:
+    """The ARN partition of a region: aws, aws-cn (China) or aws-us-gov (GovCloud)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def log_group_name(function_name: str) -> str:
+    """Where Lambda sends a function's logs."""
+    return f"/aws/lambda/{function_name}"
+
+
+def lambda_policy(region: str, account_id: str, table_arn: str, function_names: list[str]) -> dict[str, Any]:
+    """Least privilege for the handlers: five item actions on one table, and writing their own log groups.
+
+    The log statements name each function's log group, as the Lambda console does for a new role, rather
+    than AWSLambdaBasicExecutionRole's "*" or a wildcard such as `sl-ada-*` (which would also match the
+    functions of student `ada-2`). CreateLogGroup stays account- and region-wide, as in AWS's own policy:
+    its ARN has no log group until the group exists.
+    """
+    logs = f"arn:{partition(region)}:logs:{region}:{account_id}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ItemsTable", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": table_arn},
+            {
+                "Sid": "CreateLogGroup",
+                "Effect": "Allow",
+                "Action": "logs:CreateLogGroup",
+                "Resource": f"{logs}:*",
+            },
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": LOG_ACTIONS,
+                "Resource": [f"{logs}:log-group:{log_group_name(name)}:*" for name in sorted(function_names)],
+            },
+        ],
+    }
+
+
+def normalize_policy(document: Any) -> list[dict[str, Any]]:
+    """Statements with Action/Resource as sorted lists and no Sid, so equal policies compare equal.
+
+    IAM returns documents as it stored them (boto3 decodes the URL-encoded JSON), where a single action may
+    be a string or a one-item list; both mean the same.
+    """
+    if isinstance(document, str):
+        document = json.loads(document)
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    normalized = []
+    for statement in statements:
+        entry = {k: v for k, v in statement.items() if k != "Sid"}
+        for key in ("Action", "Resource"):
+            if key in entry:
+                value = entry[key]
+                entry[key] = sorted([value] if isinstance(value, str) else value)
+        normalized.append(entry)
+    return sorted(normalized, key=lambda s: json.dumps(s, sort_keys=True))
+
+
+def least_privilege_problems(document: Any, table_arn: str | None) -> list[str]:
+    """What a policy grants beyond the items table and CloudWatch Logs; [] when it grants nothing more."""
+    problems = []
+    for statement in normalize_policy(document):
+        actions, resources = statement.get("Action", []), statement.get("Resource", [])
+        if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"unexpected statement {statement}")
+        elif all(a.startswith("dynamodb:") for a in actions):
+            if not set(actions) <= set(TABLE_ACTIONS) or resources != [table_arn]:
+                problems.append(f"{actions} on {resources}")
+        elif all(a.startswith("logs:") for a in actions):
+            if "*" in resources:
+                problems.append(f"{actions} on every resource")
+        else:
+            problems.append(f"actions outside DynamoDB and CloudWatch Logs: {actions}")
+    return problems
