@@ -9,19 +9,30 @@ endpoint would serve for a public bucket, and a CloudFront origin cannot use OAC
 Uploads are incremental: an object is planned only when its bytes (a `sha256` metadata entry the lab sets),
 Content-Type or Cache-Control differ from the file's, and objects no longer under data/site/ are deleted.
 `config.js` is generated from the other steps' outputs (site_config.py) and planned only when it changed,
-so the lab can re-plan this step after every other step and upload just that one file.
+so the lab can re-plan this step after every other step and upload just that one file. When the student's
+distribution exists, replaced or deleted assets are invalidated at the edge after the uploads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
 from ..errors import StepError
 from .base import Call, Check, Plan, Report, Step, is_error
-from .site_config import CONFIG_KEY, SiteFile, config_file, parse_config_js, site_files, upload_order
+from .site_config import (
+    CONFIG_KEY,
+    NO_CACHE,
+    SiteFile,
+    config_file,
+    parse_config_js,
+    site_files,
+    upload_order,
+)
 
 STUDENT_TAG = "serverless-lab:student"
 INDEX_DOCUMENT = "index.html"
@@ -36,6 +47,8 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 SHA256_METADATA = "sha256"
+MAX_DELETE_KEYS = 1000  # DeleteObjects takes at most 1,000 keys
+MAX_INVALIDATION_PATHS = 10
 # The regions whose website endpoint is s3-website-<region> (a dash); newer regions use s3-website.<region>.
 DASH_WEBSITE_REGIONS = frozenset(
     {
@@ -201,26 +214,69 @@ class SiteStep(Step):
         files = self.local_files()
         present = set(self.object_keys()) if exists else set()
         calls = []
+        replaced = []
         for file in files:
             if file.key not in present:
                 calls.append(self.put_call(file, f"new file, {file.content_type}, {file.cache_control}"))
             elif not self.is_current(file, self.head(file.key)):
                 calls.append(self.put_call(file, "changed (content or headers)"))
+                if file.cache_control != NO_CACHE:
+                    replaced.append(file.key)
         stale = sorted(present - {file.key for file in files})
-        if stale:
-            # After the uploads, so pages already in browsers keep their assets until the new pages are in.
+        # After the uploads, so pages already in browsers keep their assets until the new pages are in.
+        for start in range(0, len(stale), MAX_DELETE_KEYS):
+            chunk = stale[start : start + MAX_DELETE_KEYS]
             calls.append(
                 Call(
                     "s3",
                     "delete_objects",
                     {
                         "Bucket": self.bucket,
-                        "Delete": {"Objects": [{"Key": key} for key in stale], "Quiet": True},
+                        "Delete": {"Objects": [{"Key": key} for key in chunk], "Quiet": True},
                     },
-                    why=f"{len(stale)} file(s) no longer in data/site/",
+                    why=f"{len(chunk)} file(s) no longer in data/site/",
                 )
             )
+        invalidation = self.invalidation_call(replaced + stale, files)
+        if invalidation is not None:
+            calls.append(invalidation)
         return calls
+
+    def invalidation_call(self, keys: list[str], files: list[SiteFile]) -> Call | None:
+        """An invalidation of replaced or deleted objects the student's distribution may hold, if it exists.
+
+        CloudFront keeps an object until its TTL ends (a day for assets here), so a deploy that replaces
+        app.js must invalidate /app.js, as `aws s3 sync` followed by `aws cloudfront create-invalidation`
+        does. Pages and config.js are stored with no-cache and need none. Over MAX_INVALIDATION_PATHS
+        paths, one `/*` (AWS bills invalidations per path, a wildcard counting as one). Runs after the
+        uploads: invalidating first would let the edge fetch the old object again.
+        """
+        if not keys:
+            return None
+        from .cdn import CdnStep  # the cdn step reads this one's names: import here, not at module level
+
+        distribution = CdnStep(self.context).find_distribution()
+        if distribution is None:
+            return None
+        paths = ["/" + quote(key) for key in sorted(keys)]
+        if len(paths) > MAX_INVALIDATION_PATHS:
+            paths = ["/*"]
+        # The same batch for the same contents: a retried apply cannot invalidate twice.
+        digests = {file.key: file.sha256 for file in files}
+        batch = "\n".join(f"{key}:{digests.get(key, 'deleted')}" for key in sorted(keys))
+        reference = f"{self.names.prefix}-{hashlib.sha256(batch.encode()).hexdigest()[:16]}"
+        return Call(
+            "cloudfront",
+            "create_invalidation",
+            {
+                "DistributionId": distribution["Id"],
+                "InvalidationBatch": {
+                    "Paths": {"Quantity": len(paths), "Items": paths},
+                    "CallerReference": reference,
+                },
+            },
+            why="replaced or deleted files the edge may still cache",
+        )
 
     def apply(self) -> dict[str, Any]:
         for call in self.plan():
@@ -299,8 +355,8 @@ class SiteStep(Step):
                     Call("s3", "delete_objects", {"Bucket": self.bucket, "Delete": {"Objects": entries}})
                 )
         keys = self.object_keys()
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
-            chunk = [{"Key": key} for key in keys[start : start + 1000]]
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            chunk = [{"Key": key} for key in keys[start : start + MAX_DELETE_KEYS]]
             self.execute(Call("s3", "delete_objects", {"Bucket": self.bucket, "Delete": {"Objects": chunk}}))
         try:
             self.execute(Call("s3", "delete_bucket", {"Bucket": self.bucket}))

@@ -202,3 +202,33 @@ def test_students_with_shared_name_prefix_stay_apart(make_lab: Callable[..., Lab
     ann_b.destroy("site")
     assert ann.plan("cdn") == []
     assert ann.verify("cdn").passed
+
+
+def test_site_changes_invalidate_cached_assets_only(site_lab: Lab) -> None:
+    lab = site_lab
+    distribution_id = lab.apply("cdn")["distribution_id"]
+    cloudfront = lab.backend.client("cloudfront")
+    site = lab.root / "data" / "site"
+
+    # A page is stored with no-cache: the edge revalidates it, so no invalidation.
+    (site / "index.html").write_text("<!doctype html><title>lab v2</title>\n")
+    assert operations(lab.plan("site")) == ["put_object"]
+
+    (site / "app.js").write_text("console.log('v2');\n")
+    (site / "style.css").unlink()
+    plan = lab.plan("site")
+    assert operations(plan) == ["put_object", "put_object", "delete_objects", "create_invalidation"]
+    invalidation = plan[-1].params
+    assert invalidation["DistributionId"] == distribution_id
+    assert invalidation["InvalidationBatch"]["Paths"] == {"Quantity": 2, "Items": ["/app.js", "/style.css"]}
+    lab.apply("site")
+    assert lab.plan("site") == []
+    listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]["Items"]
+    assert len(listed) == 1
+    batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=listed[0]["Id"])["Invalidation"]
+    assert batch["InvalidationBatch"]["Paths"]["Items"] == ["/app.js", "/style.css"]
+
+    # Without a distribution there is nothing to invalidate.
+    lab.destroy("cdn")
+    (site / "app.js").write_text("console.log('v3');\n")
+    assert operations(lab.plan("site")) == ["put_object"]
