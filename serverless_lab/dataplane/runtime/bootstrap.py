@@ -6,8 +6,8 @@ This module copies what AWS's runtime interface client (github.com/aws/aws-lambd
 result with simplejson, and shape errors as `{errorMessage, errorType, requestId, stackTrace}`.
 
 It is loaded by the zygote (a fresh interpreter) and, in "inprocess" mode, by the lab itself, so it imports
-nothing from serverless_lab and only the standard library at module level. It is one of the two files under
-dataplane/ allowed to touch botocore (the SDK call timing hooks), because user code uses boto3 here.
+nothing from serverless_lab and only the standard library at module level. The SDK call timing
+lives in its sibling sdk_calls.py, the one module here that touches botocore.
 Keep the file name: like the real runtime, frames of a file named ``bootstrap.py`` are cut from stack traces.
 """
 
@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import decimal
 import importlib
+import importlib.util
 import logging
 import math
+import os
 import sys
 import threading
 import time
@@ -33,6 +35,26 @@ except ImportError:  # pragma: no cover - simplejson is a dependency of the lab
     import json as _json  # type: ignore[no-redef]
 
     _SIMPLEJSON = False
+
+
+def _load_sibling(name: str) -> Any:
+    """In the zygote this file runs under a private module name, so its sibling is loaded by path too."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
+    private_name = f"_serverless_lab_{name}"
+    if private_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            private_name, os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[private_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[private_name]
+
+
+sdk_calls = _load_sibling("sdk_calls")
+install_call_hooks = sdk_calls.install_call_hooks
 
 # Error types of awslambdaric's FaultException, word for word.
 MARSHAL_ERROR = "Runtime.MarshalError"
@@ -410,8 +432,9 @@ def run_invoke(
     execution_env: str | None,
 ) -> InvokeOutcome:
     """handle_event_request of awslambdaric: unmarshal, call, marshal; an exception becomes the error document."""
-    recorder = CallRecorder()
-    set_call_recorder(recorder)
+    recorder = sdk_calls.CallRecorder()
+    per_thread = getattr(_THREAD_STATE, "collector", None) is not None
+    sdk_calls.set_call_recorder(recorder, per_thread=per_thread)
     collector.request_id = context.aws_request_id
     error: dict[str, Any] | None = None
     out_of_memory = False
@@ -430,90 +453,7 @@ def run_invoke(
         collector.add_event(format_error_log(error))
         body = _json.dumps(error).encode("utf-8")
     duration_ms = (time.perf_counter() - started) * 1000
-    set_call_recorder(None)
+    sdk_calls.set_call_recorder(None, per_thread=per_thread)
     return InvokeOutcome(
         body, content_type, error, out_of_memory, duration_ms, collector.take(), recorder.calls
     )
-
-
-# ---------------------------------------------------------------- SDK call timing ------------------------
-
-
-@dataclass
-class CallRecorder:
-    """The AWS SDK calls of one invoke, timed with botocore's before-call / after-call events."""
-
-    started: float = 0.0
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-
-_PROCESS_RECORDER: CallRecorder | None = None
-
-
-def set_call_recorder(recorder: CallRecorder | None) -> None:
-    global _PROCESS_RECORDER
-    if getattr(_THREAD_STATE, "collector", None) is not None:
-        _THREAD_STATE.recorder = recorder  # inprocess: only the handler's own thread is recorded
-    else:
-        _PROCESS_RECORDER = recorder
-
-
-def _current_recorder() -> CallRecorder | None:
-    return getattr(_THREAD_STATE, "recorder", None) or _PROCESS_RECORDER
-
-
-_CALL_START_KEY = "serverless_lab_call_started"
-_CALL_MODEL_KEY = "serverless_lab_call_model"
-
-
-def _before_call(model: Any = None, context: dict[str, Any] | None = None, **_: Any) -> None:
-    if context is not None and _current_recorder() is not None:
-        context[_CALL_START_KEY] = time.perf_counter()
-        context[_CALL_MODEL_KEY] = model
-
-
-def _record_call(model: Any, context: dict[str, Any] | None, status: int | None, error: str | None) -> None:
-    recorder = _current_recorder()
-    if recorder is None or context is None or _CALL_START_KEY not in context:
-        return
-    started = context.pop(_CALL_START_KEY)
-    recorder.calls.append(
-        {
-            "service": model.service_model.service_name,
-            "operation": model.name,
-            "start_ms": round((started - recorder.started) * 1000, 3),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "http_status": status,
-            "error": error,
-        }
-    )
-
-
-def _after_call(http_response: Any = None, model: Any = None, context: Any = None, **_: Any) -> None:
-    _record_call(model, context, getattr(http_response, "status_code", None), None)
-
-
-def _after_call_error(exception: BaseException | None = None, context: Any = None, **_: Any) -> None:
-    model = (context or {}).get(_CALL_MODEL_KEY)
-    if model is not None:
-        _record_call(model, context, None, type(exception).__name__)
-
-
-def install_call_hooks() -> None:
-    """Register the timing hooks on every botocore client created from now on (idempotent)."""
-    import botocore.session  # the in-environment exception to "no botocore under dataplane/"
-
-    if getattr(botocore.session.Session.create_client, "_serverless_lab_hooked", False):
-        return
-    original = botocore.session.Session.create_client
-
-    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
-        client = original(self, *args, **kwargs)
-        events = client.meta.events
-        events.register("before-call", _before_call)
-        events.register("after-call", _after_call)
-        events.register("after-call-error", _after_call_error)
-        return client
-
-    create_client._serverless_lab_hooked = True  # type: ignore[attr-defined]
-    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -94,6 +95,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self._stderr: Any = None
 
     def start_in_background(self) -> None:
         def start() -> None:
@@ -113,6 +115,11 @@ class Zygote:
             "LANG": "C.UTF-8",
             "MALLOC_ARENA_MAX": "2",  # fewer glibc arenas: less address space counted by RLIMIT_AS
         }
+        # What the zygote or an environment writes to file descriptor 2 (outside Python's sys.stderr) lands
+        # in a private temporary file, read back only to explain a zygote that fails to start.
+        if self._stderr is not None:  # a restart after the zygote died
+            self._stderr.close()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the zygote's lifetime, closed in close()
         self._process = subprocess.Popen(
             [sys.executable, str(_RUNTIME_DIR / "zygote.py"), str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
@@ -120,7 +127,7 @@ class Zygote:
             cwd="/",
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
         )
         theirs.close()
         ours.settimeout(_ZYGOTE_START_LIMIT_S)
@@ -131,7 +138,9 @@ class Zygote:
         if not ready:
             self._process.kill()
             self._process.wait()
-            raise RuntimeError("The Lambda runtime's zygote process did not start.")
+            self._stderr.seek(0)
+            detail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"The Lambda runtime's zygote process did not start. {' '.join(detail)}")
         ours.settimeout(None)
         self._control = ours
 
@@ -168,6 +177,9 @@ class Zygote:
                     self._process.kill()
                     self._process.wait()
                 self._process = None
+            if self._stderr is not None:
+                self._stderr.close()
+                self._stderr = None
 
 
 def _load_bootstrap() -> ModuleType:
@@ -196,6 +208,7 @@ class InProcessWorker:
         self._handler: Any = None
         self._root_level = logging.WARNING
         self._modules: dict[str, ModuleType] = {}
+        self._boto3_session: Any = None  # this environment's boto3.DEFAULT_SESSION
 
     def _in_environment(self, work: Any, deadline: float) -> tuple[bool, Any]:
         """Run work() on a fresh thread with the function's environment; (finished, result or exception)."""
@@ -226,9 +239,11 @@ class InProcessWorker:
             bootstrap.install_lambda_logging()
             bootstrap.install_call_hooks()
             root.setLevel(self._root_level)
+            lab_session = bootstrap.sdk_calls.swap_default_session(self._boto3_session)
             thread = threading.Thread(target=run, name="lambda-inprocess", daemon=True)
             thread.start()
             thread.join(max(0.0, deadline - time.monotonic()))
+            self._boto3_session = bootstrap.sdk_calls.swap_default_session(lab_session)
             self._root_level = root.level
             root.setLevel(saved_level)
             sys.stdout, sys.stderr = saved_stdout, saved_stderr

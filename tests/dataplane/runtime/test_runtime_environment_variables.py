@@ -86,13 +86,16 @@ def test_the_handler_sees_lambdas_variables_and_context(handlers_zip, make_spec,
 
 
 @pytest.mark.server
-def test_sdk_calls_are_timed_inside_the_environment(handlers_zip, make_spec):
+@pytest.mark.parametrize("isolation", ["process", "inprocess"])
+def test_sdk_calls_are_timed_inside_the_environment(handlers_zip, make_spec, isolation):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
         base = {**OFFLINE, "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
-        with LambdaRuntime(code_loader=lambda spec: handlers_zip, base_environment=base) as runtime:
+        with LambdaRuntime(
+            code_loader=lambda spec: handlers_zip, base_environment=base, isolation=isolation
+        ) as runtime:
             spec = make_spec("sdk.handler", timeout_s=10)
             cold = runtime.invoke(spec, {})
             warm = runtime.invoke(spec, {})

@@ -63,3 +63,21 @@ def test_inprocess_errors_timeouts_and_environment(handlers_zip, make_spec):
     assert seen["environ"]["TABLE_NAME"] == "items" and seen["environ"]["AWS_ACCESS_KEY_ID"] == "testing"
     assert seen["context"]["function_name"] == "introspect"
     assert "TABLE_NAME" not in os.environ
+
+
+def test_inprocess_handlers_never_use_the_labs_boto3_session(handlers_zip, make_spec, monkeypatch):
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "LAB-OWN-KEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lab-own-secret")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    boto3.setup_default_session(region_name="ap-south-1")
+    lab_session = boto3.DEFAULT_SESSION
+    assert lab_session.get_credentials().access_key == "LAB-OWN-KEY"
+    base = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    with LambdaRuntime(
+        code_loader=lambda spec: handlers_zip, isolation="inprocess", base_environment=base
+    ) as runtime:
+        seen = runtime.invoke(make_spec("whoami.handler", region="eu-west-1"), {}).payload
+    assert seen == {"access_key": "testing", "region": "eu-west-1"}
+    assert boto3.DEFAULT_SESSION is lab_session
