@@ -47,6 +47,7 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 SHA256_METADATA = "sha256"
+CONFIG_STEPS = ("users", "api")  # the steps whose outputs config.js carries
 MAX_DELETE_KEYS = 1000  # DeleteObjects takes at most 1,000 keys
 MAX_INVALIDATION_PATHS = 10
 # The regions whose website endpoint is s3-website-<region> (a dash); newer regions use s3-website.<region>.
@@ -137,9 +138,22 @@ class SiteStep(Step):
         """The files of data/site/ and the config.js generated from the current outputs, in upload order."""
         files = [
             *site_files(self.context.data_dir / "site"),
-            config_file(self.context.outputs, self.context.backend),
+            config_file(self.config_outputs(), self.context.backend),
         ]
         return sorted(files, key=upload_order)
+
+    def config_outputs(self) -> dict[str, dict[str, Any]]:
+        """The outputs config.js is made of: the lab's record of each step, else what the backend holds.
+
+        A lab that applied the steps has them recorded (no extra calls); a fresh kernel on the memory
+        backend, or a lost outputs file, has not, and must not overwrite a deployed config.js with nulls.
+        """
+        from . import STEPS  # steps/__init__ imports this module
+
+        return {
+            name: self.context.outputs.get(name) or STEPS[name](self.context).outputs()
+            for name in CONFIG_STEPS
+        }
 
     @staticmethod
     def is_current(file: SiteFile, head: dict[str, Any] | None) -> bool:

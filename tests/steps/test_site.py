@@ -244,3 +244,21 @@ def test_two_students_keep_their_own_buckets(make_lab: Callable[..., Lab], site_
     second.destroy("site")
     assert first.plan("site") == []
     assert first.verify("site").passed
+
+
+def test_fresh_lab_keeps_config_js_of_deployed_steps(make_lab: Callable[..., Lab]) -> None:
+    lab = make_lab()
+    lab.apply("site")
+    users = lab.apply("users")  # the lab re-applies site: config.js now names the pool
+    assert lab.plan("site") == []
+    body = lab.backend.client("s3").get_object(Bucket=lab.names.site_bucket, Key="config.js")["Body"].read()
+    assert parse_config_js(body.decode())["userPoolId"] == users["user_pool_id"]
+
+    # Another kernel on the memory backend has no record of the outputs: it reads them from the backend
+    # instead of planning a config.js of nulls over the deployed one.
+    fresh = make_lab()
+    assert fresh.outputs == {}
+    assert fresh.plan("site") == []
+    assert fresh.step("site").state() == "deployed"
+    lab.destroy("users")
+    assert uploaded_keys(fresh.plan("site")) == ["config.js"]
