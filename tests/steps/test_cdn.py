@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from serverless_lab.dataplane.distribution_model import distribution_from_boto3
+from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.errors import StepError
 from serverless_lab.lab import Lab
 from serverless_lab.steps.cdn import BEHAVIORS, Behavior, CdnStep
@@ -232,3 +233,25 @@ def test_site_changes_invalidate_cached_assets_only(site_lab: Lab) -> None:
     lab.destroy("cdn")
     (site / "app.js").write_text("console.log('v3');\n")
     assert operations(lab.plan("site")) == ["put_object"]
+
+
+def test_edge_serves_the_site_through_the_distribution(site_lab: Lab) -> None:
+    """The configuration as the lab's CloudFront emulation serves it (issue 3, section 4)."""
+    lab = site_lab
+    distribution_id = lab.apply("cdn")["distribution_id"]
+    edge = lab.dataplane()
+    index = (lab.root / "data" / "site" / "index.html").read_bytes()
+
+    def get(path: str) -> HttpResponse:
+        return edge.handle_edge(distribution_id, HttpRequest("GET", path, headers=(("Host", "edge"),)))
+
+    root = get("/")  # the default root object
+    assert (root.status, root.header("Content-Type"), root.body) == (200, "text/html; charset=utf-8", index)
+    assert [get("/app.js").header("X-Cache") for _ in range(2)] == [
+        "Miss from cloudfront",
+        "Hit from cloudfront",
+    ]
+    # config.js: /config.js behaviour with TTL 0 and no-cache: never a hit, always the current stack.
+    assert [get("/config.js").header("X-Cache") for _ in range(2)] == ["Miss from cloudfront"] * 2
+    route = get("/items/42")  # a client-side route: S3 answers 403, CloudFront answers index.html with 200
+    assert (route.status, route.body) == (200, index)
