@@ -8,11 +8,11 @@ binary/octet-stream is ignored). Types come from `mimetypes`, with the few the w
 
 Cache-Control (stored on the object; CloudFront and browsers honour it within the behaviour's TTLs):
 
-    file                                   Cache-Control                          why
-    *.html, config.js                      no-cache                               entry points: revalidated on every use
-                                                                                  (cheap 304s), so a deploy shows at once
-    names with a content hash (app.1a2b3c4d.js)  public, max-age=31536000, immutable   a new version gets a new name
-    every other file (css, js, svg, png…)  public, max-age=86400                  one day, CloudFront's default TTL
+    file                                  Cache-Control                        why
+    *.html, config.js                     no-cache                             entry points, revalidated on every
+                                                                               use (cheap 304s): a deploy shows at once
+    hashed names (app.1a2b3c4d.js)        public, max-age=31536000, immutable  a new version gets a new name
+    every other file (css, js, svg, png)  public, max-age=86400                one day, CloudFront's default TTL
 
 `config.js` tells the browser where the stack lives (region, pool, client, API URL). It is generated from
 the other steps' outputs by `render_config_js`, the same code on every backend; a step that is not deployed
