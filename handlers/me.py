@@ -61,10 +61,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     cold_start, COLD_START = COLD_START, False
     started = time.perf_counter()
     method = event.get("httpMethod", "")
-    resource = event.get("resource") or event.get("path") or ""
+    resource = event.get("resource") or ""
+    if resource != "/me":  # a greedy /{proxy+} resource only carries the concrete path
+        resource = (event.get("path") or "").rstrip("/") or resource
     level, error_fields = "INFO", {}
     try:
-        if resource.rstrip("/") != "/me":
+        if resource != "/me":
             response = respond(404, {"message": f"No route for {method} {event.get('path')}"})
         elif method != "GET":
             response = respond(

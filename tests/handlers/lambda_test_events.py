@@ -79,7 +79,7 @@ def build_rest_proxy_event(
     """A complete REST API proxy event. `body` may be a str (sent as is) or any JSON value (dumped)."""
     path = resource
     for name, value in (path_parameters or {}).items():
-        path = path.replace("{" + name + "}", value)
+        path = path.replace("{" + name + "+}", value).replace("{" + name + "}", value)
     all_headers = {
         "Accept": "application/json",
         "Host": "abc123defg.execute-api.us-east-1.amazonaws.com",

@@ -378,7 +378,7 @@ def test_greedy_proxy_resource_is_routed_by_path(alice: ApiClient) -> None:
     event = build_rest_proxy_event(
         "GET", "/{proxy+}", path_parameters={"proxy": f"items/{created['itemId']}"}
     )
-    event["path"] = f"/items/{created['itemId']}"
+    assert event["path"] == f"/items/{created['itemId']}"
     response = alice.module.handler(event, LambdaTestContext())
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["title"] == "via proxy"

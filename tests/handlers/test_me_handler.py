@@ -63,3 +63,11 @@ def test_malformed_event_is_500_without_details(me: ModuleType) -> None:
     response = me.handler(event, LambdaTestContext())
     assert response["statusCode"] == 500
     assert json.loads(response["body"]) == {"message": "Internal server error"}
+
+
+def test_me_behind_a_greedy_proxy_resource_is_routed_by_path(me: ModuleType) -> None:
+    event = build_rest_proxy_event("GET", "/{proxy+}", path_parameters={"proxy": "me"})
+    assert event["path"] == "/me"
+    response = me.handler(event, LambdaTestContext())
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["sub"] == ALICE.sub
