@@ -113,7 +113,9 @@ def test_get_returns_the_callers_item(alice: ApiClient) -> None:
     assert item == created
 
 
-@pytest.mark.parametrize("item_id", ["0000000000001-0123456789abcdef", "not-an-id", "x" * 2000])
+@pytest.mark.parametrize(
+    "item_id", ["0000000000001-0123456789abcdef", "not-an-id", "0000000000000-sample-99", "x" * 2000, "a b"]
+)
 def test_get_unknown_or_impossible_id_is_404(alice: ApiClient, item_id: str) -> None:
     status, answer, headers = alice.call("GET", "/items/{id}", path_parameters={"id": item_id})
     assert status == 404
@@ -210,7 +212,9 @@ def cursor_of(key: Any) -> str:
         cursor_of({"owner": ALICE.sub}),
         cursor_of({"owner": ALICE.sub, "itemId": "0000000000001-0123456789abcdef", "extra": 1}),
         cursor_of({"owner": ALICE.sub, "itemId": 5}),
-        cursor_of({"owner": ALICE.sub, "itemId": "not-an-id"}),
+        cursor_of({"owner": ALICE.sub, "itemId": "../../etc"}),
+        cursor_of({"owner": ALICE.sub, "itemId": ""}),
+        cursor_of({"owner": ALICE.sub, "itemId": "9" * 1025}),
         cursor_of({"owner": BOB.sub, "itemId": "9999999999999-0123456789abcdef"}),
     ],
 )
@@ -424,3 +428,31 @@ def test_one_json_log_line_per_request_with_cold_then_warm(
         assert set(line) >= {"timestamp", "level", "message", "requestId", "route", "status", "duration_ms"}
         assert line["duration_ms"] >= 0
         assert line["requestId"]
+
+
+def test_sample_items_seeded_by_the_table_step_are_reachable(alice: ApiClient, table: Any) -> None:
+    """The table step seeds ids like 0000000000000-sample-01; they sort after (older than) real items."""
+    sample_id = "0000000000000-sample-01"
+    table.put_item(
+        Item={
+            "owner": ALICE.sub,
+            "itemId": sample_id,
+            "title": "Write the first program",
+            "done": False,
+            "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z",
+            "version": 1,
+        }
+    )
+    alice.create(title="newer")
+    _, first, _ = alice.call("GET", "/items", query={"limit": "1"})
+    assert first["items"][0]["title"] == "newer"
+    _, second, _ = alice.call("GET", "/items", query={"limit": "1", "cursor": first["cursor"]})
+    assert [item["itemId"] for item in second["items"]] == [sample_id]
+    assert second["cursor"] is None
+    path = {"id": sample_id}
+    status, updated, _ = alice.call(
+        "PUT", "/items/{id}", path_parameters=path, body={"done": True, "version": 1}
+    )
+    assert (status, updated["version"], updated["notes"]) == (200, 2, "")
+    assert alice.call("DELETE", "/items/{id}", path_parameters=path)[0] == 204
