@@ -54,7 +54,6 @@ def _load_sibling(name: str) -> Any:
 
 
 sdk_calls = _load_sibling("sdk_calls")
-install_call_hooks = sdk_calls.install_call_hooks
 
 # Error types of awslambdaric's FaultException, word for word.
 MARSHAL_ERROR = "Runtime.MarshalError"
@@ -457,3 +456,23 @@ def run_invoke(
     return InvokeOutcome(
         body, content_type, error, out_of_memory, duration_ms, collector.take(), recorder.calls
     )
+
+
+def install_call_hooks() -> None:
+    """Register the timing hooks on every botocore client created from now on (idempotent)."""
+    import botocore.session  # the in-environment exception to "no botocore under dataplane/"
+
+    if getattr(botocore.session.Session.create_client, "_serverless_lab_hooked", False):
+        return
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        events = client.meta.events
+        events.register("before-call", sdk_calls.before_call)
+        events.register("after-call", sdk_calls.after_call)
+        events.register("after-call-error", sdk_calls.after_call_error)
+        return client
+
+    create_client._serverless_lab_hooked = True  # type: ignore[attr-defined]
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]

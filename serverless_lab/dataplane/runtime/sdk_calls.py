@@ -5,8 +5,8 @@ Every botocore client created after `install_call_hooks()` gets handlers for bot
 and `after-call-error` (no response: connection refused, timeout). The time between them is what the call
 cost the handler, retries included, the same span an X-Ray subsegment of the SDK covers.
 
-This module (with zygote.py) is where the data plane touches botocore: it runs inside an environment,
-where user code uses boto3 anyway. Standard library only at import time.
+The hooks are registered by bootstrap.install_call_hooks(), which (with zygote.py) is where the data plane
+touches botocore: inside an environment, where user code uses boto3 anyway. Standard library only here.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ _CALL_START_KEY = "serverless_lab_call_started"
 _CALL_MODEL_KEY = "serverless_lab_call_model"
 
 
-def _before_call(model: Any = None, context: dict[str, Any] | None = None, **_: Any) -> None:
+def before_call(model: Any = None, context: dict[str, Any] | None = None, **_: Any) -> None:
     if context is not None and _current_recorder() is not None:
         context[_CALL_START_KEY] = time.perf_counter()
         context[_CALL_MODEL_KEY] = model
@@ -70,34 +70,14 @@ def _record_call(model: Any, context: dict[str, Any] | None, status: int | None,
     )
 
 
-def _after_call(http_response: Any = None, model: Any = None, context: Any = None, **_: Any) -> None:
+def after_call(http_response: Any = None, model: Any = None, context: Any = None, **_: Any) -> None:
     _record_call(model, context, getattr(http_response, "status_code", None), None)
 
 
-def _after_call_error(exception: BaseException | None = None, context: Any = None, **_: Any) -> None:
+def after_call_error(exception: BaseException | None = None, context: Any = None, **_: Any) -> None:
     model = (context or {}).get(_CALL_MODEL_KEY)
     if model is not None:
         _record_call(model, context, None, type(exception).__name__)
-
-
-def install_call_hooks() -> None:
-    """Register the timing hooks on every botocore client created from now on (idempotent)."""
-    import botocore.session  # the in-environment exception to "no botocore under dataplane/"
-
-    if getattr(botocore.session.Session.create_client, "_serverless_lab_hooked", False):
-        return
-    original = botocore.session.Session.create_client
-
-    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
-        client = original(self, *args, **kwargs)
-        events = client.meta.events
-        events.register("before-call", _before_call)
-        events.register("after-call", _after_call)
-        events.register("after-call-error", _after_call_error)
-        return client
-
-    create_client._serverless_lab_hooked = True  # type: ignore[attr-defined]
-    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
 
 
 def swap_default_session(session: Any) -> Any:
