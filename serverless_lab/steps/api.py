@@ -17,7 +17,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..errors import StepError
 from .api_design import (
     CORS_METHOD_RESPONSE,
     FUNCTIONS,
@@ -37,8 +36,9 @@ from .api_design import (
     permission_matches,
 )
 from .base import Call, Check, Plan, Ref, Report, Step, is_error
-from .functions import ignore_missing, upstream
+from .functions import FunctionsStep, ignore_missing, missing_step_error
 from .lambda_policies import partition
+from .users import UsersStep
 
 STUDENT_TAG = "serverless-lab:student"
 DEPLOYMENT_MARK = "serverless-lab design "
@@ -62,18 +62,15 @@ class ApiStep(Step):
     def statement_id(self) -> str:
         return self.names("apigw")
 
-    def upstream(self, name: str) -> dict[str, Any]:
-        """An earlier step's outputs ({} when not deployed), read once per step object."""
-        cache: dict[str, dict[str, Any]] = self.__dict__.setdefault("_upstream", {})
-        if not cache.get(name):
-            cache[name] = upstream(self, name, required=False)
-        return cache[name]
+    def pool_arn(self) -> str | None:
+        """The user pool's ARN as the backend holds it now (read once per step object)."""
+        if "_pool_arn" not in self.__dict__:
+            pool = UsersStep(self.context).find_pool()
+            self.__dict__["_pool_arn"] = pool["Arn"] if pool else None
+        return self.__dict__["_pool_arn"]
 
     def function_arn(self, function: str) -> str:
-        """The deployed function's ARN; before it exists, the ARN Lambda will give it (ARNs are names)."""
-        found = self.upstream("functions").get("functions", {}).get(function)
-        if found:
-            return str(found["arn"])
+        """The function's ARN: Lambda ARNs are made of the region, account and name, known before it exists."""
         region, account = self.names.region, self.names.account_id
         return f"arn:{partition(region)}:lambda:{region}:{account}:function:{self.names(function)}"
 
@@ -89,7 +86,7 @@ class ApiStep(Step):
         return {
             "name": self.authorizer_name,
             "type": "COGNITO_USER_POOLS",
-            "providerARNs": [self.upstream("users").get("user_pool_arn", "<user_pool_arn>")],
+            "providerARNs": [self.pool_arn() or "<user_pool_arn>"],
             "identitySource": IDENTITY_SOURCE,
         }
 
@@ -376,14 +373,17 @@ class ApiStep(Step):
 
     # --- apply ------------------------------------------------------------------------------------
     def apply(self) -> dict[str, Any]:
-        for name in self.requires:
-            upstream(self, name)  # a StepError naming the fix when an earlier step is missing
-        missing = [f for f in FUNCTIONS if f not in self.upstream("functions").get("functions", {})]
+        if self.pool_arn() is None:
+            raise missing_step_error(self, "users", "the Cognito user pool")
+        functions = FunctionsStep(self.context)
+        missing = [f for f in FUNCTIONS if functions.get_function(self.names(f)) is None]
         if missing:
-            raise StepError(
-                f"The api step routes to functions {', '.join(missing)} that the functions step has not deployed. "
-                f"Fix: add handlers/{missing[0]}.py (one file per function) and run lab.apply('functions').",
-                status=409,
+            files = " and ".join(f"handlers/{f}.py" for f in missing)
+            raise missing_step_error(
+                self,
+                "functions",
+                f"the Lambda function(s) {', '.join(self.names(f) for f in missing)}",
+                fix=f"make sure {files} exist, then run lab.require('api')",
             )
         return super().apply()
 

@@ -31,6 +31,7 @@ from .lambda_policies import (
     partition,
 )
 from .packaging import build_zip, code_sha256
+from .table import TableStep
 
 RUNTIME = "python3.12"
 MEMORY_MB = 256
@@ -45,23 +46,14 @@ ROLE_PROPAGATION_SECONDS = 60
 ROLE_RETRY_DELAY_SECONDS = 2
 
 
-def upstream(step: Step, name: str, *, required: bool = True) -> dict[str, Any]:
-    """The outputs of an earlier step: the lab's record, else discovered from the backend (read-only).
-
-    Missing and required: a StepError naming the fix. Missing and not required (plan, verify): {}.
-    """
-    outputs = step.context.outputs.get(name)
-    if not outputs:
-        from . import STEPS  # the registry imports this module, so look it up when called
-
-        outputs = STEPS[name](step.context).outputs()
-    if not outputs and required:
-        raise StepError(
-            f"The {step.name} step needs the {name} step, which is not deployed for student "
-            f"{step.names.student!r}. Fix: run lab.require({step.name!r}), which applies the earlier steps first.",
-            status=409,
-        )
-    return outputs or {}
+def missing_step_error(step: Step, name: str, what: str, fix: str = "") -> StepError:
+    """The error of an apply whose earlier step is not deployed, naming the fix."""
+    fix = fix or f"run lab.require({step.name!r}), which applies the earlier steps first"
+    return StepError(
+        f"The {step.name} step needs {what} from the {name} step, which is not deployed for student "
+        f"{step.names.student!r}. Fix: {fix}.",
+        status=409,
+    )
 
 
 def ignore_missing(operation: Any, **params: Any) -> None:
@@ -140,6 +132,10 @@ class FunctionsStep(Step):
         return False
 
     # --- reading the backend ----------------------------------------------------------------------
+    def table(self) -> dict[str, Any]:
+        """The table step's table_name and table_arn, as the backend holds them now ({} when absent)."""
+        return TableStep(self.context).outputs()
+
     def get_role(self) -> dict[str, Any] | None:
         try:
             return self.client("iam").get_role(RoleName=self.role_name)["Role"]
@@ -207,11 +203,9 @@ class FunctionsStep(Step):
     def plan(self) -> Plan:
         plan = Plan(self.name)
         handlers = self.handler_files()
-        # Without the table (a plan shown before lab.require), placeholders; apply() refuses to run then.
-        table = upstream(self, "table", required=False) or {
-            "table_name": "<table_name>",
-            "table_arn": "<table_arn>",
-        }
+        # Read from the backend, not from recorded outputs. Without the table (a plan shown before
+        # lab.require), placeholders; apply() refuses to run then.
+        table = self.table() or {"table_name": "<table_name>", "table_arn": "<table_arn>"}
         self.plan_role(plan, self.policy_document(table["table_arn"], list(handlers)))
         role = self.get_role()
         role_arn = (
@@ -371,7 +365,8 @@ class FunctionsStep(Step):
             )
 
     def apply(self) -> dict[str, Any]:
-        upstream(self, "table")  # the policy names the table: a StepError naming the fix when it is missing
+        if not self.table():
+            raise missing_step_error(self, "table", "the DynamoDB table")
         return super().apply()
 
     def execute(self, call: Call) -> Any:
@@ -431,7 +426,7 @@ class FunctionsStep(Step):
                 ", ".join(attached) or "none attached",
             )
         )
-        table = upstream(self, "table", required=False)
+        table = self.table()
         found = self.get_policy_document()
         report.append(
             self.check_least_privilege(found[0]["Document"] if found else None, table.get("table_arn"))

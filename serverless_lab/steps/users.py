@@ -98,6 +98,7 @@ class UsersStep(Step):
     def pool_settings(self) -> dict[str, Any]:
         """Settings of the pool that update_user_pool can change (it resets any setting it is not given)."""
         return {
+            "UserPoolTags": {STUDENT_TAG: self.names.student},
             "Policies": {"PasswordPolicy": PASSWORD_POLICY},
             "AutoVerifiedAttributes": ["email"],
             "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False},  # the site has a sign-up form
@@ -147,7 +148,6 @@ class UsersStep(Step):
                                 "Mutable": True,
                             }
                         ],
-                        "UserPoolTags": {STUDENT_TAG: self.names.student},
                     },
                     why="password policy, email verified automatically",
                     save=("user_pool_id", "UserPool.Id"),

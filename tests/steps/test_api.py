@@ -244,3 +244,13 @@ def test_api_apply_without_functions_names_the_fix(lab: Lab) -> None:
     assert error.value.status == 409
     assert users_functions_api_resources(lab)["rest_apis"] == []
     lab.destroy()
+
+
+def test_api_apply_without_a_routed_function_names_the_handler(stack: Lab) -> None:
+    lab = stack
+    lab.backend.client("lambda").delete_function(FunctionName=f"sl-{lab.student}-me")
+    with pytest.raises(StepError, match=r"handlers/me\.py") as error:
+        lab.apply("api")
+    assert f"sl-{lab.student}-me" in str(error.value)
+    assert users_functions_api_resources(lab)["rest_apis"] == []
+    lab.destroy()
