@@ -120,7 +120,11 @@ class Backend(ABC):
 
     def _new_client(self, service: str) -> Any:
         config = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
-        client = self.session().client(service, endpoint_url=self.endpoint_url, config=config)
+        # One session per backend: a boto3 Session loads botocore's service models, which costs tens of
+        # milliseconds per new session; clients made from one session share its loader cache.
+        if "session" not in self.services:
+            self.services["session"] = self.session()
+        client = self.services["session"].client(service, endpoint_url=self.endpoint_url, config=config)
         if self.offline and self.endpoint_url is not None:
             client.meta.events.register_first("before-send.*.*", refuse_non_loopback)
         return client

@@ -30,6 +30,9 @@ from .base import Backend
 from .moto_host import APP_NAME, CODE_PATH, HEALTH_PATH
 
 START_TIMEOUT_S = 20.0
+# Run through -c rather than -m: the backends package imports moto_host, and runpy warns when a module
+# it is asked to run as __main__ was imported already.
+SERVER_MAIN = "import sys; from serverless_lab.backends.moto_host import main; main(sys.argv[1:])"
 
 
 def lab_home() -> Path:
@@ -155,8 +158,8 @@ class LocalServer:
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "serverless_lab.backends.moto_host",
+                "-c",
+                SERVER_MAIN,
                 "--port",
                 str(port),
                 "--instance",

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -91,6 +92,33 @@ def build_app(instance: str) -> LabRoutes:
     return LabRoutes(DomainDispatcherApplication(create_backend_app), instance)
 
 
+# The services the lab's stack uses. moto imports a service's models on its first request; API Gateway's
+# pulls in an OpenAPI validator that takes over a second to import, so the server imports them all in the
+# background once it listens, and the first deploy does not wait for it.
+WARM_SERVICES = (
+    "s3",
+    "cloudfront",
+    "cognitoidp",
+    "dynamodb",
+    "iam",
+    "awslambda",
+    "apigateway",
+    "logs",
+    "sts",
+)
+
+
+def warm_up() -> None:
+    from moto.backends import get_backend
+
+    for service in WARM_SERVICES:
+        name = {"awslambda": "lambda", "cognitoidp": "cognito-idp"}.get(service, service)
+        try:
+            get_backend(name)  # type: ignore[call-overload]
+        except Exception as error:  # a missing optional dependency shows up on first use instead
+            print(f"moto_host: could not pre-load {name}: {error}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -100,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     server = make_server(
         args.host, args.port, build_app(args.instance), threaded=True, request_handler=NoDelayRequestHandler
     )
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     server.serve_forever()
 
 
