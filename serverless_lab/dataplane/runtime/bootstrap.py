@@ -6,8 +6,9 @@ This module copies what AWS's runtime interface client (github.com/aws/aws-lambd
 result with simplejson, and shape errors as `{errorMessage, errorType, requestId, stackTrace}`.
 
 It is loaded by the zygote (a fresh interpreter) and, in "inprocess" mode, by the lab itself, so it imports
-nothing from serverless_lab and only the standard library at module level. The SDK call timing
-lives in its sibling sdk_calls.py, the one module here that touches botocore.
+nothing from serverless_lab, and only the standard library and simplejson at module level. The SDK call
+timing lives in its sibling sdk_calls.py; `install_call_hooks()` below is the one place that imports
+botocore (the in-environment exception to "no boto3 under dataplane/").
 Keep the file name: like the real runtime, frames of a file named ``bootstrap.py`` are cut from stack traces.
 """
 

@@ -406,7 +406,8 @@ class LambdaRuntime:
             outcome.start_at = len(events)
         # The function timeout bounds the invoke phase; a first init has its own 10 s limit, a suppressed
         # init runs inside the invoke phase and counts against the timeout.
-        deadline = (started if outcome.suppressed_init else time.monotonic()) + spec.timeout_s
+        invoke_started = time.monotonic()
+        deadline = (started if outcome.suppressed_init else invoke_started) + spec.timeout_s
         header = {
             "request_id": request_id,
             "invoked_function_arn": spec.arn,
@@ -415,7 +416,6 @@ class LambdaRuntime:
             "identity": identity,
             "trace_id": trace_id,
         }
-        invoke_started = time.monotonic()
         try:
             result, response = env.worker.invoke(header, body, deadline)
         except (TimeoutError, EOFError) as failure:
