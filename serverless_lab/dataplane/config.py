@@ -251,7 +251,9 @@ class ControlPlane:
         logs.put_log_events(
             logGroupName=group,
             logStreamName=stream,
-            logEvents=[{"timestamp": timestamp, "message": message} for timestamp, message in events],
+            # CloudWatch Logs refuses a batch that is not in chronological order; lines stamped by the
+            # environment and by the runtime around it can interleave by a millisecond, so sort (stably).
+            logEvents=[{"timestamp": t, "message": m} for t, m in sorted(events, key=lambda event: event[0])],
         )
 
 
