@@ -264,17 +264,35 @@ class ApiStep(Step):
                             why=f"{label} {target}",
                         )
                     )
-                    found = None  # a new integration has no integration response yet
+                    integration_made = True
+                else:
+                    integration_made = False
                 if http_method == "OPTIONS":
-                    puts.extend(self.plan_cors(where, route, found))
+                    puts.extend(self.plan_cors(where, route, found, integration_made))
         return deletions, puts
 
     @staticmethod
-    def plan_cors(where: dict[str, Any], route: Route, found: dict[str, Any] | None) -> list[Call]:
-        if found is not None and cors_response_matches(found, route):
-            return []
+    def plan_cors(
+        where: dict[str, Any], route: Route, found: dict[str, Any] | None, integration_made: bool
+    ) -> list[Call]:
+        """The preflight's method response (which headers it may set) and integration response (their values).
+
+        API Gateway accepts an integration response header only if the method response declares it, so the
+        method response comes first; put_method_response does not replace one (ConflictException on AWS).
+        """
         calls = []
-        if found is None or "200" not in (found.get("methodResponses") or {}):
+        response = ((found or {}).get("methodResponses") or {}).get("200")
+        if response is not None and response.get("responseParameters") != CORS_METHOD_RESPONSE:
+            calls.append(
+                Call(
+                    "apigateway",
+                    "delete_method_response",
+                    {**where, "statusCode": "200"},
+                    why=f"OPTIONS {route.path} declares other headers",
+                )
+            )
+            response = None
+        if response is None:
             calls.append(
                 Call(
                     "apigateway",
@@ -283,20 +301,21 @@ class ApiStep(Step):
                     why=f"OPTIONS {route.path} may return the CORS headers",
                 )
             )
-        params = {
-            **where,
-            "statusCode": "200",
-            "responseParameters": cors_response_parameters(route),
-            "responseTemplates": {"application/json": ""},
-        }
-        calls.append(
-            Call(
-                "apigateway",
-                "put_integration_response",
-                params,
-                why=f"Allow-Methods {route.allowed_methods}, Allow-Origin *",
+        if integration_made or found is None or not cors_response_matches(found, route):
+            params = {
+                **where,
+                "statusCode": "200",
+                "responseParameters": cors_response_parameters(route),
+                "responseTemplates": {"application/json": ""},
+            }
+            calls.append(
+                Call(
+                    "apigateway",
+                    "put_integration_response",
+                    params,
+                    why=f"Allow-Methods {route.allowed_methods}, Allow-Origin *",
+                )
             )
-        )
         return calls
 
     def plan_permissions(self, api_id: Any) -> list[Call]:

@@ -101,13 +101,9 @@ def integration_params(http_method: str, uri: str) -> dict[str, Any]:
 
 
 def method_matches(found: dict[str, Any], http_method: str, authorizer_id: Any) -> bool:
-    """get_method's answer has the authorization (and, for OPTIONS, the CORS method response) of the design."""
+    """get_method's answer has the authorization of the design (Cognito, or none for the preflight)."""
     if http_method == "OPTIONS":
-        response = (found.get("methodResponses") or {}).get("200") or {}
-        return (
-            found.get("authorizationType") == "NONE"
-            and response.get("responseParameters") == CORS_METHOD_RESPONSE
-        )
+        return found.get("authorizationType") == "NONE"
     return (
         found.get("authorizationType") == "COGNITO_USER_POOLS" and found.get("authorizerId") == authorizer_id
     )
@@ -126,6 +122,10 @@ def integration_matches(found: dict[str, Any], http_method: str, uri: str) -> bo
 
 
 def cors_response_matches(found: dict[str, Any], route: Route) -> bool:
+    """The preflight declares the CORS headers (method response) and sets the design's values."""
+    declared = ((found.get("methodResponses") or {}).get("200") or {}).get("responseParameters")
+    if declared != CORS_METHOD_RESPONSE:
+        return False
     responses = (found.get("methodIntegration") or {}).get("integrationResponses") or {}
     return (responses.get("200") or {}).get("responseParameters") == cors_response_parameters(route)
 

@@ -183,6 +183,23 @@ def test_api_is_redeployed_when_it_changed_and_only_then(stack: Lab) -> None:
     assert len(deployments) == 2
     assert stage["deploymentId"] in {d["id"] for d in deployments} - {first["id"]}
 
+    # The preflight's Allow-Origin changed by hand: only the integration response is put back.
+    items_id = next(
+        r["id"]
+        for r in apigateway.get_resources(restApiId=outputs["rest_api_id"])["items"]
+        if r["path"] == "/items"
+    )
+    apigateway.put_integration_response(
+        restApiId=outputs["rest_api_id"],
+        resourceId=items_id,
+        httpMethod="OPTIONS",
+        statusCode="200",
+        responseParameters={"method.response.header.Access-Control-Allow-Origin": "'https://evil.example'"},
+    )
+    assert operations(lab.plan("api")) == ["put_integration_response", "create_deployment", "update_stage"]
+    lab.apply("api")
+    assert lab.verify("api").passed
+
     # A permission removed by hand is added again, without a new deployment (it is not part of the API).
     lab.backend.client("lambda").remove_permission(
         FunctionName=f"sl-{lab.student}-me", StatementId=f"sl-{lab.student}-apigw"
@@ -218,18 +235,14 @@ def test_api_interrupted_apply_is_partial_and_reapply_completes(stack: Lab) -> N
     lab = stack
     step = lab.step("api")
     plan = step.plan()
-    done = 9  # the API, its resources, the authorizer, GET and POST /items, part of the preflight
-    for call in plan[:done]:
+    assert operations(plan) == FIRST_APPLY
+    # Interrupted after every call in turn: the plan is then exactly the calls not made yet. The last
+    # one shows that a stage still missing takes the deployment already made, not a new one.
+    for done, call in enumerate(plan[:-1], start=1):
         step.execute(call)
-    assert operations(lab.plan("api")) == FIRST_APPLY[done:]
-    assert lab.status().loc["api", "state"] == "partial"
-
-    # Interrupted again, between the deployment and the stage: the stage takes the deployment already made.
-    step = lab.step("api")
-    rest = step.plan()
-    for call in rest[:-1]:
-        step.execute(call)
-    assert operations(lab.plan("api")) == ["create_stage"]
+        assert operations(lab.plan("api")) == FIRST_APPLY[done:], f"after {call.operation} (call {done})"
+        if done == 9:
+            assert lab.status().loc["api", "state"] == "partial"
     lab.apply("api")
     assert lab.plan("api") == []
     assert lab.verify("api").passed

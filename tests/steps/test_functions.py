@@ -173,12 +173,21 @@ def test_functions_interrupted_apply_is_partial_and_reapply_completes(lab: Lab, 
     lab.require("table")
     step = lab.step("functions")
     plan = step.plan()
-    done = 4  # role, policy, attachment, first log group
-    for call in plan[:done]:
+
+    # Interrupted after every call in turn: the plan is then exactly the calls not made yet. Waiters are
+    # left out of the comparison: one is planned again only while a function is Pending, and moto's
+    # functions are Active at once, so an interruption just before a waiter loses nothing.
+    def without_waiters(calls: list[str]) -> list[str]:
+        return [op for op in calls if not op.startswith("wait:")]
+
+    for done, call in enumerate(plan, start=1):
         step.execute(call)
-    assert operations(lab.plan("functions")) == operations(plan)[done:]
-    assert lab.status().loc["functions", "state"] == "partial"
-    lab.apply("functions")
+        rest = without_waiters(operations(plan)[done:])
+        assert without_waiters(operations(lab.plan("functions"))) == rest, (
+            f"after {call.operation} (call {done})"
+        )
+        if done == 4:  # role, policy, attachment, first log group
+            assert lab.status().loc["functions", "state"] == "partial"
     assert lab.plan("functions") == []
     assert lab.verify("functions").passed
     lab.destroy()
