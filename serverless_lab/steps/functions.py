@@ -488,7 +488,7 @@ class FunctionsStep(Step):
                 ignore_missing(lambda_client.delete_function, FunctionName=name)
         groups = {self.log_group(name) for name in names}
         pages = logs.get_paginator("describe_log_groups").paginate(
-            logGroupNamePrefix=self.log_group(self.names.prefix)
+            logGroupNamePrefix=self.log_group(self.names.prefix + "-")
         )
         for group in (g["logGroupName"] for page in pages for g in page["logGroups"]):
             if (

@@ -40,7 +40,7 @@ def ensure_handlers(root: Path) -> list[str]:
 def users_functions_api_resources(lab: Lab) -> dict[str, list[str]]:
     """Every Cognito, IAM, Lambda, CloudWatch Logs and API Gateway resource named with the student's prefix.
 
-    The prefix ends with "-", so student "t-1" never sees the resources of student "t-10".
+    The prefix ends with "-", so student "t-1" never sees those of "t-10"; it does see those of "t-1-2".
     """
     prefix = lab.names.prefix + "-"
     client = lab.backend.client

@@ -243,3 +243,27 @@ def test_build_zip_is_deterministic_and_lambda_ready(tmp_path: Path) -> None:
     (folder / "app.py").write_text("def handler(e, c):\n    return {}\n")
     with zipfile.ZipFile(BytesIO(build_zip(folder))) as archive:
         assert archive.namelist() == ["app.py", "lib/util.py"]
+
+
+def test_functions_of_a_student_whose_name_prefixes_another_are_left_alone(
+    make_lab: Callable[..., Lab], site_root: Path, student: str
+) -> None:
+    """sl-<a>- prefixes every name of student <a>-2: destroying <a> must not touch <a>-2's functions."""
+    ensure_handlers(site_root)
+    first, second = make_lab(student=student), make_lab(student=f"{student}-2")
+    first.require("functions")
+    second.require("functions")
+    assert sorted(first.step("functions").outputs()["functions"]) == sorted(
+        second.step("functions").outputs()["functions"]
+    )
+    first.destroy()
+    # The listing by prefix sees the second student's resources too, so the first's are named exactly.
+    left = users_functions_api_resources(first)
+    handlers = ensure_handlers(site_root)
+    assert left["functions"] == sorted(f"sl-{student}-2-{h}" for h in handlers)
+    assert left["log_groups"] == sorted(f"/aws/lambda/sl-{student}-2-{h}" for h in handlers)
+    assert first.step("functions").outputs() == {}
+    assert second.plan("functions") == []
+    assert second.verify("functions").passed
+    second.destroy()
+    assert users_functions_api_resources(second) == NOTHING_LEFT
