@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -62,12 +63,11 @@ class ApiStep(Step):
     def statement_id(self) -> str:
         return self.names("apigw")
 
+    @cached_property
     def pool_arn(self) -> str | None:
         """The user pool's ARN as the backend holds it now (read once per step object)."""
-        if "_pool_arn" not in self.__dict__:
-            pool = UsersStep(self.context).find_pool()
-            self.__dict__["_pool_arn"] = pool["Arn"] if pool else None
-        return self.__dict__["_pool_arn"]
+        pool = UsersStep(self.context).find_pool()
+        return pool["Arn"] if pool else None
 
     def function_arn(self, function: str) -> str:
         """The function's ARN: Lambda ARNs are made of the region, account and name, known before it exists."""
@@ -86,7 +86,7 @@ class ApiStep(Step):
         return {
             "name": self.authorizer_name,
             "type": "COGNITO_USER_POOLS",
-            "providerARNs": [self.pool_arn() or "<user_pool_arn>"],
+            "providerARNs": [self.pool_arn or "<user_pool_arn>"],
             "identitySource": IDENTITY_SOURCE,
         }
 
@@ -392,7 +392,7 @@ class ApiStep(Step):
 
     # --- apply ------------------------------------------------------------------------------------
     def apply(self) -> dict[str, Any]:
-        if self.pool_arn() is None:
+        if self.pool_arn is None:
             raise missing_step_error(self, "users", "the Cognito user pool")
         functions = FunctionsStep(self.context)
         missing = [f for f in FUNCTIONS if functions.get_function(self.names(f)) is None]
