@@ -25,6 +25,7 @@ from .config import ControlPlane, NotFound
 from .edge import Edge
 from .gateway import Gateway, LambdaResult
 from .http import HttpRequest, HttpResponse
+from .log_shipping import LogShipper
 from .runtime import FunctionSpec, Invocation, LambdaRuntime, TooManyRequestsException
 
 API_PREFIX = "/restapis/"
@@ -60,9 +61,10 @@ class DataPlane:
         self.backend = backend
         self.control_plane = ControlPlane(backend, ttl_s=config_ttl_s)
         base_environment = backend.child_environment() if backend.offline else {}
+        self.logs = LogShipper(self.control_plane.write_logs)
         self.runtime = LambdaRuntime(
             code_loader=self.control_plane.function_code,
-            log_sink=self._write_logs,
+            log_sink=self.logs.ship,
             base_environment=base_environment,
             isolation=isolation,  # type: ignore[arg-type]
             idle_timeout_s=idle_timeout_s,
@@ -120,8 +122,9 @@ class DataPlane:
             trace=invocation_trace(spec, invocation),
         )
 
-    def _write_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
-        self.control_plane.write_logs(group, stream, events)
+    def flush_logs(self) -> None:
+        """Waits until every function log line so far is in CloudWatch Logs (they ship in the background)."""
+        self.logs.flush()
 
     def _app_clients(self, issuer: str) -> list[str]:
         pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
@@ -248,6 +251,7 @@ class DataPlane:
     def close(self) -> None:
         self._invokers.shutdown(wait=False, cancel_futures=True)
         self.runtime.shutdown()
+        self.logs.close()
 
 
 def invocation_trace(spec: FunctionSpec, invocation: Invocation) -> dict[str, Any]:
