@@ -28,6 +28,7 @@ from serverless_lab.dataplane.gateway_errors import (
     Forbidden,
     GatewayAnswerError,
     IncompleteSignature,
+    IntegrationThrottled,
     InternalServerError,
     MissingAuthenticationToken,
     RequestTooLarge,
@@ -258,7 +259,7 @@ class Gateway:
         if result.timed_out:
             raise EndpointTimeout()
         if result.throttled:
-            raise InternalServerError()  # Lambda's 429 reaches the client as 500, per AWS
+            raise IntegrationThrottled()  # Lambda's 429 reaches the client as 500 unless customised, per AWS
         if result.function_error:
             raise BadGateway()
         return map_proxy_result(result.payload, request.header("Accept"), api.binary_media_types)

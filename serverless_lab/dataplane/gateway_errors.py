@@ -13,7 +13,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     ├── TokenExpired (401)                Cognito authorizer: the token's exp has passed
     ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys
     ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
-    ├── InternalServerError (500)         configuration errors and throttled Lambda invokes
+    ├── InternalServerError (500)         configuration errors
+    │   └── IntegrationThrottled (500)    a throttled Lambda invoke (INTEGRATION_FAILURE, customisable)
     ├── BadGateway (502)                  Lambda error or malformed Lambda proxy response
     └── EndpointTimeout (504)             the integration timeout elapsed
 """
@@ -33,6 +34,7 @@ __all__ = [
     "Forbidden",
     "GatewayAnswerError",
     "IncompleteSignature",
+    "IntegrationThrottled",
     "InternalServerError",
     "MissingAuthenticationToken",
     "RequestTooLarge",
@@ -136,6 +138,13 @@ class InternalServerError(GatewayAnswerError):
     spaced_json = True
     error_type = "InternalServerErrorException"
     response_type = "DEFAULT_5XX"
+
+
+class IntegrationThrottled(InternalServerError):
+    """Lambda throttled the invoke (its 429). API Gateway answers 500 through the INTEGRATION_FAILURE
+    gateway response, which an API can customise (to 429, say), as AWS's re:Post answers recommend."""
+
+    response_type = "INTEGRATION_FAILURE"
 
 
 class BadGateway(GatewayAnswerError):
