@@ -21,6 +21,8 @@ from botocore.exceptions import ClientError
 from .api_design import (
     CORS_METHOD_RESPONSE,
     FUNCTIONS,
+    GATEWAY_RESPONSE_HEADERS,
+    GATEWAY_RESPONSE_TYPES,
     IDENTITY_SOURCE,
     INVOKE_PRINCIPAL,
     ROUTES,
@@ -29,6 +31,7 @@ from .api_design import (
     cors_response_matches,
     cors_response_parameters,
     design_fingerprint,
+    gateway_response_matches,
     integration_matches,
     integration_params,
     lambda_uri,
@@ -131,6 +134,16 @@ class ApiStep(Step):
         pages = self.client("apigateway").get_paginator("get_deployments").paginate(restApiId=api_id)
         return [d for page in pages for d in page.get("items", [])]
 
+    def gateway_response(self, api_id: str, response_type: str) -> dict[str, Any] | None:
+        try:
+            return self.client("apigateway").get_gateway_response(
+                restApiId=api_id, responseType=response_type
+            )
+        except ClientError as error:
+            if is_error(error, "NotFoundException"):
+                return None
+            raise
+
     def permission(self, function_name: str) -> dict[str, Any] | None:
         """The statement of the function's resource policy that lets this student's API invoke it."""
         try:
@@ -178,7 +191,7 @@ class ApiStep(Step):
                 resource_ids[route.path] = Ref(route.ref_name)
         authorizer_calls, authorizer_id = self.plan_authorizer(api)
         deletions, puts = self.plan_methods(api_id, resources, resource_ids, authorizer_id)
-        changes = creations + deletions + authorizer_calls + puts
+        changes = creations + deletions + authorizer_calls + puts + self.plan_gateway_responses(api, api_id)
         plan = Plan(self.name, changes + self.plan_permissions(api_id))
         plan.extend(self.plan_deployment(api, api_id, changed=bool(changes)))
         return plan
@@ -314,6 +327,26 @@ class ApiStep(Step):
                     "put_integration_response",
                     params,
                     why=f"Allow-Methods {route.allowed_methods}, Allow-Origin *",
+                )
+            )
+        return calls
+
+    def plan_gateway_responses(self, api: dict[str, Any] | None, api_id: Any) -> list[Call]:
+        calls = []
+        for response_type in GATEWAY_RESPONSE_TYPES:
+            if api is not None and gateway_response_matches(self.gateway_response(api["id"], response_type)):
+                continue
+            params = {
+                "restApiId": api_id,
+                "responseType": response_type,
+                "responseParameters": GATEWAY_RESPONSE_HEADERS,
+            }
+            calls.append(
+                Call(
+                    "apigateway",
+                    "put_gateway_response",
+                    params,
+                    why=f"{response_type} errors (such as 401 Unauthorized) carry CORS headers",
                 )
             )
         return calls
@@ -482,6 +515,10 @@ class ApiStep(Step):
                     json.dumps(found, default=str),
                 )
             )
+        ok = all(
+            gateway_response_matches(self.gateway_response(api["id"], t)) for t in GATEWAY_RESPONSE_TYPES
+        )
+        report.append(Check("API Gateway's own 4XX and 5XX errors (such as 401) carry CORS headers", ok))
         for function in FUNCTIONS:
             statement = self.permission(self.names(function))
             ok = statement is not None and permission_matches(statement, self.source_arn(api["id"]))

@@ -6,6 +6,7 @@ whether what API Gateway holds matches it. Pure (no boto3): the api step plans a
     /me           GET               -> Lambda sl-<student>-me        (Cognito authorizer)
     each path     OPTIONS           -> MOCK integration answering the CORS preflight, no authorizer
                                        (browsers send the preflight without the Authorization header)
+    DEFAULT_4XX, DEFAULT_5XX        -> API Gateway's own errors carry the CORS headers too
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ MOCK_TEMPLATE = {"application/json": '{"statusCode": 200}'}
 # The method response declares which headers the integration response may set (value: required or not).
 CORS_METHOD_RESPONSE = {f"method.response.header.{header}": False for header in CORS_HEADERS}
 INVOKE_PRINCIPAL = "apigateway.amazonaws.com"
+# API Gateway's own errors (401 from the authorizer, 403, 429, 5xx) carry no CORS header unless the gateway
+# responses add one; without it a browser reports a CORS failure instead of the 401 the app could handle
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html).
+GATEWAY_RESPONSE_TYPES = ("DEFAULT_4XX", "DEFAULT_5XX")
+GATEWAY_RESPONSE_HEADERS = {
+    "gatewayresponse.header.Access-Control-Allow-Origin": f"'{CORS_ALLOW_ORIGIN}'",
+    "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
+}
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,16 @@ def cors_response_matches(found: dict[str, Any], route: Route) -> bool:
     return (responses.get("200") or {}).get("responseParameters") == cors_response_parameters(route)
 
 
+def gateway_response_matches(found: dict[str, Any] | None) -> bool:
+    """get_gateway_response's answer is customized with the CORS headers (AWS answers the untouched default,
+    flagged defaultResponse, for a type never customized; moto answers NotFoundException)."""
+    return (
+        bool(found)
+        and not found.get("defaultResponse")
+        and found.get("responseParameters") == GATEWAY_RESPONSE_HEADERS
+    )
+
+
 def permission_matches(statement: dict[str, Any], source_arn: str) -> bool:
     """A statement of a function's resource policy lets API Gateway invoke it from exactly this API."""
     principal = statement.get("Principal", {})
@@ -139,7 +158,7 @@ def permission_matches(statement: dict[str, Any], source_arn: str) -> bool:
 
 
 def design_fingerprint(authorizer: dict[str, Any], uris: dict[str, str]) -> str:
-    """A hash of everything a deployment freezes: routes, methods, integrations, authorizer, CORS.
+    """A hash of everything a deployment freezes: routes, integrations, authorizer, CORS, gateway responses.
 
     Stored in each deployment's description, it lets a plan tell from the backend alone whether the stage
     serves the current design (moto keeps createdDate in whole seconds, too coarse to order changes).
@@ -157,5 +176,6 @@ def design_fingerprint(authorizer: dict[str, Any], uris: dict[str, str]) -> str:
         ],
         "timeout": INTEGRATION_TIMEOUT_MS,
         "mock": MOCK_TEMPLATE,
+        "gateway_responses": {t: GATEWAY_RESPONSE_HEADERS for t in GATEWAY_RESPONSE_TYPES},
     }
     return hashlib.sha256(json.dumps(design, sort_keys=True).encode()).hexdigest()[:32]

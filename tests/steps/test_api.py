@@ -34,6 +34,8 @@ FIRST_APPLY = [
     *PREFLIGHT,
     *PROXY,  # GET /me
     *PREFLIGHT,
+    "put_gateway_response",  # DEFAULT_4XX: CORS headers on API Gateway's own errors
+    "put_gateway_response",  # DEFAULT_5XX
     "add_permission",  # items
     "add_permission",  # me
     "create_deployment",
@@ -143,6 +145,13 @@ def test_api_methods_authorizer_integrations_and_cors_as_api_gateway_holds_them(
         "method.response.header.Access-Control-Allow-Methods": "'GET,PUT,DELETE,OPTIONS'",
         "method.response.header.Access-Control-Allow-Origin": "'*'",
     }
+
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        response = apigateway.get_gateway_response(restApiId=api["id"], responseType=response_type)
+        assert response["responseParameters"] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+            "gatewayresponse.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+        }
 
     for function in functions.values():
         [statement] = permission_statements(lab, function["function_name"])
