@@ -1,0 +1,277 @@
+"""The whole data plane on the memory backend: configuration is read back from the control plane, so what
+plain boto3 creates or changes is served, without a restart."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from serverless_lab.backends import Backend, make_backend
+from serverless_lab.dataplane.http import HttpRequest
+from serverless_lab.dataplane.runtime import TooManyRequestsException
+from serverless_lab.dataplane.service import DataPlane
+
+FIXTURES = Path(__file__).resolve().parent.parent / "handlers_fixtures"
+ROLE_POLICY = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+)
+
+
+def zip_source(source: str, name: str = "app.py") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def backend() -> Backend:
+    return make_backend("memory")
+
+
+@pytest.fixture
+def dataplane(backend: Backend) -> Iterator[DataPlane]:
+    # A data plane of its own that never caches configuration, so each change shows at once.
+    plane = DataPlane(backend, config_ttl_s=0.0, idle_timeout_s=60)
+    yield plane
+    plane.close()
+
+
+@pytest.fixture
+def function(backend: Backend) -> Iterator[str]:
+    """A function made with plain boto3, not through the lab."""
+    name = f"plain-{uuid.uuid4().hex[:8]}"
+    iam = backend.client("iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+    backend.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={
+            "ZipFile": zip_source(
+                "import os\ndef handler(event, context):\n    return {'greeting': os.environ.get('GREETING'), 'event': event}\n"
+            )
+        },
+        Timeout=3,
+        Environment={"Variables": {"GREETING": "hello"}},
+    )
+    yield name
+    backend.client("lambda").delete_function(FunctionName=name)
+    iam.delete_role(RoleName=name)
+
+
+def test_a_function_made_with_plain_boto3_is_served_and_changes_take_effect(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    lambda_client = backend.client("lambda")
+    first = dataplane.invoke(function, {"n": 1})
+    assert first.payload == {"greeting": "hello", "event": {"n": 1}}
+    assert first.cold
+
+    lambda_client.update_function_configuration(
+        FunctionName=function, Environment={"Variables": {"GREETING": "hi"}}
+    )
+    changed = dataplane.invoke(function, {"n": 2})
+    assert changed.payload["greeting"] == "hi"
+    assert changed.cold, "a new configuration means new execution environments, as on Lambda"
+
+    lambda_client.update_function_code(
+        FunctionName=function, ZipFile=zip_source("def handler(event, context):\n    return 'new code'\n")
+    )
+    assert dataplane.invoke(function, {}).payload == "new code"
+
+
+def test_logs_reach_cloudwatch_logs_on_the_backend(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    invocation = dataplane.invoke(function, {})
+    dataplane.flush_logs()
+    group = f"/aws/lambda/{function}"
+    events = backend.client("logs").filter_log_events(logGroupName=group)["events"]
+    messages = [event["message"] for event in events]
+    assert any(m.startswith(f"START RequestId: {invocation.request_id}") for m in messages)
+    assert any(
+        m.startswith(f"REPORT RequestId: {invocation.request_id}") and "Init Duration" in m for m in messages
+    )
+    streams = backend.client("logs").describe_log_streams(logGroupName=group)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == [invocation.log_stream_name]
+
+
+def test_reserved_concurrency_zero_throttles(backend: Backend, dataplane: DataPlane, function: str) -> None:
+    backend.client("lambda").put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
+    with pytest.raises(TooManyRequestsException) as raised:
+        dataplane.invoke(function, {})
+    assert raised.value.status == 429
+
+
+def make_api(backend: Backend, function: str, path_part: str) -> tuple[str, str]:
+    """A REST API made with plain boto3: one resource with an AWS_PROXY GET, deployed to stage `dev`."""
+    apigateway = backend.client("apigateway")
+    api = apigateway.create_rest_api(name=f"plain-{function}")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart=path_part)["id"]
+    arn = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    apigateway.put_method(restApiId=api, resourceId=resource, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )
+    apigateway.create_deployment(restApiId=api, stageName="dev")
+    return api, root
+
+
+def proxy_source() -> str:
+    return (
+        "import json\n"
+        "def handler(event, context):\n"
+        "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'},\n"
+        "            'body': json.dumps({'path': event['path'], 'resource': event['resource']})}\n"
+    )
+
+
+def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    api, root = make_api(backend, function, "hello")
+    answer = dataplane.handle(HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/hello"))
+    assert answer.status == 200
+    assert json.loads(answer.body) == {"path": "/hello", "resource": "/hello"}
+
+    apigateway = backend.client("apigateway")
+    added = apigateway.create_resource(restApiId=api, parentId=root, pathPart="later")["id"]
+    apigateway.put_method(restApiId=api, resourceId=added, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(
+        restApiId=api,
+        resourceId=added,
+        httpMethod="GET",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    apigateway.put_method_response(restApiId=api, resourceId=added, httpMethod="GET", statusCode="200")
+    apigateway.put_integration_response(
+        restApiId=api,
+        resourceId=added,
+        httpMethod="GET",
+        statusCode="200",
+        responseTemplates={"application/json": '{"mocked": true}'},
+    )
+    later = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/later")
+    assert dataplane.handle(later).status == 403, "an undeployed change is not served, as on API Gateway"
+    apigateway.create_deployment(restApiId=api, stageName="dev")
+    served = dataplane.handle(later)
+    assert (served.status, json.loads(served.body)) == (200, {"mocked": True})
+    urls = dataplane.urls().as_dict()
+    assert {"rest_api_id": api, "stage": "dev"}.items() <= next(
+        a for a in urls["apis"] if a["rest_api_id"] == api
+    ).items()
+    apigateway.delete_rest_api(restApiId=api)
+
+
+def test_throttled_invocations_answer_500_unless_the_api_customises_integration_failure(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    api, _ = make_api(backend, function, "busy")
+    backend.client("lambda").put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
+    request = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/busy")
+    answer = dataplane.handle(request)
+    assert (answer.status, json.loads(answer.body)) == (500, {"message": "Internal server error"})
+    apigateway = backend.client("apigateway")
+    apigateway.put_gateway_response(
+        restApiId=api,
+        responseType="INTEGRATION_FAILURE",
+        statusCode="429",
+        responseTemplates={"application/json": '{"message": "Too Many Requests"}'},
+    )
+    apigateway.create_deployment(restApiId=api, stageName="dev")
+    answer = dataplane.handle(request)
+    assert (answer.status, json.loads(answer.body)) == (429, {"message": "Too Many Requests"})
+    apigateway.delete_rest_api(restApiId=api)
+
+
+def test_the_integration_timeout_answers_504(backend: Backend, function: str) -> None:
+    backend.client("lambda").update_function_code(
+        FunctionName=function,
+        ZipFile=zip_source(
+            "import time\ndef handler(event, context):\n    time.sleep(2)\n    return {'statusCode': 200, 'body': 'late'}\n"
+        ),
+    )
+    api, _ = make_api(backend, function, "slow")
+    plane = DataPlane(backend, config_ttl_s=0.0, integration_timeout_s=0.3)
+    try:
+        started = time.monotonic()
+        answer = plane.handle(HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/slow"))
+        assert (answer.status, json.loads(answer.body)) == (504, {"message": "Endpoint request timed out"})
+        assert time.monotonic() - started < 2, "the gateway must not wait for the function"
+    finally:
+        plane.close()
+        backend.client("apigateway").delete_rest_api(restApiId=api)
+
+
+def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"plain-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>one</h1>", ContentType="text/html")
+    behaviour = {
+        "TargetOriginId": "s3",
+        "ViewerProtocolPolicy": "allow-all",
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        "MinTTL": 0,
+        "DefaultTTL": 3600,
+        "MaxTTL": 86400,
+    }
+    distribution = backend.client("cloudfront").create_distribution(
+        DistributionConfig={
+            "CallerReference": bucket,
+            "Comment": "plain",
+            "Enabled": True,
+            "DefaultRootObject": "index.html",
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "s3",
+                        "DomainName": f"{bucket}.s3.us-east-1.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": behaviour,
+        }
+    )["Distribution"]["Id"]
+    first = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
+    assert (first.status, first.body, first.header("X-Cache")) == (
+        200,
+        b"<h1>one</h1>",
+        "Miss from cloudfront",
+    )
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>two</h1>", ContentType="text/html")
+    cached = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
+    assert (cached.body, cached.header("X-Cache")) == (b"<h1>one</h1>", "Hit from cloudfront")
+    backend.client("cloudfront").create_invalidation(
+        DistributionId=distribution,
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": "one"},
+    )
+    fresh = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
+    assert (fresh.body, fresh.header("X-Cache")) == (b"<h1>two</h1>", "Miss from cloudfront")
+    assert distribution in [d["id"] for d in dataplane.urls().distributions]
