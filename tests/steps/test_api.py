@@ -276,3 +276,35 @@ def test_api_apply_without_a_routed_function_names_the_handler(stack: Lab) -> No
     assert f"sl-{lab.student}-me" in str(error.value)
     assert users_functions_api_resources(lab)["rest_apis"] == []
     lab.destroy()
+
+
+def test_api_as_deployed_answers_through_the_lab_data_plane(stack: Lab, site_root: Path) -> None:
+    """The configuration this step writes is what the gateway core serves: authorizer, proxy, CORS."""
+    from serverless_lab.dataplane.http import HttpRequest
+
+    lab = stack
+    api_id = lab.apply("api")["rest_api_id"]
+    users = lab.outputs["users"]
+    user = json.loads((site_root / "data" / "users.json").read_text())[0]
+    token = lab.backend.client("cognito-idp").initiate_auth(
+        ClientId=users["client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
+    )["AuthenticationResult"]["IdToken"]
+    gateway = lab.dataplane()
+
+    def call(method: str, path: str, *headers: tuple[str, str]) -> tuple[int, dict[str, str]]:
+        answer = gateway.handle_api(
+            api_id, "prod", HttpRequest(method, path, headers=(("Host", "api"), *headers))
+        )
+        return answer.status, {k.lower(): v for k, v in answer.headers}
+
+    status, headers = call("GET", "/items")
+    assert status == 401
+    assert headers["access-control-allow-origin"] == "*"  # the DEFAULT_4XX gateway response
+    status, _ = call("GET", "/me", ("Authorization", token))
+    assert status == 200
+    status, headers = call("OPTIONS", "/items/42", ("Origin", "http://localhost"))
+    assert status == 200
+    assert headers["access-control-allow-methods"] == "GET,PUT,DELETE,OPTIONS"
+    lab.destroy()
