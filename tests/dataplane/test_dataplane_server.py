@@ -1,0 +1,141 @@
+"""The data plane on loopback: `serverless-lab serve` and `urls --json` against the local backend."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from serverless_lab import Lab
+from serverless_lab.dataplane.http import HttpResponse
+from serverless_lab.dataplane.server import TRACE_HEADER, decode_spans, encode_response, listen
+
+pytestmark = pytest.mark.server
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_response_is_one_buffer_with_its_length() -> None:
+    encoded = encode_response(HttpResponse(200, [("Content-Type", "text/plain")], b"hello"))
+    assert (
+        encoded
+        == b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello"
+    )
+    not_modified = encode_response(HttpResponse(304, [("ETag", '"x"')], b"ignored"))
+    assert b"Content-Length" not in not_modified and not_modified.endswith(b"\r\n\r\n")
+
+
+def test_kept_alive_connection_serves_many_requests_and_a_handler_error_is_no_traceback() -> None:
+    def handler(request: Any, spans: Any) -> HttpResponse:
+        if request.path == "/boom":
+            raise RuntimeError("secret detail")
+        return HttpResponse(200, [("Content-Type", "text/plain")], request.path.encode())
+
+    server = listen(handler)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+        for number in range(300):
+            connection.request("GET", f"/n/{number}")
+            answer = connection.getresponse()
+            assert (answer.status, answer.read()) == (200, f"/n/{number}".encode())
+        connection.request("GET", "/boom")
+        answer = connection.getresponse()
+        body = answer.read()
+        assert answer.status == 500
+        assert json.loads(body) == {"message": "Internal server error"}
+        assert b"secret" not in body and b"Traceback" not in body
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "serverless_lab.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def test_serve_and_urls_on_the_local_backend(local_backend: Any) -> None:
+    lab = Lab(backend=local_backend, student="serve")
+    lab.require("api")
+    # A distribution made outside the lab must be listed and served too.
+    outside = local_backend.client("cloudfront").create_distribution(
+        DistributionConfig={
+            "CallerReference": "outside-the-lab",
+            "Comment": "made with plain boto3",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "o",
+                        "DomainName": "nowhere.s3.us-east-1.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o",
+                "ViewerProtocolPolicy": "allow-all",
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "MinTTL": 0,
+                "DefaultTTL": 60,
+                "MaxTTL": 60,
+            },
+        }
+    )["Distribution"]["Id"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serverless_lab.cli", "serve", "--student", "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    try:
+        first_line = process.stdout.readline() if process.stdout else ""
+        assert "serving the data plane at http://127.0.0.1:" in first_line, (
+            process.stderr.read() if process.stderr else ""
+        )
+        urls: dict[str, Any] = {}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            urls = json.loads(cli("urls", "--json", "--student", "serve").stdout)
+            if outside in {d["id"] for d in urls["distributions"]} and all(
+                urlsplit(d["url"]).path == "/" for d in urls["distributions"]
+            ):
+                break
+            time.sleep(0.2)
+        assert set(urls) == {"apis", "distributions", "cognito"}
+        api = next(a for a in urls["apis"] if a["rest_api_id"] == lab.outputs["api"]["rest_api_id"])
+        assert api["url"] == lab.outputs["api"]["url"], "config.js and `urls` must agree on the API URL"
+        assert urls["cognito"].startswith("http://127.0.0.1:") and urls["cognito"].endswith("/cognito-idp/")
+        site = next(d for d in urls["distributions"] if d["id"] == lab.outputs["cdn"]["distribution_id"])
+        parts = urlsplit(site["url"])
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request("GET", "/", headers={TRACE_HEADER: "1"})
+        answer = connection.getresponse()
+        assert answer.status == 200 and b"<html" in answer.read().lower()
+        spans = decode_spans(answer.getheader(TRACE_HEADER))
+        assert [s["component"] for s in spans][-1] == "edge" or "edge" in {s["component"] for s in spans}
+        parts = urlsplit(api["url"])
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request("GET", parts.path + "/items")
+        answer = connection.getresponse()
+        assert (answer.status, json.loads(answer.read())) == (401, {"message": "Unauthorized"})
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        local_backend.client("cloudfront").delete_distribution(Id=outside, IfMatch="x")
