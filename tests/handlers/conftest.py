@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from lambda_test_events import ALICE, BOB, TABLE_NAME, ApiClient, load_handler
-from moto import mock_aws
+
+from serverless_lab.backends import make_backend
 
 
 @pytest.fixture
@@ -26,23 +28,31 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def table(aws_credentials: None) -> Iterator[Any]:
-    """The items table as the table step creates it, in moto."""
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        created = dynamodb.create_table(
-            TableName=TABLE_NAME,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "owner", "KeyType": "HASH"},
-                {"AttributeName": "itemId", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "owner", "AttributeType": "S"},
-                {"AttributeName": "itemId", "AttributeType": "S"},
-            ],
-        )
-        yield created
+def table(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The items table as the table step creates it, on the lab's memory backend (moto in-process).
+
+    The memory backend is shared by the whole test process, so each test gets a table of its own.
+    """
+    make_backend("memory")
+    name = f"{TABLE_NAME}-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("TABLE_NAME", name)
+    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+    created = dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "owner", "KeyType": "HASH"},
+            {"AttributeName": "itemId", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "owner", "AttributeType": "S"},
+            {"AttributeName": "itemId", "AttributeType": "S"},
+        ],
+    )
+    yield created
+    # Some tests delete the table themselves (to see the handler fail cleanly).
+    if name in boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]:
+        created.delete()
 
 
 @pytest.fixture
