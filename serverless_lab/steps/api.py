@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from .api_design import (
     CORS_METHOD_RESPONSE,
+    DEPLOYMENT_MARK,
     FUNCTIONS,
     GATEWAY_RESPONSE_HEADERS,
     GATEWAY_RESPONSE_TYPES,
@@ -39,13 +40,12 @@ from .api_design import (
     method_params,
     permission_matches,
 )
-from .base import Call, Check, Plan, Ref, Report, Step, is_error
+from .base import Call, Plan, Ref, Report, Step, is_error
 from .functions import FunctionsStep, ignore_missing, missing_step_error
 from .lambda_policies import partition
 from .users import UsersStep
 
 STUDENT_TAG = "serverless-lab:student"
-DEPLOYMENT_MARK = "serverless-lab design "
 
 
 class ApiStep(Step):
@@ -474,101 +474,9 @@ class ApiStep(Step):
 
     # --- verify -----------------------------------------------------------------------------------
     def verify(self) -> Report:
-        report = Report(self.name)
-        api = self.find_api()
-        report.append(Check(f"REST API {self.api_name} exists", api is not None))
-        if api is None:
-            return report
-        types = api.get("endpointConfiguration", {}).get("types")
-        report.append(Check("the API is REGIONAL", types == ["REGIONAL"], str(types)))
-        authorizer = self.find_authorizer(api["id"])
-        ok = authorizer is not None and all(
-            authorizer.get(k) == v for k, v in self.authorizer_settings().items()
-        )
-        report.append(
-            Check(
-                f"authorizer {self.authorizer_name} checks the user pool's tokens in Authorization",
-                ok,
-                json.dumps(authorizer),
-            )
-        )
-        resources = self.resources(api["id"])
-        for route in ROUTES:
-            if route.path not in resources:
-                report.append(Check(f"resource {route.path} exists", False))
-                continue
-            for http_method in route.methods:
-                report.extend(
-                    self.verify_method(api["id"], resources[route.path]["id"], route, http_method, authorizer)
-                )
-            found = self.get_method(api["id"], resources[route.path]["id"], "OPTIONS") or {}
-            ok = (
-                method_matches(found, "OPTIONS", None)
-                and integration_matches(found, "OPTIONS", "")
-                and cors_response_matches(found, route)
-            )
-            report.append(
-                Check(
-                    f"OPTIONS {route.path} answers the CORS preflight without a token "
-                    f"(MOCK, Allow-Methods {route.allowed_methods})",
-                    ok,
-                    json.dumps(found, default=str),
-                )
-            )
-        ok = all(
-            gateway_response_matches(self.gateway_response(api["id"], t)) for t in GATEWAY_RESPONSE_TYPES
-        )
-        report.append(Check("API Gateway's own 4XX and 5XX errors (such as 401) carry CORS headers", ok))
-        for function in FUNCTIONS:
-            statement = self.permission(self.names(function))
-            ok = statement is not None and permission_matches(statement, self.source_arn(api["id"]))
-            report.append(
-                Check(
-                    f"API Gateway may invoke {self.names(function)} from this API (resource policy)",
-                    ok,
-                    json.dumps(statement),
-                )
-            )
-        report.append(self.verify_stage(api["id"]))
-        return report
+        from .api_checks import verify_api
 
-    def verify_method(
-        self, api_id: str, resource_id: str, route: Route, http_method: str, authorizer: dict[str, Any] | None
-    ) -> list[Check]:
-        label = f"{http_method} {route.path}"
-        found = self.get_method(api_id, resource_id, http_method)
-        if found is None:
-            return [Check(f"{label} exists", False)]
-        authorizer_id = authorizer["id"] if authorizer else None
-        uri = self.integration_uri(route.function)
-        return [
-            Check(
-                f"{label} requires a Cognito token ({self.authorizer_name})",
-                method_matches(found, http_method, authorizer_id),
-                f"{found.get('authorizationType')} {found.get('authorizerId')}",
-            ),
-            Check(
-                f"{label} calls Lambda {self.names(route.function)} (AWS_PROXY)",
-                integration_matches(found, http_method, uri),
-                json.dumps(found.get("methodIntegration"), default=str),
-            ),
-        ]
-
-    def verify_stage(self, api_id: str) -> Check:
-        description = f"stage {STAGE} serves the latest deployment, made from the current design"
-        stage = self.get_stage(api_id)
-        if stage is None:
-            return Check(description, False, f"no stage {STAGE}")
-        deployments = self.deployments(api_id)
-        current = next((d for d in deployments if d["id"] == stage.get("deploymentId")), None)
-        if current is None:
-            return Check(description, False, f"deployment {stage.get('deploymentId')} not found")
-        newest = max(d["createdDate"] for d in deployments)
-        ok = (
-            current.get("description") == DEPLOYMENT_MARK + self.fingerprint()
-            and current["createdDate"] >= newest
-        )
-        return Check(description, ok, f"{current['id']}: {current.get('description')}")
+        return verify_api(self)
 
     # --- destroy ----------------------------------------------------------------------------------
     def destroy(self) -> None:

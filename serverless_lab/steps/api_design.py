@@ -29,6 +29,8 @@ MOCK_TEMPLATE = {"application/json": '{"statusCode": 200}'}
 # The method response declares which headers the integration response may set (value: required or not).
 CORS_METHOD_RESPONSE = {f"method.response.header.{header}": False for header in CORS_HEADERS}
 INVOKE_PRINCIPAL = "apigateway.amazonaws.com"
+# Deployment descriptions start with this, then the design_fingerprint() of what they froze.
+DEPLOYMENT_MARK = "serverless-lab design "
 # API Gateway's own errors (401 from the authorizer, 403, 429, 5xx) carry no CORS header unless the gateway
 # responses add one; without it a browser reports a CORS failure instead of the 401 the app could handle
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html).
