@@ -1,0 +1,172 @@
+"""Lambda spans from the functions' REPORT lines in CloudWatch Logs, for flows against real AWS.
+
+On AWS nothing sends the lab's spans back with an answer, but Lambda writes one REPORT line per invoke to
+the function's log group (/aws/lambda/<function>), "REPORT RequestId: ... Duration: 12.34 ms Billed
+Duration: 13 ms Memory Size: 256 MB Max Memory Used: 80 MB Init Duration: 250.00 ms" (Init Duration on
+cold starts only; lambda-runtime-environment.html, "Lambda execution environment lifecycle"). The flow
+reads them with FilterLogEvents and attaches each to the API request it belongs to.
+
+Matching: API Gateway does not tell the client the Lambda request id, so a REPORT line is matched by time:
+its event timestamp is the end of the invoke, which falls inside the client's request (start, start +
+total) of exactly one API call of that function when the calls of a user are sequential. Clock skew
+between the client and AWS is absorbed by a tolerance; a line that matches no request is left out.
+
+The offline runtime writes the same lines to the backend's CloudWatch Logs, which is how this module is
+tested; against real AWS it is not exercised by the lab's tests (the lab never calls AWS in tests).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .records import RequestRecord
+
+REPORT_PATTERN = re.compile(
+    r"REPORT RequestId: (?P<request_id>\S+)\s+Duration: (?P<duration>[\d.]+) ms\s+"
+    r"Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB\s+"
+    r"Max Memory Used: (?P<used>\d+) MB(?:\s+Init Duration: (?P<init>[\d.]+) ms)?"
+)
+# CloudWatch Logs filter pattern: a quoted term matches the exact phrase.
+REPORT_FILTER = '"REPORT RequestId"'
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One REPORT line: what Lambda measured for one invoke."""
+
+    function: str
+    request_id: str
+    timestamp_ms: int
+    duration_ms: float
+    billed_ms: int
+    memory_mb: int
+    max_memory_used_mb: int
+    init_ms: float | None
+
+    @property
+    def cold(self) -> bool:
+        return self.init_ms is not None
+
+
+def parse_report(message: str, timestamp_ms: int, function: str) -> ReportLine | None:
+    """The REPORT line in a log message, or None when the message is not one."""
+    found = REPORT_PATTERN.search(message)
+    if found is None:
+        return None
+    return ReportLine(
+        function=function,
+        request_id=found["request_id"],
+        timestamp_ms=int(timestamp_ms),
+        duration_ms=float(found["duration"]),
+        billed_ms=int(found["billed"]),
+        memory_mb=int(found["memory"]),
+        max_memory_used_mb=int(found["used"]),
+        init_ms=float(found["init"]) if found["init"] else None,
+    )
+
+
+def fetch_reports(logs_client: Any, functions: Iterable[str], start_ms: int, end_ms: int) -> list[ReportLine]:
+    """Every REPORT line of the functions between two epoch-millisecond times (FilterLogEvents, paged)."""
+    reports: list[ReportLine] = []
+    for function in functions:
+        params: dict[str, Any] = {
+            "logGroupName": f"/aws/lambda/{function}",
+            "startTime": start_ms,
+            "endTime": end_ms,
+            "filterPattern": REPORT_FILTER,
+        }
+        while True:
+            try:
+                page = logs_client.filter_log_events(**params)
+            except logs_client.exceptions.ResourceNotFoundException:
+                break  # the function never ran: no log group yet
+            for event in page.get("events", []):
+                report = parse_report(event["message"], event["timestamp"], function)
+                if report is not None:
+                    reports.append(report)
+            token = page.get("nextToken")
+            if not token:
+                break
+            params["nextToken"] = token
+    return sorted(reports, key=lambda report: report.timestamp_ms)
+
+
+def report_spans(report: ReportLine) -> list[dict[str, Any]]:
+    """lambda-init (cold starts) and lambda-handler spans in the tidy vocabulary, ending at the timestamp."""
+    end_s = report.timestamp_ms / 1000
+    handler_start = end_s - report.duration_ms / 1000
+    common = {"function": report.function, "cold": report.cold, "status": 200, "source": "cloudwatch"}
+    spans = []
+    if report.init_ms is not None:
+        spans.append({**common, "component": "lambda-init", "operation": "Init",
+                      "start": handler_start - report.init_ms / 1000, "duration_ms": report.init_ms})  # fmt: skip
+    spans.append(
+        {
+            **common,
+            "component": "lambda-handler",
+            "operation": "Invoke",
+            "start": handler_start,
+            "duration_ms": report.duration_ms,
+            "billed_ms": report.billed_ms,
+            "memory_mb": report.memory_mb,
+            "max_memory_used_mb": report.max_memory_used_mb,
+        }
+    )
+    return spans
+
+
+def attach_reports(
+    records: Sequence[RequestRecord], reports: Iterable[ReportLine], *, api_url: str, tolerance_s: float = 1.0
+) -> int:
+    """Adds each report's spans to the API request it ended in; returns how many were attached."""
+    candidates = [
+        record for record in records if record.url.startswith(api_url) and record.status is not None
+    ]
+    taken: set[int] = set()
+    attached = 0
+    for report in reports:
+        end_s = report.timestamp_ms / 1000
+        best: tuple[float, int] | None = None
+        for index, record in enumerate(candidates):
+            if index in taken:
+                continue
+            start, finish = record.start_s, record.start_s + record.client_ms / 1000
+            distance = 0.0 if start <= end_s <= finish else min(abs(end_s - start), abs(end_s - finish))
+            if distance <= tolerance_s and (best is None or distance < best[0]):
+                best = (distance, index)
+        if best is not None:
+            taken.add(best[1])
+            candidates[best[1]].spans.extend(report_spans(report))
+            attached += 1
+    return attached
+
+
+def collect_reports(
+    logs_client: Any,
+    functions: Sequence[str],
+    records: Sequence[RequestRecord],
+    *,
+    api_url: str,
+    wait_s: float = 30.0,
+    poll_s: float = 2.0,
+) -> int:
+    """Waits (up to wait_s) for the REPORT lines of the flow's API calls to reach CloudWatch, attaches them.
+
+    CloudWatch Logs usually shows a function's lines within seconds; the flow's API calls tell how many
+    lines to expect. Returns the number attached.
+    """
+    api_calls = [r for r in records if r.url.startswith(api_url) and r.status is not None]
+    if not api_calls:
+        return 0
+    start_ms = int(min(r.start_s for r in api_calls) * 1000) - 5_000
+    end_ms = int(max(r.start_s + r.client_ms / 1000 for r in api_calls) * 1000) + 5_000
+    deadline = time.monotonic() + wait_s
+    while True:
+        reports = fetch_reports(logs_client, functions, start_ms, end_ms)
+        if len(reports) >= len(api_calls) or time.monotonic() >= deadline:
+            return attach_reports(records, reports, api_url=api_url)
+        time.sleep(poll_s)

@@ -1,0 +1,452 @@
+"""A simulated user doing what the web app's page does, over real HTTP, one hop recorded per span.
+
+One session: load the site through the edge (index.html, then every asset it references), sign up with
+Cognito, confirm the account, sign in (USER_PASSWORD_AUTH), then create, list, get, update and delete an
+item with the ID token in the Authorization header, as data/site/app.js does.
+
+Offline (memory, local, endpoint backends) every request carries the lab-only `X-Serverless-Lab-Trace`
+header, so each answer brings back the spans the data plane recorded for it: edge and S3 origin, Cognito,
+gateway, authorizer, Lambda (cold or warm) and the SDK calls the handler made. Cognito's emailed code does
+not exist offline; the account is confirmed with AdminConfirmSignUp through boto3, as the page tells a
+learner to do (`serverless-lab users confirm`).
+
+On the `aws` backend the same session runs against CloudFront, Cognito and API Gateway over HTTPS. AWS
+sends no spans back, so the records carry client-side spans only (the edge's X-Cache header still says hit
+or miss); `cloudwatch.py` adds the Lambda spans from the functions' REPORT lines. That path cannot run in
+the offline lab and is not covered by its tests.
+
+Each user keeps one keep-alive connection per host, as a browser does; assets are fetched one after the
+other (a browser fetches up to six at once), so the site's load time here is a sum, not a maximum.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from ..dataplane.server import TRACE_HEADER, decode_spans
+from .records import RequestRecord, SessionResult, request_counter
+
+COGNITO_TARGET = "AWSCognitoIdentityProviderService."
+HTTP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class FlowTargets:
+    """Where a simulated user sends its requests, and how to confirm a sign-up."""
+
+    site_url: str
+    api_url: str
+    cognito_url: str
+    client_id: str
+    user_pool_id: str
+    traced: bool = True
+    source: str = "dataplane"
+    backend: str = ""
+    confirm: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    remove_user: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+
+
+def targets_for(lab: Any) -> FlowTargets:
+    """The URLs of a deployed lab (serving it on loopback first when offline) and its admin callbacks."""
+    api = lab.require("api")
+    users = lab.outputs["users"]
+    site_url = lab.site_url()
+    cognito_client = lab.backend.client("cognito-idp")
+    pool_id = users["user_pool_id"]
+
+    def confirm(username: str) -> None:
+        cognito_client.admin_confirm_sign_up(UserPoolId=pool_id, Username=username)
+
+    def remove_user(username: str) -> None:
+        cognito_client.admin_delete_user(UserPoolId=pool_id, Username=username)
+
+    if lab.backend.offline:
+        server = lab.serve()
+        api_url = f"{server.url}/restapis/{api['rest_api_id']}/{api['stage']}/_user_request_"
+        cognito_url = f"{server.url}/cognito-idp/"
+        traced, source = True, "dataplane"
+    else:
+        api_url = api.get("invoke_url") or api["url"]
+        cognito_url = f"https://cognito-idp.{lab.region}.amazonaws.com/"
+        traced, source = False, "client"
+    return FlowTargets(
+        site_url=site_url,
+        api_url=api_url.rstrip("/"),
+        cognito_url=cognito_url,
+        client_id=users["client_id"],
+        user_pool_id=pool_id,
+        traced=traced,
+        source=source,
+        backend=lab.backend.name,
+        confirm=confirm,
+        remove_user=remove_user,
+    )
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int | None
+    headers: dict[str, str]
+    body: bytes
+    start_s: float
+    elapsed_ms: float
+    bytes_sent: int
+    error: str | None = None
+
+    def decoded(self) -> bytes:
+        """The body as the server meant it: CloudFront may gzip it (Accept-Encoding: gzip is sent)."""
+        if self.headers.get("content-encoding", "").lower() == "gzip":
+            try:
+                return gzip.decompress(self.body)
+            except (OSError, EOFError):
+                return self.body
+        return self.body
+
+    def text(self) -> str:
+        return self.decoded().decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.decoded()) if self.body else None
+        except ValueError:
+            return None
+
+
+class HttpClient:
+    """http.client with one keep-alive connection per (scheme, host, port), like one browser tab."""
+
+    def __init__(self, timeout_s: float = HTTP_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+        self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+
+    def _connection(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        key = (scheme, host, port)
+        connection = self._connections.get(key)
+        if connection is None:
+            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            connection = kind(host, port, timeout=self.timeout_s)
+            self._connections[key] = connection
+        return connection
+
+    def request(self, method: str, url: str, headers: dict[str, str], body: bytes = b"") -> Answer:
+        parts = urlsplit(url)
+        scheme = parts.scheme or "http"
+        port = parts.port or (443 if scheme == "https" else 80)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        start_s, started = time.time(), time.perf_counter()
+        for attempt in (1, 2):
+            connection = self._connection(scheme, parts.hostname or "127.0.0.1", port)
+            reused = connection.sock is not None
+            try:
+                connection.request(method, target, body=body or None, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                answer_headers = {name.lower(): value for name, value in response.getheaders()}
+                if response.will_close:
+                    connection.close()
+                elapsed = (time.perf_counter() - started) * 1000
+                return Answer(response.status, answer_headers, data, start_s, elapsed, len(body))
+            except (http.client.HTTPException, OSError) as error:
+                connection.close()
+                # A kept-alive connection the server already closed fails on first use: retry once.
+                if attempt == 1 and reused and not isinstance(error, TimeoutError):
+                    continue
+                elapsed = (time.perf_counter() - started) * 1000
+                return Answer(None, {}, b"", start_s, elapsed, len(body), f"{type(error).__name__}: {error}")
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
+
+
+class _AssetFinder(HTMLParser):
+    """The files index.html makes a browser fetch: stylesheets, icons, scripts, images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.assets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        reference = None
+        if tag == "link" and (values.get("rel") or "").lower() in ("stylesheet", "icon", "preload"):
+            reference = values.get("href")
+        elif tag in ("script", "img"):
+            reference = values.get("src")
+        if reference and reference not in self.assets and not reference.startswith("data:"):
+            self.assets.append(reference)
+
+
+def page_assets(html: str, page_url: str) -> list[str]:
+    """Absolute URLs of the same-origin assets a page references, in document order, without repeats."""
+    finder = _AssetFinder()
+    finder.feed(html)
+    origin = urlsplit(page_url).netloc
+    urls = [urljoin(page_url, asset) for asset in finder.assets]
+    return [url for url in dict.fromkeys(urls) if urlsplit(url).netloc == origin]
+
+
+# --- the session -----------------------------------------------------------------------------------------
+
+
+class StopSession(Exception):
+    """The session stops early: its time limit passed or an answer was not the one expected."""
+
+
+class SimulatedUser:
+    """One virtual user: runs the flow once with `run()` and returns what every request recorded."""
+
+    def __init__(
+        self,
+        targets: FlowTargets,
+        session: int,
+        *,
+        think_time_s: float = 0.0,
+        deadline: float | None = None,
+        request_numbers: Callable[[], int] | None = None,
+        run: str = "",
+        concurrency: int | None = None,
+        seed: int | None = None,
+        cleanup: bool = True,
+    ) -> None:
+        self.targets = targets
+        self.session = session
+        self.think_time_s = think_time_s
+        self.deadline = deadline
+        self.run_label = run
+        self.concurrency = concurrency
+        self.cleanup = cleanup
+        self._random = random.Random(seed if seed is not None else session)
+        self._next_number = request_numbers or request_counter()
+        self._http = HttpClient()
+        suffix = secrets.token_hex(4)
+        self.username = f"flow-{session}-{suffix}"
+        # Meets the pool's policy (8+ characters, upper, lower, digit) as the page asks.
+        self.password = f"Flow{secrets.token_hex(6)}9a"
+        self.result = SessionResult(session=session, username=self.username)
+        self._id_token = ""
+
+    # --- the flow, step by step --------------------------------------------------------------------------
+    def run(self) -> SessionResult:
+        self.result.started_s = time.time()
+        signed_up = False
+        try:
+            self.load_site()
+            self.think()
+            self.sign_up()
+            signed_up = True
+            self.confirm()
+            self.sign_in()
+            self.think()
+            item = self.api("create", "POST", "/items", {"title": f"Note of user {self.session}"}, expect=201)
+            item_id = item["itemId"]
+            self.think()
+            self.api("list", "GET", "/items?limit=20")
+            self.think()
+            self.api("get", "GET", f"/items/{item_id}")
+            self.think()
+            self.api("update", "PUT", f"/items/{item_id}", {"done": True, "version": item["version"]})
+            self.think()
+            self.api("delete", "DELETE", f"/items/{item_id}", expect=204)
+            self.result.completed = True
+        except StopSession as stop:
+            self.result.error = str(stop)
+        finally:
+            self._http.close()
+            if signed_up and self.cleanup and self.targets.remove_user is not None:
+                try:  # not part of the flow: keeps re-runs from filling the pool with test users
+                    self.targets.remove_user(self.username)
+                except Exception as error:  # the session's records stay valid either way
+                    self.result.error = self.result.error or f"cleanup: {error}"
+            self.result.ended_s = time.time()
+        return self.result
+
+    def load_site(self) -> None:
+        index = self.send("site", "GET", self.targets.site_url, expect=200)
+        for url in page_assets(index.text(), self.targets.site_url):
+            self.send("site", "GET", url, expect=200)
+
+    def sign_up(self) -> None:
+        self.cognito(
+            "sign-up",
+            "SignUp",
+            {
+                "Username": self.username,
+                "Password": self.password,
+                "UserAttributes": [{"Name": "email", "Value": f"{self.username}@example.com"}],
+            },
+        )
+
+    def confirm(self) -> None:
+        """AdminConfirmSignUp through boto3 (no e-mail offline), recorded as a client-timed Cognito span."""
+        if self.targets.confirm is None:
+            return
+        self._check_deadline()
+        start_s, started = time.time(), time.perf_counter()
+        error, status = None, 200
+        try:
+            self.targets.confirm(self.username)
+        except Exception as failure:  # a boto3 ClientError or a connection error: the session stops
+            error, status = f"{type(failure).__name__}: {failure}", 400
+        elapsed = (time.perf_counter() - started) * 1000
+        span = {"component": "cognito", "operation": "AdminConfirmSignUp", "start": start_s,
+                "duration_ms": elapsed, "status": status, "source": "client"}  # fmt: skip
+        self._record("confirm", "POST", self.targets.cognito_url + "#AdminConfirmSignUp", start_s, elapsed,
+                     status, 0, 0, error, None, [span])  # fmt: skip
+        if error:
+            raise StopSession(f"confirm: {error}")
+
+    def sign_in(self) -> None:
+        answer = self.cognito(
+            "sign-in",
+            "InitiateAuth",
+            {
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": self.username, "PASSWORD": self.password},
+            },
+        )
+        tokens = (answer.json() or {}).get("AuthenticationResult") or {}
+        if not tokens.get("IdToken"):
+            raise StopSession("sign-in: Cognito answered without an ID token")
+        self._id_token = tokens["IdToken"]
+
+    def cognito(self, step: str, operation: str, body: dict[str, Any]) -> Answer:
+        headers = {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": COGNITO_TARGET + operation,
+        }
+        payload = json.dumps({"ClientId": self.targets.client_id, **body}).encode()
+        return self.send(
+            step, "POST", self.targets.cognito_url, headers, payload, expect=200, operation=operation
+        )
+
+    def api(
+        self, step: str, method: str, path: str, body: dict[str, Any] | None = None, *, expect: int = 200
+    ) -> Any:
+        headers = {"Authorization": self._id_token}
+        payload = b""
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            payload = json.dumps(body).encode()
+        answer = self.send(step, method, self.targets.api_url + path, headers, payload, expect=expect)
+        return answer.json()
+
+    def think(self) -> None:
+        """A pause between actions, as a person reads the page: think_time_s ± 50 %."""
+        if self.think_time_s > 0:
+            pause = self.think_time_s * self._random.uniform(0.5, 1.5)
+            if self.deadline is not None:
+                pause = max(0.0, min(pause, self.deadline - time.perf_counter()))
+            time.sleep(pause)
+
+    # --- one request -------------------------------------------------------------------------------------
+    def send(
+        self,
+        step: str,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        *,
+        expect: int,
+        operation: str | None = None,
+    ) -> Answer:
+        self._check_deadline()
+        headers = {"Accept-Encoding": "gzip", **(headers or {})}
+        if self.targets.traced:
+            headers[TRACE_HEADER] = "1"
+        answer = self._http.request(method, url, headers, body)
+        spans = decode_spans(answer.headers.get(TRACE_HEADER.lower())) if self.targets.traced else []
+        if not spans and answer.status is not None:
+            spans = [self._client_span(url, method, answer, operation)]
+        error = answer.error
+        if error is None and answer.status != expect:
+            error = _error_message(answer)
+        self._record(step, method, url, answer.start_s, answer.elapsed_ms, answer.status, answer.bytes_sent,
+                     len(answer.body), error, answer.headers.get("x-cache"), spans)  # fmt: skip
+        if error is not None:
+            raise StopSession(f"{step}: {method} {url} -> {answer.status}: {error}")
+        return answer
+
+    def _client_span(self, url: str, method: str, answer: Answer, operation: str | None) -> dict[str, Any]:
+        """What the client can tell about the hop it talked to when the server sends no spans (AWS)."""
+        if url.startswith(self.targets.api_url):
+            component, name = "gateway", f"{method} {url[len(self.targets.api_url) :].split('?')[0] or '/'}"
+        elif url.startswith(self.targets.cognito_url):
+            component, name = "cognito", operation or method
+        else:
+            component, name = "edge", f"{method} {urlsplit(url).path or '/'}"
+        span: dict[str, Any] = {"component": component, "operation": name, "start": answer.start_s,
+                                "duration_ms": answer.elapsed_ms, "status": answer.status, "source": "client"}  # fmt: skip
+        if component == "edge":
+            x_cache = (answer.headers.get("x-cache") or "").split(" ", 1)[0].lower()
+            span["cache"] = {"refreshhit": "refresh-hit"}.get(x_cache, x_cache or None)
+        return span
+
+    def _record(
+        self,
+        step: str,
+        method: str,
+        url: str,
+        start_s: float,
+        elapsed_ms: float,
+        status: int | None,
+        bytes_sent: int,
+        bytes_received: int,
+        error: str | None,
+        x_cache: str | None,
+        spans: list[dict[str, Any]],
+    ) -> None:
+        self.result.requests.append(
+            RequestRecord(
+                session=self.session,
+                request=self._next_number(),
+                step=step,
+                method=method,
+                url=url,
+                start_s=start_s,
+                client_ms=elapsed_ms,
+                status=status,
+                bytes_sent=bytes_sent,
+                bytes_received=bytes_received,
+                error=error,
+                x_cache=x_cache,
+                spans=spans,
+                source=self.targets.source,
+                run=self.run_label,
+                concurrency=self.concurrency,
+            )
+        )
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            raise StopSession("stopped: the run's time limit passed")
+
+
+def _error_message(answer: Answer) -> str:
+    data = answer.json()
+    if isinstance(data, dict):
+        kind = str(data.get("__type", "")).rsplit("#", 1)[-1]
+        message = data.get("message") or data.get("Message") or ""
+        return f"{kind}: {message}" if kind else str(message) or f"HTTP {answer.status}"
+    return f"HTTP {answer.status}"
+
+
+def run_session(targets: FlowTargets, session: int = 0, **options: Any) -> SessionResult:
+    """One simulated user doing the whole flow once (see SimulatedUser for the options)."""
+    return SimulatedUser(targets, session, **options).run()
