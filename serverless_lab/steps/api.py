@@ -22,8 +22,8 @@ from .api_design import (
     CORS_METHOD_RESPONSE,
     DEPLOYMENT_MARK,
     FUNCTIONS,
-    GATEWAY_RESPONSE_HEADERS,
     GATEWAY_RESPONSE_TYPES,
+    GATEWAY_RESPONSES,
     IDENTITY_SOURCE,
     INVOKE_PRINCIPAL,
     ROUTES,
@@ -334,19 +334,25 @@ class ApiStep(Step):
     def plan_gateway_responses(self, api: dict[str, Any] | None, api_id: Any) -> list[Call]:
         calls = []
         for response_type in GATEWAY_RESPONSE_TYPES:
-            if api is not None and gateway_response_matches(self.gateway_response(api["id"], response_type)):
+            if api is not None and gateway_response_matches(
+                self.gateway_response(api["id"], response_type), response_type
+            ):
                 continue
             params = {
                 "restApiId": api_id,
                 "responseType": response_type,
-                "responseParameters": GATEWAY_RESPONSE_HEADERS,
+                **GATEWAY_RESPONSES[response_type].put_params(),
             }
             calls.append(
                 Call(
                     "apigateway",
                     "put_gateway_response",
                     params,
-                    why=f"{response_type} errors (such as 401 Unauthorized) carry CORS headers",
+                    why=(
+                        "a throttled function answers 429 (not 500), with CORS headers"
+                        if response_type == "INTEGRATION_FAILURE"
+                        else f"{response_type} errors (such as 401 Unauthorized) carry CORS headers"
+                    ),
                 )
             )
         return calls

@@ -64,8 +64,12 @@ def verify_api(step: ApiStep) -> Report:
                 json.dumps(found, default=str),
             )
         )
-    ok = all(gateway_response_matches(step.gateway_response(api["id"], t)) for t in GATEWAY_RESPONSE_TYPES)
-    report.append(Check("API Gateway's own 4XX and 5XX errors (such as 401) carry CORS headers", ok))
+    ok = all(gateway_response_matches(step.gateway_response(api["id"], t), t) for t in GATEWAY_RESPONSE_TYPES)
+    report.append(
+        Check(
+            "API Gateway's own errors (such as 401) carry CORS headers; a throttled function answers 429", ok
+        )
+    )
     for function in FUNCTIONS:
         statement = step.permission(step.names(function))
         ok = statement is not None and permission_matches(statement, step.source_arn(api["id"]))

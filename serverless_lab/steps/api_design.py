@@ -34,11 +34,38 @@ DEPLOYMENT_MARK = "serverless-lab design "
 # API Gateway's own errors (401 from the authorizer, 403, 429, 5xx) carry no CORS header unless the gateway
 # responses add one; without it a browser reports a CORS failure instead of the 401 the app could handle
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html).
-GATEWAY_RESPONSE_TYPES = ("DEFAULT_4XX", "DEFAULT_5XX")
 GATEWAY_RESPONSE_HEADERS = {
     "gatewayresponse.header.Access-Control-Allow-Origin": f"'{CORS_ALLOW_ORIGIN}'",
     "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
 }
+# A throttled Lambda (its 429) reaches API Gateway as INTEGRATION_FAILURE, which answers 500 "Internal
+# server error" unless customised; AWS's own answers on re:Post recommend mapping it to 429 so that
+# clients can back off and retry. The cost: any other integration failure also answers 429.
+THROTTLED_TEMPLATE = {"application/json": '{"message":"Too Many Requests"}'}
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """A customised gateway response: the CORS headers always, a status and a body where AWS's differ."""
+
+    status_code: str | None = None
+    templates: dict[str, str] | None = None
+
+    def put_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"responseParameters": GATEWAY_RESPONSE_HEADERS}
+        if self.status_code:
+            params["statusCode"] = self.status_code
+        if self.templates:
+            params["responseTemplates"] = self.templates
+        return params
+
+
+GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": GatewayResponse(),
+    "DEFAULT_5XX": GatewayResponse(),
+    "INTEGRATION_FAILURE": GatewayResponse("429", THROTTLED_TEMPLATE),
+}
+GATEWAY_RESPONSE_TYPES = tuple(GATEWAY_RESPONSES)
 
 
 @dataclass(frozen=True)
@@ -141,13 +168,16 @@ def cors_response_matches(found: dict[str, Any], route: Route) -> bool:
     return (responses.get("200") or {}).get("responseParameters") == cors_response_parameters(route)
 
 
-def gateway_response_matches(found: dict[str, Any] | None) -> bool:
-    """get_gateway_response's answer is customized with the CORS headers (AWS answers the untouched default,
-    flagged defaultResponse, for a type never customized; moto answers NotFoundException)."""
+def gateway_response_matches(found: dict[str, Any] | None, response_type: str) -> bool:
+    """get_gateway_response's answer is customized as GATEWAY_RESPONSES says (AWS answers the untouched
+    default, flagged defaultResponse, for a type never customized; moto answers NotFoundException)."""
+    if not found or found.get("defaultResponse"):
+        return False
+    wanted = GATEWAY_RESPONSES[response_type]
     return (
-        bool(found)
-        and not found.get("defaultResponse")
-        and found.get("responseParameters") == GATEWAY_RESPONSE_HEADERS
+        found.get("responseParameters") == GATEWAY_RESPONSE_HEADERS
+        and (wanted.status_code is None or str(found.get("statusCode")) == wanted.status_code)
+        and (wanted.templates is None or found.get("responseTemplates") == wanted.templates)
     )
 
 
@@ -178,6 +208,6 @@ def design_fingerprint(authorizer: dict[str, Any], uris: dict[str, str]) -> str:
         ],
         "timeout": INTEGRATION_TIMEOUT_MS,
         "mock": MOCK_TEMPLATE,
-        "gateway_responses": {t: GATEWAY_RESPONSE_HEADERS for t in GATEWAY_RESPONSE_TYPES},
+        "gateway_responses": {t: r.put_params() for t, r in GATEWAY_RESPONSES.items()},
     }
     return hashlib.sha256(json.dumps(design, sort_keys=True).encode()).hexdigest()[:32]

@@ -36,6 +36,7 @@ FIRST_APPLY = [
     *PREFLIGHT,
     "put_gateway_response",  # DEFAULT_4XX: CORS headers on API Gateway's own errors
     "put_gateway_response",  # DEFAULT_5XX
+    "put_gateway_response",  # INTEGRATION_FAILURE: a throttled function answers 429
     "add_permission",  # items
     "add_permission",  # me
     "create_deployment",
