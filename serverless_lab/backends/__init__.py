@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from ..errors import UnknownBackendError, UsageError
 from .base import Backend, is_loopback_host
 from .endpoint import AwsBackend, EndpointBackend
@@ -29,6 +31,11 @@ def make_backend(
         )
     if endpoint_url is not None and name != "endpoint":
         raise UsageError(f"endpoint_url is only used with backend='endpoint', not {name!r}.")
+    key = (name, region, endpoint_url, profile, port)
+    with _CACHE_LOCK:
+        cached = _BACKENDS.get(key)
+    if cached is not None and _still_usable(cached):
+        return cached
     backend: Backend
     if name == "memory":
         backend = MemoryBackend(region=region)
@@ -41,7 +48,25 @@ def make_backend(
     else:
         backend = AwsBackend(region=region, profile=profile)
     backend.start()
+    with _CACHE_LOCK:
+        _BACKENDS[key] = backend
     return backend
+
+
+# One backend object per process and configuration: every Lab of a kernel shares its boto3 clients
+# (making a client costs ~0.15 s) and its data plane.
+_BACKENDS: dict[tuple[object, ...], Backend] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _still_usable(backend: Backend) -> bool:
+    """A cached local backend is reused only while its server still answers (it may have been stopped)."""
+    if isinstance(backend, LocalBackend):
+        try:
+            return bool(backend.server.status()["running"]) and backend.server.read_state() == backend._state
+        except OSError:
+            return False
+    return True
 
 
 __all__ = [

@@ -119,7 +119,10 @@ class Backend(ABC):
             return self._clients[service]
 
     def _new_client(self, service: str) -> Any:
-        config = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
+        # Offline, a failure is a bug to see at once; on AWS, control-plane APIs throttle (API Gateway allows
+        # a few calls per second per account), so retry with backoff as boto3's standard mode does.
+        attempts = 2 if self.offline else 10
+        config = Config(retries={"max_attempts": attempts, "mode": "standard"}, max_pool_connections=32)
         # One session per backend: a boto3 Session loads botocore's service models, which costs tens of
         # milliseconds per new session; clients made from one session share its loader cache.
         if "session" not in self.services:

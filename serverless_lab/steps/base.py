@@ -49,10 +49,28 @@ class Call:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    if isinstance(value, bytes):
-        return f"<{len(value):,} bytes sha256:{hashlib.sha256(value).hexdigest()[:10]}>"
-    text = repr(value)
+    text = repr(_printable(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Bytes:
+    """How a plan shows bytes (a zip, a file body): size and a short hash, never the raw bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.text = f"<{len(data):,} bytes sha256:{hashlib.sha256(data).hexdigest()[:10]}>"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return _Bytes(bytes(value))
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_printable(v) for v in value)
+    return value
 
 
 class Plan(list[Call]):
