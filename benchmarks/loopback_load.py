@@ -25,7 +25,14 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def _client(url: str, headers: dict[str, str], seconds: float, expect: int, start_at: float, out: multiprocessing.Queue) -> None:
+def _client(
+    url: str,
+    headers: dict[str, str],
+    seconds: float,
+    expect: int,
+    start_at: float,
+    out: multiprocessing.Queue,
+) -> None:
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -44,13 +51,21 @@ def _client(url: str, headers: dict[str, str], seconds: float, expect: int, star
     connection.close()
 
 
-def run_load(url: str, *, clients: int = 1, seconds: float = 2.0, headers: dict[str, str] | None = None, expect: int = 200) -> LoadResult:
+def run_load(
+    url: str,
+    *,
+    clients: int = 1,
+    seconds: float = 2.0,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+) -> LoadResult:
     """Requests per second that `clients` keep-alive connections get from url in `seconds`."""
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue = context.Queue()
     start_at = time.time() + 0.5 + 0.1 * clients  # all clients start together, after they are spawned
     processes = [
-        context.Process(target=_client, args=(url, headers or {}, seconds, expect, start_at, queue)) for _ in range(clients)
+        context.Process(target=_client, args=(url, headers or {}, seconds, expect, start_at, queue))
+        for _ in range(clients)
     ]
     for process in processes:
         process.start()

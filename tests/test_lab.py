@@ -11,7 +11,9 @@ from serverless_lab import Lab
 from serverless_lab.errors import InvalidStudentError, UnknownBackendError, UnknownStepError, UsageError
 
 
-@pytest.mark.parametrize("student", ["", "Ada", "ada_l", "-ada", "ada-", "a" * 21, "ada lovelace", "1ada", None])
+@pytest.mark.parametrize(
+    "student", ["", "Ada", "ada_l", "-ada", "ada-", "a" * 21, "ada lovelace", "1ada", None]
+)
 def test_invalid_student_names_the_rule(student: Any) -> None:
     with pytest.raises(InvalidStudentError, match="lowercase letters, digits or hyphens"):
         Lab(backend="memory", student=student)
@@ -39,27 +41,39 @@ def resources_of(lab: Lab) -> dict[str, list[str]]:
     prefix = lab.names.prefix
     backend = lab.backend
     found: dict[str, list[str]] = {}
-    found["s3"] = [b["Name"] for b in backend.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]
+    found["s3"] = [
+        b["Name"] for b in backend.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)
+    ]
     distributions = backend.client("cloudfront").list_distributions()["DistributionList"].get("Items", [])
     found["cloudfront"] = [d["Id"] for d in distributions if prefix in (d.get("Comment") or "")]
     found["cloudfront-oac"] = [
         o["Id"]
-        for o in backend.client("cloudfront").list_origin_access_controls()["OriginAccessControlList"].get("Items", [])
+        for o in backend.client("cloudfront")
+        .list_origin_access_controls()["OriginAccessControlList"]
+        .get("Items", [])
         if o["Name"].startswith(prefix)
     ]
     pools = backend.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
     found["cognito"] = [p["Id"] for p in pools if p["Name"].startswith(prefix)]
-    found["dynamodb"] = [t for t in backend.client("dynamodb").list_tables()["TableNames"] if t.startswith(prefix)]
+    found["dynamodb"] = [
+        t for t in backend.client("dynamodb").list_tables()["TableNames"] if t.startswith(prefix)
+    ]
     functions = backend.client("lambda").list_functions()["Functions"]
     found["lambda"] = [f["FunctionName"] for f in functions if f["FunctionName"].startswith(prefix)]
-    found["iam-roles"] = [r["RoleName"] for r in backend.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)]
+    found["iam-roles"] = [
+        r["RoleName"] for r in backend.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)
+    ]
     found["iam-policies"] = [
         p["PolicyName"]
         for p in backend.client("iam").list_policies(Scope="Local")["Policies"]
         if p["PolicyName"].startswith(prefix)
     ]
-    found["apigateway"] = [a["id"] for a in backend.client("apigateway").get_rest_apis()["items"] if a["name"].startswith(prefix)]
-    groups = backend.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")["logGroups"]
+    found["apigateway"] = [
+        a["id"] for a in backend.client("apigateway").get_rest_apis()["items"] if a["name"].startswith(prefix)
+    ]
+    groups = backend.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")[
+        "logGroups"
+    ]
     found["logs"] = [g["logGroupName"] for g in groups]
     return {service: names for service, names in found.items() if names}
 
@@ -77,7 +91,10 @@ def test_whole_stack_on_a_real_moto_server(local_backend: Any) -> None:
         assert list(status["state"]) == ["deployed"] * 6
         assert status["verified"].all()
         # Another process (here: another Lab object) finds the outputs from the saved file.
-        assert Lab(backend=local_backend, student="whole").outputs["api"]["rest_api_id"] == lab.outputs["api"]["rest_api_id"]
+        assert (
+            Lab(backend=local_backend, student="whole").outputs["api"]["rest_api_id"]
+            == lab.outputs["api"]["rest_api_id"]
+        )
     finally:
         lab.destroy()
     assert resources_of(lab) == {}

@@ -70,7 +70,12 @@ def test_full_deploy_with_every_non_loopback_connection_refused(tmp_path: Path) 
     )
     try:
         result = subprocess.run(
-            [sys.executable, "-c", GUARDED_DEPLOY], env=env, capture_output=True, text=True, timeout=240, cwd=ROOT
+            [sys.executable, "-c", GUARDED_DEPLOY],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd=ROOT,
         )
         assert result.returncode == 0, result.stderr[-3000:]
         import json
@@ -78,7 +83,9 @@ def test_full_deploy_with_every_non_loopback_connection_refused(tmp_path: Path) 
         outcome = json.loads(result.stdout.strip().splitlines()[-1])
         assert outcome == {"attempts": [], "verified": True}
     finally:
-        subprocess.run([sys.executable, "-m", "serverless_lab.cli", "backend", "stop"], env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "serverless_lab.cli", "backend", "stop"], env=env, capture_output=True
+        )
 
 
 def test_offline_clients_refuse_a_non_loopback_endpoint() -> None:

@@ -21,8 +21,13 @@ _logger = logging.getLogger(__name__)
 class LogShipper:
     """A background writer of (log group, log stream, events) batches."""
 
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, *, linger_s: float = 0.25) -> None:
         self._write = write
+        # Lines wait up to linger_s for more of their kind, so that a busy function costs the backend one
+        # PutLogEvents per stream and quarter second, not one per invocation (moto answers both the logs
+        # and the handler's DynamoDB calls, in one process).
+        self._linger_s = linger_s
+        self._flushing = threading.Event()
         self._queue: queue.Queue[tuple[str, str, list[tuple[int, str]]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -39,7 +44,11 @@ class LogShipper:
     def flush(self) -> None:
         """Returns once every batch queued before the call is written."""
         if self._thread is not None and self._thread.is_alive():
-            self._queue.join()
+            self._flushing.set()
+            try:
+                self._queue.join()
+            finally:
+                self._flushing.clear()
 
     def close(self) -> None:
         self.flush()
@@ -54,6 +63,7 @@ class LogShipper:
                 self._queue.task_done()
                 return
             # Everything queued meanwhile goes out with it: one write per stream, lines kept in order.
+            self._flushing.wait(self._linger_s)
             batches = [first]
             while True:
                 try:

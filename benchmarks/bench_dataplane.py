@@ -1,0 +1,249 @@
+"""The local data plane's speed and memory, as ratios to baselines measured in the same run.
+
+Baselines: a bare moto server get_item loop (boto3, one client) and a stdlib HTTP server with TCP_NODELAY
+answering a fixed body (the floor of any Python HTTP server here). Measured through the lab, on the local
+backend, with keep-alive clients in separate processes:
+
+- authenticated GET /items/{id}: gateway, Cognito authorizer, warm Lambda environment, one DynamoDB
+  get_item in the handler (goal: at least 0.8 of the bare get_item rate with one client);
+- authenticated GET /me: the same path without DynamoDB, one client and eight (goal: above
+  serverless-offline's ~4,000 req/s for a Python hello route with one client), and its ratio to the floor;
+- an edge cache hit (goal: at least 0.5 of the floor);
+- cold start (new environment to first response) and the runtime's warm overhead;
+- memory: each idle execution environment (goal < 60 MB) and the whole lab after the load (goal < 600 MB).
+
+    .venv/bin/python benchmarks/bench_dataplane.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+os.environ.setdefault("SERVERLESS_LAB_HOME", tempfile.mkdtemp(prefix="bench-dataplane-"))
+for _name in [n for n in os.environ if n.startswith("AWS_")]:
+    del os.environ[_name]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loopback_load import run_load  # noqa: E402
+
+from serverless_lab import Lab  # noqa: E402
+from serverless_lab.backends import LocalServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERLESS_OFFLINE_HELLO_ONE_CLIENT = 4000
+SERVERLESS_OFFLINE_GET_ONE_CLIENT = 400
+SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS = 490
+
+
+class _Fixed(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    body = b'{"message": "hello"}'
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(self.body)}\r\n\r\n"
+        )
+        self.wfile.write(head.encode() + self.body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def stdlib_floor(seconds: float, clients: int) -> float:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fixed)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return run_load(
+            f"http://127.0.0.1:{server.server_address[1]}/", clients=clients, seconds=seconds
+        ).rate
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def bare_get_item_rate(lab: Lab, table: str, key: dict, seconds: float) -> float:
+    import boto3
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=lab.backend.endpoint_url,
+        region_name=lab.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for _ in range(20):
+        client.get_item(TableName=table, Key=key)
+    done, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        client.get_item(TableName=table, Key=key)
+        done += 1
+    return done / seconds
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (forked environments share most of theirs) counted once overall."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    seconds = args.seconds
+
+    lab = Lab(backend="local", student="bench-dp")
+    lab.apply()
+    lab.serve()
+    users = json.loads((ROOT / "data" / "users.json").read_text())
+    token = lab.backend.client("cognito-idp").initiate_auth(
+        ClientId=lab.outputs["users"]["client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": users[0]["username"], "PASSWORD": users[0]["password"]},
+    )["AuthenticationResult"]["IdToken"]
+    auth = {"Authorization": token}
+    api = lab.outputs["api"]["url"]
+    import urllib.request
+
+    request = urllib.request.Request(
+        api + "/items",
+        data=b'{"title": "benchmark"}',
+        method="POST",
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    item = json.loads(urllib.request.urlopen(request).read())
+    table = lab.outputs["table"]["table_name"]
+    sub = lab.outputs["users"]["sample_subs"][users[0]["username"]]
+    key = {"owner": {"S": sub}, "itemId": {"S": item["itemId"]}}
+    site = lab.site_url()
+    run_load(site + "app.js", clients=1, seconds=0.5)  # fills the edge cache
+
+    print(f"measuring for {seconds:.0f} s each (machine: {os.cpu_count()} cores)\n", flush=True)
+    floor_1 = stdlib_floor(seconds, 1)
+    floor_8 = stdlib_floor(seconds, 8)
+    get_item = bare_get_item_rate(lab, table, key, seconds)
+    items_1 = run_load(f"{api}/items/{item['itemId']}", clients=1, seconds=seconds, headers=auth)
+    items_8 = run_load(f"{api}/items/{item['itemId']}", clients=8, seconds=seconds, headers=auth)
+    me_1 = run_load(f"{api}/me", clients=1, seconds=seconds, headers=auth)
+    me_8 = run_load(f"{api}/me", clients=8, seconds=seconds, headers=auth)
+    edge_1 = run_load(site + "app.js", clients=1, seconds=seconds)
+
+    rows = [
+        ("stdlib floor, 1 client", floor_1, "baseline"),
+        ("stdlib floor, 8 clients", floor_8, "baseline"),
+        ("moto get_item, 1 client (boto3)", get_item, "baseline"),
+        (
+            "GET /items/{id}, 1 client",
+            items_1.rate,
+            f"{items_1.rate / get_item:.2f} of get_item (goal >= 0.8); serverless-offline ~{SERVERLESS_OFFLINE_GET_ONE_CLIENT}",
+        ),
+        (
+            "GET /items/{id}, 8 clients",
+            items_8.rate,
+            f"serverless-offline ~{SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS}",
+        ),
+        (
+            "GET /me (no DynamoDB), 1 client",
+            me_1.rate,
+            f"{me_1.rate / floor_1:.2f} of floor; serverless-offline ~{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT}",
+        ),
+        ("GET /me (no DynamoDB), 8 clients", me_8.rate, f"{me_8.rate / floor_8:.2f} of floor"),
+        ("edge cache hit, 1 client", edge_1.rate, f"{edge_1.rate / floor_1:.2f} of floor (goal >= 0.5)"),
+    ]
+    errors = items_1.errors + items_8.errors + me_1.errors + me_8.errors + edge_1.errors
+    print(f"{'path':<36} {'req/s':>9}  comparison")
+    for name, rate, note in rows:
+        print(f"{name:<36} {rate:>9,.0f}  {note}")
+    print(f"errors during the load: {errors}")
+
+    # Cold start: a configuration change retires the environments; the next request starts a new one.
+    dataplane = lab.dataplane()
+    function = lab.function_name("me")
+    variables = lab.backend.client("lambda").get_function_configuration(FunctionName=function)["Environment"][
+        "Variables"
+    ]
+    colds, warms = [], []
+    for round_number in range(5):
+        lab.backend.client("lambda").update_function_configuration(
+            FunctionName=function, Environment={"Variables": {**variables, "BENCH_ROUND": str(round_number)}}
+        )
+        dataplane.control_plane.refresh()
+        started = time.perf_counter()
+        cold = dataplane.invoke(function, {})
+        colds.append((time.perf_counter() - started) * 1000)
+        assert cold.cold
+        started = time.perf_counter()
+        warm = dataplane.invoke(function, {})
+        warms.append(((time.perf_counter() - started) * 1000, warm.duration_ms))
+    colds.sort()
+    print(
+        f"\ncold start, new environment to first response: median {colds[len(colds) // 2]:.1f} ms (goal < 150 ms)"
+    )
+    overheads = sorted(total - handler for total, handler in warms)
+    print(f"warm invoke, time outside the handler: median {overheads[len(overheads) // 2]:.2f} ms")
+
+    environments = dataplane.runtime.environments()
+    if environments:
+        largest = max(e.rss_mb for e in environments)
+        print(
+            f"idle execution environments: {len(environments)}, largest RSS {largest:.1f} MB (goal < 60 MB)"
+        )
+    moto_pid = LocalServer().read_state().pid  # type: ignore[union-attr]
+    pids = [os.getpid(), moto_pid, *descendants(os.getpid())]
+    total = sum(rss_mb(pid) for pid in set(pids))
+    print(
+        f"whole lab (backend, server, {len(environments)} environments): {total:.0f} MB RSS (goal < 600 MB)"
+    )
+    lab.destroy()
+    LocalServer().stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
