@@ -144,7 +144,7 @@ def cost_table(
 ) -> pd.DataFrame:
     """USD for `sessions` user sessions, one row per price line plus a "total" row.
 
-    Columns: service, item, quantity (for all the sessions), unit, usd_per_unit_block ("$0.20 per
+    Columns: service, price (its key in prices.json), item, quantity (for all the sessions), unit, usd_per_unit_block ("$0.20 per
     1,000,000 requests"), usd, share (of the total), source, price_date.
     """
     if cognito_plan not in ("essentials", "lite"):
@@ -172,10 +172,11 @@ def cost_table(
         rows.append(
             {
                 "service": price.service,
+                "price": key,
                 "item": price.description,
                 "quantity": quantity,
                 "unit": price.unit,
-                "usd_per_unit_block": f"${price.usd:g} per {price.per:,g} {price.unit}",
+                "usd_per_unit_block": f"${price.usd:g} per {_count(price.per)} {price.unit}",
                 "usd": price.cost(quantity),
                 "source": price.source,
                 "price_date": price.date,
@@ -187,8 +188,23 @@ def cost_table(
     total_row = {"service": "total", "item": f"per {sessions:,} sessions", "usd": total, "share": 1.0}
     table = pd.concat([table, pd.DataFrame([total_row])], ignore_index=True)
     return table[
-        ["service", "item", "quantity", "unit", "usd_per_unit_block", "usd", "share", "source", "price_date"]
+        [
+            "service",
+            "price",
+            "item",
+            "quantity",
+            "unit",
+            "usd_per_unit_block",
+            "usd",
+            "share",
+            "source",
+            "price_date",
+        ]
     ]
+
+
+def _count(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def cost_by_service(table: pd.DataFrame) -> pd.Series:

@@ -25,16 +25,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 
 DEMO_STUDENT = "demo"
 CLI_DEFAULT_STUDENT = "default"
-T = TypeVar("T")
 
 
 class Steps:
@@ -90,7 +89,7 @@ def run_demo(args: argparse.Namespace) -> int:
             lab.require(name)
             print(f"      {name:<10} ok  {time.perf_counter() - started:5.1f} s", flush=True)
     with steps.stage("serving it on 127.0.0.1" if lab.backend.offline else "reading the AWS endpoints"):
-        targets = _serve(lab, targets_for)
+        targets = targets_for(lab)
         print(f"      site: {targets.site_url}", flush=True)
 
     levels = concurrency_levels(plan_check.concurrency)
@@ -138,23 +137,6 @@ def run_demo(args: argparse.Namespace) -> int:
         else:
             print("--keep-running has nothing to do on AWS: the site stays up at the URL above.")
     return 0 if ok else 1
-
-
-def _serve(lab: Any, targets_for: Callable[[Any], T]) -> T:
-    """The flow's targets; offline, serves the stack on an ephemeral port when the lab's port is taken
-    (a `serverless-lab serve` of the same backend may hold it: both serve the same state)."""
-    from ..errors import PortInUseError
-
-    if not lab.backend.offline:
-        return targets_for(lab)
-    try:
-        lab.serve()
-    except PortInUseError:
-        from ..dataplane.server import DataPlaneServer
-
-        print("      the data plane's port is in use (another `serve`?): serving on a free port", flush=True)
-        lab.backend.services["server"] = DataPlaneServer(lab.dataplane(), port=0).start()
-    return targets_for(lab)
 
 
 def _print_report(

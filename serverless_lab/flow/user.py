@@ -60,6 +60,8 @@ def targets_for(lab: Any) -> FlowTargets:
     """The URLs of a deployed lab (serving it on loopback first when offline) and its admin callbacks."""
     api = lab.require("api")
     users = lab.outputs["users"]
+    if lab.backend.offline:
+        serve_somewhere(lab)
     site_url = lab.site_url()
     cognito_client = lab.backend.client("cognito-idp")
     pool_id = users["user_pool_id"]
@@ -91,6 +93,20 @@ def targets_for(lab: Any) -> FlowTargets:
         confirm=confirm,
         remove_user=remove_user,
     )
+
+
+def serve_somewhere(lab: Any) -> Any:
+    """lab.serve(), or, when the lab's data-plane port is taken (a `serverless-lab serve` of the same backend,
+    or another Lab of this process on the memory backend), the same data plane on a free port."""
+    from ..dataplane.server import DataPlaneServer
+    from ..errors import PortInUseError
+
+    try:
+        return lab.serve()
+    except PortInUseError:
+        server = DataPlaneServer(lab.dataplane(), port=0).start()
+        lab.backend.services["server"] = server  # what lab.serve() returns from now on
+        return server
 
 
 # --- HTTP ----------------------------------------------------------------------------------------------
