@@ -133,6 +133,9 @@ class Lab:
             self.step(step_name).destroy()
             self._outputs.pop(step_name, None)
             self._save_outputs()
+        if name not in (None, "site") and self.step("site").outputs():
+            # config.js names what is deployed: once a step is gone, its values become null there too.
+            self._record("site", self.step("site").apply())
 
     def status(self) -> Any:
         """A pandas DataFrame, one row per step: state (deployed / partial / absent), verified, key outputs."""

@@ -152,3 +152,18 @@ def test_interrupted_deploy_shows_in_status_and_reapply_finishes() -> None:
     assert lab.plan("table") == []
     assert lab.status().loc["table", "state"] == "deployed"
     lab.destroy()
+
+
+def test_destroying_a_step_refreshes_config_js() -> None:
+    lab = Lab(backend="memory", student="refresh")
+    lab.require("api")
+    assert lab.plan("site") == []
+    lab.destroy("api")
+    assert lab.plan("site") == [], "config.js must follow the outputs when a step is destroyed"
+    body = (
+        lab.backend.client("s3")
+        .get_object(Bucket=lab.outputs["site"]["bucket"], Key="config.js")["Body"]
+        .read()
+    )
+    assert b'"apiUrl": null' in body
+    lab.destroy()
