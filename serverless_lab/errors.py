@@ -16,9 +16,12 @@ notebook can show it. Errors that copy an AWS answer keep AWS's status and messa
     │   ├── MissingHandlersError (400)   the handlers/ folder (or a handler in it) is missing
     │   └── StepIncompleteError (409)    a step is half applied; re-run apply to finish it
     └── DataPlaneError (500)             the local data plane answers with an AWS-shaped error
-        ├── GatewayError                 API Gateway answers (status and body as AWS gives them)
-        ├── EdgeError                    CloudFront answers
-        └── LambdaError                  the Lambda service answers a direct invoke
+        ├── GatewayError                 API Gateway's own answers: dataplane/gateway_errors.py draws them
+        ├── EdgeError                    CloudFront's own answers: dataplane/edge_errors.py
+        └── LambdaError                  the Lambda service's answers to Invoke: dataplane/runtime/errors.py
+
+The leaves of the three data-plane branches live beside the core that raises them, each module with its
+own part of the tree in its docstring; every leaf keeps AWS's status, error code and message.
 """
 
 from __future__ import annotations
