@@ -49,7 +49,8 @@ def edge_hit_rate(home: str, seconds: float = 1.5) -> float:
     code = f"""
 import time
 from serverless_lab import Lab
-from serverless_lab.flow.user import HttpClient, targets_for
+from serverless_lab.flow.http_client import HttpClient
+from serverless_lab.flow.user import targets_for
 lab = Lab(backend="local", student="demo")
 site = targets_for(lab).site_url + "style.css"
 client = HttpClient()

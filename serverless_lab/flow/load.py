@@ -42,9 +42,14 @@ class LoadPlan:
 
     def __post_init__(self) -> None:
         if self.users < 1 or self.concurrency < 1:
-            raise UsageError("users and concurrency must be at least 1.")
+            raise UsageError(
+                f"users and concurrency must be at least 1 (got users={self.users}, "
+                f"concurrency={self.concurrency}). Fix: for example --users 20 --concurrency 4."
+            )
         if self.think_time_s < 0 or self.max_duration_s <= 0:
-            raise UsageError("think_time_s must be >= 0 and max_duration_s > 0.")
+            raise UsageError(
+                f"think_time_s must be >= 0 and max_duration_s > 0 (got {self.think_time_s}, {self.max_duration_s})."
+            )
 
 
 @dataclass(frozen=True)
