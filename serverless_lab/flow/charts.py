@@ -16,6 +16,7 @@ the backend) and in a notebook alike (the inline backend displays a Figure that 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,8 +41,18 @@ COLORS: dict[str, str] = {
 API_STEPS = ("create", "list", "get", "update", "delete")
 
 
+class Chart(Figure):
+    """A Figure that a notebook shows inline as PNG even when pyplot (and its inline backend hook) was
+    never imported: IPython calls `_repr_png_` on a cell's value."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
-    figure = Figure(figsize=(width, height), layout="constrained", dpi=100)
+    figure = Chart(figsize=(width, height), layout="constrained", dpi=100)
     return figure, figure.add_subplot()
 
 
