@@ -51,17 +51,10 @@ def run_flow(
     )
     result = run_load(flow_sessions(targets), plan, run=run, progress=progress)
     if not lab.backend.offline:
-        from .cloudwatch import collect_reports
+        from .cloudwatch import add_lambda_spans_from_logs
 
-        functions = [f["function_name"] for f in lab.outputs["functions"]["functions"].values()]
-        collect_reports(
-            lab.backend.client("logs"),
-            functions,
-            result.records,
-            api_url=targets.api_url,
-            wait_s=cloudwatch_wait_s,
-        )
-        result._spans = None  # rebuilt with the Lambda spans
+        add_lambda_spans_from_logs(lab, result.records, targets.api_url, wait_s=cloudwatch_wait_s)
+        result.refresh()  # the tables are rebuilt with the Lambda spans
     return result
 
 

@@ -119,30 +119,45 @@ def report_spans(report: ReportLine) -> list[dict[str, Any]]:
     return spans
 
 
+def match_reports(
+    records: Sequence[RequestRecord], reports: Iterable[ReportLine], *, api_url: str, tolerance_s: float = 1.0
+) -> list[tuple[float, ReportLine, RequestRecord]]:
+    """(distance, report, API call) pairs, each report and each call at most once; changes nothing.
+
+    Every (report, call) pair gets a distance: 0 when the report's timestamp falls inside the call, else
+    how far outside it is (up to `tolerance_s`). Pairs are taken nearest first, so a line that ended
+    inside a call is never lost to one that merely ended near it (a neighbour's invoke, another flow's).
+    """
+    candidates = [r for r in records if r.url.startswith(api_url) and r.status is not None]
+    pairs: list[tuple[float, int, int]] = []
+    reports = list(reports)
+    for report_index, report in enumerate(reports):
+        end_s = report.timestamp_ms / 1000
+        for record_index, record in enumerate(candidates):
+            start, finish = record.start_s, record.start_s + record.client_ms / 1000
+            distance = 0.0 if start <= end_s <= finish else min(abs(end_s - start), abs(end_s - finish))
+            if distance <= tolerance_s:
+                pairs.append((distance, report_index, record_index))
+    used_reports: set[int] = set()
+    used_records: set[int] = set()
+    matches = []
+    for distance, report_index, record_index in sorted(pairs):
+        if report_index in used_reports or record_index in used_records:
+            continue
+        used_reports.add(report_index)
+        used_records.add(record_index)
+        matches.append((distance, reports[report_index], candidates[record_index]))
+    return matches
+
+
 def attach_reports(
     records: Sequence[RequestRecord], reports: Iterable[ReportLine], *, api_url: str, tolerance_s: float = 1.0
 ) -> int:
-    """Adds each report's spans to the API request it ended in; returns how many were attached."""
-    candidates = [
-        record for record in records if record.url.startswith(api_url) and record.status is not None
-    ]
-    taken: set[int] = set()
-    attached = 0
-    for report in reports:
-        end_s = report.timestamp_ms / 1000
-        best: tuple[float, int] | None = None
-        for index, record in enumerate(candidates):
-            if index in taken:
-                continue
-            start, finish = record.start_s, record.start_s + record.client_ms / 1000
-            distance = 0.0 if start <= end_s <= finish else min(abs(end_s - start), abs(end_s - finish))
-            if distance <= tolerance_s and (best is None or distance < best[0]):
-                best = (distance, index)
-        if best is not None:
-            taken.add(best[1])
-            candidates[best[1]].spans.extend(report_spans(report))
-            attached += 1
-    return attached
+    """Adds each report's spans to the API call it ended in (see match_reports); returns how many."""
+    matches = match_reports(records, reports, api_url=api_url, tolerance_s=tolerance_s)
+    for _, report, record in matches:
+        record.spans.extend(report_spans(report))
+    return len(matches)
 
 
 def collect_reports(
@@ -152,12 +167,13 @@ def collect_reports(
     *,
     api_url: str,
     wait_s: float = 30.0,
-    poll_s: float = 2.0,
+    poll_s: float = 1.0,
 ) -> int:
     """Waits (up to wait_s) for the REPORT lines of the flow's API calls to reach CloudWatch, attaches them.
 
-    CloudWatch Logs usually shows a function's lines within seconds; the flow's API calls tell how many
-    lines to expect. Returns the number attached.
+    CloudWatch Logs shows a function's lines after a delay (seconds on AWS; the lab's runtime batches
+    them briefly too). It polls until every API call has its line: inside the call, or, when the clocks
+    disagree, near it and unchanged since the previous poll. Returns the number attached.
     """
     api_calls = [r for r in records if r.url.startswith(api_url) and r.status is not None]
     if not api_calls:
@@ -165,8 +181,22 @@ def collect_reports(
     start_ms = int(min(r.start_s for r in api_calls) * 1000) - 5_000
     end_ms = int(max(r.start_s + r.client_ms / 1000 for r in api_calls) * 1000) + 5_000
     deadline = time.monotonic() + wait_s
+    previous: set[str] = set()
     while True:
         reports = fetch_reports(logs_client, functions, start_ms, end_ms)
-        if len(reports) >= len(api_calls) or time.monotonic() >= deadline:
+        matches = match_reports(records, reports, api_url=api_url)
+        matched = {report.request_id for _, report, _ in matches}
+        every_call = len(matches) == len(api_calls)
+        settled = all(distance == 0 for distance, _, _ in matches) or matched == previous
+        if (every_call and settled) or time.monotonic() >= deadline:
             return attach_reports(records, reports, api_url=api_url)
+        previous = matched
         time.sleep(poll_s)
+
+
+def add_lambda_spans_from_logs(
+    lab: Any, records: Sequence[RequestRecord], api_url: str, wait_s: float = 30.0
+) -> int:
+    """For a flow against real AWS: the lab's functions' REPORT lines attached to `records` (see above)."""
+    functions = [entry["function_name"] for entry in lab.outputs["functions"]["functions"].values()]
+    return collect_reports(lab.backend.client("logs"), functions, records, api_url=api_url, wait_s=wait_s)

@@ -79,7 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
     student = DEMO_STUDENT if args.student == CLI_DEFAULT_STUDENT else args.student
     out = Path(args.out)
     plan_check = LoadPlan(users=args.users, concurrency=args.concurrency)  # refuses bad numbers up front
-    steps = Steps(total=6)
+    steps = Steps(total=6 if args.backend != "aws" else 7)
 
     with steps.stage(f"starting the {args.backend} backend"):
         lab = Lab(backend=args.backend, student=student, region=args.region, endpoint_url=args.endpoint_url)
@@ -109,6 +109,15 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"{summary['cold_starts']} cold starts, {summary['error_rate']:.0%} errors",
                 flush=True,
             )
+    if not lab.backend.offline:
+        from .cloudwatch import add_lambda_spans_from_logs
+
+        with steps.stage("reading the functions' REPORT lines from CloudWatch Logs"):
+            records = [record for run in runs for record in run.records]
+            found = add_lambda_spans_from_logs(lab, records, targets.api_url)
+            print(f"      {found} invocations matched to API calls", flush=True)
+            for run in runs:
+                run.refresh()
     spans = pd.concat([run.spans for run in runs], ignore_index=True)
     requests = pd.concat([run.requests for run in runs], ignore_index=True)
     runs_table = pd.DataFrame([run.summary() for run in runs])

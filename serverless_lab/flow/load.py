@@ -115,6 +115,11 @@ class LoadResult:
             self._requests = requests_frame(self.records)
         return self._requests
 
+    def refresh(self) -> None:
+        """Forget the tables built so far (after spans were added to the records, e.g. from CloudWatch)."""
+        self._spans = None
+        self._requests = None
+
     def summary(self) -> dict[str, Any]:
         """One row of numbers about the run (see summarize)."""
         return summarize(self)

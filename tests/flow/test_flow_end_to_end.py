@@ -15,7 +15,7 @@ import pytest
 
 from serverless_lab import Lab
 from serverless_lab.flow import FLOW_STEPS, LoadResult, run_flow, trace
-from serverless_lab.flow.cloudwatch import attach_reports, fetch_reports
+from serverless_lab.flow.cloudwatch import add_lambda_spans_from_logs, attach_reports, fetch_reports
 from serverless_lab.flow.demo import run_demo
 from serverless_lab.flow.trace import spans_frame
 
@@ -118,6 +118,21 @@ def test_report_lines_in_cloudwatch_rebuild_the_lambda_spans(lab: Lab, flow: Loa
     original = flow.spans[flow.spans["component"] == "lambda-handler"]
     by_step = handler.groupby("step")["billed_ms"].sum().sort_index()
     assert by_step.equals(original.groupby("step")["billed_ms"].sum().sort_index())
+
+
+def test_a_fresh_session_gets_its_lambda_spans_back_from_the_logs(lab: Lab) -> None:
+    """What run_flow does on the aws backend, on a session of its own (earlier sessions' lines nearby)."""
+    result = run_flow(lab, users=1, progress=False)
+    records = copy.deepcopy(result.records)
+    for record in records:
+        record.spans = [s for s in record.spans if s["component"] not in ("lambda", "authorizer")]
+    api_calls = [r for r in records if r.step in ("create", "list", "get", "update", "delete")]
+    api_url = api_calls[0].url.split("/items")[0]
+    assert add_lambda_spans_from_logs(lab, records, api_url, wait_s=15) == len(api_calls)
+    rebuilt = spans_frame(records)
+    handler = rebuilt[rebuilt["component"] == "lambda-handler"].set_index("request")["billed_ms"]
+    original = result.spans[result.spans["component"] == "lambda-handler"].set_index("request")["billed_ms"]
+    assert handler.sort_index().equals(original.sort_index())  # each line went to its own request
 
 
 def test_demo_deploys_runs_and_writes_charts_and_tables(
