@@ -17,6 +17,7 @@ the backend) and in a notebook alike (the inline backend displays a Figure that 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -39,6 +40,7 @@ COLORS: dict[str, str] = {
     "dynamodb": "#31a354",
 }
 API_STEPS = ("create", "list", "get", "update", "delete")
+USER_REQUEST_PREFIX = re.compile(r"/restapis/[^/]+/[^/]+/_user_request_")
 
 
 class Chart(Figure):
@@ -115,7 +117,8 @@ def waterfall(spans: pd.DataFrame, request: tuple[str, int, int] | None = None) 
         ax.text(
             hop["offset_ms"] + hop["duration_ms"], index, "  " + ", ".join(notes), va="center", fontsize=8
         )
-        operation = str(hop["operation"])
+        # The lab's loopback prefix of a REST API stage says nothing to the reader: show the API's own path.
+        operation = USER_REQUEST_PREFIX.sub("", str(hop["operation"]))
         labels.append(f"{component}: {operation[:38]}")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()

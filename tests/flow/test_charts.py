@@ -79,6 +79,7 @@ def test_waterfall_draws_the_hops_of_the_cold_request(spans: pd.DataFrame) -> No
     assert [label.split(":")[0] for label in labels] == [
         "client", "gateway", "authorizer", "lambda-init", "lambda-handler", "dynamodb",
     ]  # fmt: skip
+    assert labels[0] == "client: POST /items"  # the loopback prefix of the stage is left out
     bars = figure.axes[0].patches
     assert [round(bar.get_width(), 3) for bar in bars] == [242.0, 240.0, 1.0, 200.0, 30.0, 10.0]
 
