@@ -1,0 +1,149 @@
+"""Every student on a shared backend: who is there, how far each got, resetting one, and what is left.
+
+Students are told apart by the prefix `sl-<student>-` on every resource name (see steps.Names), so an
+instructor finds them from the backend itself (tables, user pools, functions, site buckets) and from the
+outputs the lab saves per student under the lab home.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..backends import lab_home
+from ..lab import STUDENT_PATTERN
+from ..steps import ORDER
+from .extras import remove_extras
+
+# The part after `sl-<student>-` of every name the steps and the notebooks' extras give a resource.
+COMPONENTS = frozenset(
+    {"items", "me", "echo", "sleepy", "echo-api", "users", "web", "oac", "lambda", "lambda-policy", "api"}
+)
+# One pattern per kind of resource every deployed student has at least one of.
+STUDENT_PATTERNS = {
+    "table": re.compile(r"^sl-(?P<student>.+)-items$"),
+    "user pool": re.compile(r"^sl-(?P<student>.+)-users$"),
+    "function": re.compile(r"^sl-(?P<student>.+)-(items|me)$"),
+    "bucket": re.compile(r"^sl-(?P<student>.+)-site-\d{12}-[a-z0-9-]+$"),
+}
+SERVICE_OF_KIND = {"table": "dynamodb", "user pool": "cognito-idp", "function": "lambda", "bucket": "s3"}
+
+
+def _resource_names(backend: Any) -> dict[str, list[str]]:
+    """Names of the backend's tables, user pools, functions and buckets (the kinds every student has)."""
+    dynamodb, cognito = backend.client("dynamodb"), backend.client("cognito-idp")
+    lambda_client, s3 = backend.client("lambda"), backend.client("s3")
+    return {
+        "table": [n for p in dynamodb.get_paginator("list_tables").paginate() for n in p["TableNames"]],
+        "user pool": [
+            pool["Name"]
+            for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+            for pool in page["UserPools"]
+        ],
+        "function": [
+            f["FunctionName"]
+            for page in lambda_client.get_paginator("list_functions").paginate()
+            for f in page["Functions"]
+        ],
+        "bucket": [bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])],
+    }
+
+
+def students(backend: Any) -> list[str]:
+    """Every student with resources on the backend or saved outputs under the lab home, sorted."""
+    found: set[str] = set()
+    for kind, names in _resource_names(backend).items():
+        for name in names:
+            match = STUDENT_PATTERNS[kind].match(name)
+            if match and STUDENT_PATTERN.match(match["student"]):
+                found.add(match["student"])
+    outputs = lab_home() / "outputs" / backend.key
+    if outputs.is_dir():
+        found |= {path.stem for path in outputs.glob("*.json") if STUDENT_PATTERN.match(path.stem)}
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class StudentProgress:
+    """How far one student got: the state of each step (deployed, partial or absent)."""
+
+    student: str
+    states: dict[str, str]
+
+    @property
+    def deployed(self) -> int:
+        return sum(state == "deployed" for state in self.states.values())
+
+    def row(self) -> dict[str, Any]:
+        return {"student": self.student, **self.states, "deployed": f"{self.deployed}/{len(self.states)}"}
+
+
+def student_progress(backend: Any, student: str) -> StudentProgress:
+    from ..lab import Lab
+
+    lab = Lab(backend=backend, student=student)
+    return StudentProgress(student, {name: lab.step(name).state() for name in ORDER})
+
+
+def progress(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
+    """One row per student, one column per step (deployed / partial / absent), read in parallel."""
+    wanted = list(names) if names is not None else students(backend)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        rows = [p.row() for p in pool.map(lambda s: student_progress(backend, s), wanted)]
+    return pd.DataFrame(rows, columns=["student", *ORDER, "deployed"]).set_index("student")
+
+
+def reset_student(backend: Any, student: str) -> pd.DataFrame:
+    """Destroys everything of one student (steps in reverse order, the notebooks' extras, saved outputs);
+    returns what is left of the student (an empty table when the reset worked)."""
+    from ..lab import Lab
+
+    lab = Lab(backend=backend, student=student)
+    remove_extras(lab)
+    lab.destroy()
+    outputs = lab_home() / "outputs" / backend.key / f"{student}.json"
+    outputs.unlink(missing_ok=True)
+    return leftovers(lab)
+
+
+def _owned(lab: Any, name: str) -> bool:
+    prefix = lab.names.prefix + "-"
+    if not name.startswith(prefix):
+        return False
+    rest = name[len(prefix) :]
+    return rest in COMPONENTS or rest.startswith("site-")
+
+
+def leftovers(lab: Any) -> pd.DataFrame:
+    """Every resource of this student the backend still holds: service, kind, name (empty when none)."""
+    backend = lab.backend
+    rows = [
+        {"service": SERVICE_OF_KIND[kind], "kind": kind, "name": name}
+        for kind, names in _resource_names(backend).items()
+        for name in names
+        if _owned(lab, name)
+    ]
+    cloudfront, iam = backend.client("cloudfront"), backend.client("iam")
+    comment = f"serverless-lab {lab.names.student} ("
+    for item in cloudfront.list_distributions()["DistributionList"].get("Items") or []:
+        if (item.get("Comment") or "").startswith(comment):
+            rows.append({"service": "cloudfront", "kind": "distribution", "name": item["Id"]})
+    for item in cloudfront.list_origin_access_controls()["OriginAccessControlList"].get("Items") or []:
+        if _owned(lab, item["Name"]):
+            rows.append({"service": "cloudfront", "kind": "origin access control", "name": item["Name"]})
+    rows += [{"service": "iam", "kind": "role", "name": r["RoleName"]}
+             for r in iam.list_roles()["Roles"] if _owned(lab, r["RoleName"])]  # fmt: skip
+    rows += [{"service": "iam", "kind": "policy", "name": p["PolicyName"]}
+             for p in iam.list_policies(Scope="Local")["Policies"] if _owned(lab, p["PolicyName"])]  # fmt: skip
+    rows += [{"service": "apigateway", "kind": "rest api", "name": a["name"]}
+             for a in backend.client("apigateway").get_rest_apis(limit=500).get("items", [])
+             if _owned(lab, a["name"])]  # fmt: skip
+    groups = backend.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/" + lab.names.prefix)
+    rows += [{"service": "logs", "kind": "log group", "name": g["logGroupName"]}
+             for g in groups["logGroups"] if _owned(lab, g["logGroupName"].removeprefix("/aws/lambda/"))]  # fmt: skip
+    return pd.DataFrame(rows, columns=["service", "kind", "name"])

@@ -1,0 +1,155 @@
+"""Functions and an API that notebooks deploy with plain boto3 beside the steps, and take away again.
+
+- `echo`: a function that answers with the event it received, behind an API of its own
+  (`sl-<student>-echo-api`, `ANY /{proxy+}` with the same Cognito authorizer), so 06-api can show the
+  Lambda proxy event exactly as API Gateway builds it;
+- `sleepy`: a function that sleeps longer than its timeout, so 05-functions can show a timeout.
+
+They carry the student tag, so `lab.destroy("functions")` removes the functions too; `remove_extras`
+removes everything here, the echo API included (the api step only knows its own API).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..steps.users import STUDENT_TAG
+from .deployed import deployed
+
+ECHO_SOURCE = '''"""Answers with the Lambda proxy event it received, as JSON."""
+import json
+
+
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
+'''
+
+SLEEPY_SOURCE = '''"""Sleeps event["seconds"] seconds: longer than its timeout, Lambda stops it."""
+import time
+
+
+def handler(event, context):
+    print(f"sleeping {event.get('seconds', 2)} s with {context.get_remaining_time_in_millis()} ms left", flush=True)
+    time.sleep(float(event.get("seconds", 2)))
+    return {"slept": event.get("seconds", 2)}
+'''
+
+EXTRA_FUNCTIONS = ("echo", "sleepy")
+ECHO_STAGE = "prod"
+
+
+def extra_function_name(lab: Any, name: str) -> str:
+    return str(lab.names(name))
+
+
+def zip_source(module: str, source: str) -> bytes:
+    """A deployment package holding one file, <module>.py, at the root of the zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{module}.py", source)
+    return buffer.getvalue()
+
+
+def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memory: int = 128) -> str:
+    """Creates (or updates) the student's function `name` from one source file; returns its ARN."""
+    role_arn = deployed(lab, "functions")["role_arn"]
+    lambda_client = lab.backend.client("lambda")
+    function_name = extra_function_name(lab, name)
+    package = zip_source(name, source)
+    settings = {"Role": role_arn, "Runtime": "python3.12", "Handler": f"{name}.handler",
+                "Timeout": timeout, "MemorySize": memory}  # fmt: skip
+    try:
+        lambda_client.update_function_code(FunctionName=function_name, ZipFile=package)
+        answer = lambda_client.update_function_configuration(FunctionName=function_name, **settings)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        answer = lambda_client.create_function(
+            FunctionName=function_name,
+            Code={"ZipFile": package},
+            Tags={STUDENT_TAG: lab.names.student},
+            **settings,
+        )
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=function_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    return str(answer["FunctionArn"])
+
+
+def find_echo_api(lab: Any) -> str | None:
+    name = extra_function_name(lab, "echo-api")
+    for page in lab.backend.client("apigateway").get_paginator("get_rest_apis").paginate():
+        for api in page.get("items", []):
+            if api["name"] == name:
+                return str(api["id"])
+    return None
+
+
+def deploy_echo_api(lab: Any) -> str:
+    """The echo function behind `ANY /{proxy+}` with the user pool's authorizer; returns the API id."""
+    found = find_echo_api(lab)
+    if found is not None:
+        return found
+    pool_arn = deployed(lab, "users")["user_pool_arn"]
+    function_arn = deploy_function(lab, "echo", ECHO_SOURCE)
+    gateway = lab.backend.client("apigateway")
+    api_id = gateway.create_rest_api(name=extra_function_name(lab, "echo-api"))["id"]
+    root = next(r["id"] for r in gateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    proxy = gateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
+    authorizer = gateway.create_authorizer(
+        restApiId=api_id, name="cognito", type="COGNITO_USER_POOLS", providerARNs=[pool_arn],
+        identitySource="method.request.header.Authorization",
+    )["id"]  # fmt: skip
+    gateway.put_method(restApiId=api_id, resourceId=proxy, httpMethod="ANY",
+                       authorizationType="COGNITO_USER_POOLS", authorizerId=authorizer)  # fmt: skip
+    uri = f"arn:aws:apigateway:{lab.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    gateway.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY",
+                            integrationHttpMethod="POST", uri=uri)  # fmt: skip
+    lab.backend.client("lambda").add_permission(
+        FunctionName=function_arn, StatementId="echo-api", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{lab.region}:{lab.names.account_id}:{api_id}/*/*/*",
+    )  # fmt: skip
+    gateway.create_deployment(restApiId=api_id, stageName=ECHO_STAGE)
+    return str(api_id)
+
+
+def function_logs(lab: Any, function: str, limit: int = 30) -> list[str]:
+    """The last `limit` lines of a function's log group, read back with the CloudWatch Logs client."""
+    lab.dataplane().flush_logs()  # the runtime ships log lines in the background, as Lambda does
+    group = f"/aws/lambda/{lab.function_name(function)}"
+    try:
+        events = lab.backend.client("logs").filter_log_events(logGroupName=group)["events"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            return []
+        raise
+    return [event["message"].rstrip("\n") for event in sorted(events, key=lambda e: e["timestamp"])][-limit:]
+
+
+def remove_extras(lab: Any) -> list[str]:
+    """Deletes the echo API and the extra functions with their log groups; returns what it deleted."""
+    deleted = []
+    while (api_id := find_echo_api(lab)) is not None:
+        lab.backend.client("apigateway").delete_rest_api(restApiId=api_id)
+        deleted.append(f"apigateway rest api {api_id}")
+    for name in EXTRA_FUNCTIONS:
+        function_name = extra_function_name(lab, name)
+        for operation, params, what in (
+            ("lambda", {"FunctionName": function_name}, "function"),
+            ("logs", {"logGroupName": f"/aws/lambda/{function_name}"}, "log group"),
+        ):
+            client = lab.backend.client(operation)
+            delete = client.delete_function if operation == "lambda" else client.delete_log_group
+            try:
+                delete(**params)
+                deleted.append(f"{operation} {what} {next(iter(params.values()))}")
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+    lab.dataplane().control_plane.refresh()  # forget the deleted log groups and functions
+    return deleted
