@@ -195,6 +195,18 @@ class Lab:
         """Invokes a function on the local runtime: the payload and Lambda's metrics (cold, durations, logs)."""
         return self.dataplane().invoke(self.function_name(function), {} if event is None else event)
 
+    def trace(self, **options: Any) -> Any:
+        """One simulated user through the whole stack: a DataFrame of every hop (see serverless_lab.flow)."""
+        from .flow import trace
+
+        return trace(self, **options)
+
+    def run_flow(self, **options: Any) -> Any:
+        """N simulated users at a concurrency: spans, requests and a summary (see serverless_lab.flow)."""
+        from .flow import run_flow
+
+        return run_flow(self, **options)
+
     def site_url(self) -> str:
         """Where a browser opens the site: the distribution's URL (served on loopback offline)."""
         distribution_id = self.require("cdn")["distribution_id"]
