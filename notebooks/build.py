@@ -21,7 +21,12 @@ SETUP = """from serverless_lab import Lab, teaching
 from serverless_lab.exercises import check
 
 lab = Lab(student=teaching.student())  # $SERVERLESS_LAB_STUDENT, or "student"
-lab"""
+"""
+
+
+def setup(prerequisites: str = "lab") -> Cell:
+    """The first code cell of every notebook: the lab for this student, then its prerequisites."""
+    return code(SETUP + prerequisites)
 
 Cell = tuple[str, str]
 
@@ -46,7 +51,7 @@ stands in for each one on your machine, and where the lab differs from AWS.
 Nothing deployed yet. The first cell connects to the lab's backend: a moto server on 127.0.0.1 that the
 lab starts when none runs (`make lab` starts it for you) and that every notebook shares.
 """),
-    code(SETUP),
+    setup(),
     md("""
 ## Background
 ```
@@ -113,7 +118,7 @@ and the cache lifetime a browser and CloudFront need.
 ## Prerequisites
 None: the site is the first step.
 """),
-    code(SETUP),
+    setup(),
     md("""
 ## Background
 S3 stores *objects* (bytes plus metadata) under *keys* in a *bucket*. Two pieces of metadata matter for a
@@ -168,8 +173,7 @@ out, and an invalidation.
 ## Prerequisites
 The site bucket (01).
 """),
-    code(SETUP + """
-lab.require("site")"""),
+    setup("""lab.require("site")"""),
     md("""
 ## Background
 An *edge location* answers a viewer from its cache when it holds a fresh copy (`X-Cache: Hit from
@@ -248,8 +252,7 @@ token that was tampered with.
 ## Prerequisites
 The site and the distribution (the web app's sign-in form lives there).
 """),
-    code(SETUP + """
-lab.require("cdn")"""),
+    setup("""lab.require("cdn")"""),
     md("""
 ## Background
 A Cognito *user pool* stores users; an *app client* is what the web app signs in through. A successful
@@ -312,8 +315,7 @@ partition, newest first, and writes that refuse to overwrite.
 ## Prerequisites
 The users (the sample items belong to the sample users' `sub`).
 """),
-    code(SETUP + """
-lab.require("users")"""),
+    setup("""lab.require("users")"""),
     md("""
 ## Background
 A DynamoDB table is found by its **key**: the partition key `owner` (the Cognito `sub`) and the sort key
@@ -383,8 +385,7 @@ logs back from CloudWatch Logs, and watch a function time out.
 ## Prerequisites
 The table (the items function's policy names it).
 """),
-    code(SETUP + """
-lab.require("table")"""),
+    setup("""lab.require("table")"""),
     md("""
 ## Background
 A **deployment package** is a zip of your code; Lambda identifies it by `CodeSha256`. An invocation runs in
@@ -459,8 +460,7 @@ receives, and the answers API Gateway gives when something is wrong.
 ## Prerequisites
 The functions (and so everything before them).
 """),
-    code(SETUP + """
-lab.require("functions")"""),
+    setup("""lab.require("functions")"""),
     md("""
 ## Background
 A REST API is a tree of **resources** (`/items`, `/items/{id}`, `/me`) with **methods**; each method has an
@@ -539,8 +539,7 @@ and delete an item — and see every hop each request took.
 ## Prerequisites
 The whole stack.
 """),
-    code(SETUP + """
-lab.require("api")"""),
+    setup("""lab.require("api")"""),
     md("""
 ## Background
 A simulated user sends real HTTP requests on loopback: to the distribution's URL (edge → S3), to Cognito,
@@ -598,8 +597,7 @@ percentiles as concurrency grows, and what a million user sessions would cost on
 ## Prerequisites
 The whole stack.
 """),
-    code(SETUP + """
-lab.require("api")"""),
+    setup("""lab.require("api")"""),
     md("""
 ## Background
 Latency is a distribution, not a number: the **p50** is the typical request, the **p95/p99** the slow
@@ -659,8 +657,7 @@ Remove everything, in the reverse order of creation, and prove nothing is left.
 ## Prerequisites
 Whatever you deployed. Run on its own, this notebook deploys the stack first so there is something to remove.
 """),
-    code(SETUP + """
-lab.require("api")"""),
+    setup("""lab.require("api")"""),
     md("""
 ## Background
 Dependencies point backwards (the API names the functions, the functions the table, the distribution the
@@ -710,8 +707,7 @@ student to a clean slate.
 The shared backend (`make lab`). To have something to look at, this notebook deploys part of a practice
 student's stack.
 """),
-    code(SETUP + """
-practice = Lab(backend=lab.backend, student=f"{lab.student[:14]}-demo")
+    setup("""practice = Lab(backend=lab.backend, student=f"{lab.student[:14]}-demo")
 practice.require("users")"""),
     md("""
 ## Background
