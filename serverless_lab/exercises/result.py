@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class CheckResult:
         lines = [f"{mark}: {self.exercise}: {self.message}"]
         lines += [f"  hint: {hint}" for hint in self.hints if not self.ok]
         return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         mark = "✅ solved" if self.ok else "❌ not yet"

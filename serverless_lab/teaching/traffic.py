@@ -73,6 +73,9 @@ class ApiCall:
         lines += ["", self.text]
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         headers = "".join(
             f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in self.response.headers
@@ -152,6 +155,9 @@ class EdgeAnswer:
             f"Cache-Control={self.cache_control or '-'} ({self.size} bytes)"
         )
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         return f"<code>{html.escape(str(self))}</code>"
 
@@ -219,3 +225,20 @@ def environments_table(lab: Any) -> pd.DataFrame:
         if env.function.startswith(prefix)
     ]
     return pd.DataFrame(rows, columns=["function", "environment", "state", "invocations", "rss_mb"])
+
+
+def calls_table(calls: list[ApiCall]) -> pd.DataFrame:
+    """One row per API call: request, status, who answered (x-amzn-ErrorType for the gateway) and body."""
+    return pd.DataFrame(
+        [
+            {
+                "request": f"{call.request.method} {call.request.path}",
+                "token": "yes" if call.request.header("Authorization") else "no",
+                "status": call.status,
+                "error type": call.response.header("x-amzn-ErrorType") or "",
+                "body": call.text[:100],
+            }
+            for call in calls
+        ],
+        columns=["request", "token", "status", "error type", "body"],
+    )
