@@ -571,7 +571,7 @@ One user, every hop. Expected: `edge` and `s3-origin` rows for the site, `cognit
 sign-in, then for each API call `gateway`, `authorizer`, `lambda-init` (once: a cold start), `lambda-handler`
 and `dynamodb`.
 """),
-    code("""spans = flow.trace(lab)
+    code("""spans = lab.trace()  # the same as flow.trace(lab)
 spans[["step", "component", "operation", "status", "duration_ms", "cold", "cache"]]"""),
     code("""flow.charts.waterfall(spans)  # one request's hops on a time line"""),
     code("""flow.latency_table(spans)  # per component: count, p50, p95, p99"""),
