@@ -66,6 +66,9 @@ class Panel:
         except SHOWN_ERRORS as error:
             self.set_status(f"{what} failed: {error}", ok=False)
             return None
+        except Exception as error:  # a button is a UI boundary: say what broke in the panel, not in a log
+            self.set_status(f"{what} failed: {type(error).__name__}: {error}", ok=False)
+            return None
         self.set_status(f"{what}: done in {time.perf_counter() - started:.1f} s", ok=True)
         return result
 
