@@ -514,6 +514,9 @@ async function checkEdgeCache() {
       const response = await fetch(path, { method: "HEAD", cache: "no-store" });
       xCache = response.headers.get("X-Cache") || `(no X-Cache, HTTP ${response.status})`;
       age = response.headers.get("Age") || "";
+      // A HEAD answer has no body, but Chromium reports a fetch whose body is never read as aborted
+      // (net::ERR_ABORTED, red in DevTools): reading the empty body completes the request.
+      await response.arrayBuffer();
     } catch {
       // offline file:// or a network error: keep "unreachable"
     }
