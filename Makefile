@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint lab serve chromium benchmarks clean
@@ -35,7 +36,11 @@ lint: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/serverless-lab backend start
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser $(ALLOW_ROOT) \
+	  --LabApp.news_url=None \
+	  --LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate \
+	  --LabApp.extension_manager=readonly \
+	  --LabApp.app_settings_dir=$(CURDIR)/notebooks/.lab-settings
 
 serve: $(STAMP)
 	$(VENV)/bin/serverless-lab serve

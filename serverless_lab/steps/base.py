@@ -100,6 +100,9 @@ class Plan(list[Call]):
         ]
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text view (headless runs)
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         if not self:
             return f"<p><b>{self.step}</b>: nothing to do (deployed as planned)</p>"
@@ -137,6 +140,9 @@ class Report(list[Check]):
         return "\n".join(
             [f"{self.step}: {sum(c.ok for c in self)}/{len(self)} checks passed"] + [f"  {c}" for c in self]
         )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text view (headless runs)
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         items = "".join(
