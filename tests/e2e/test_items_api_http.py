@@ -218,7 +218,8 @@ def test_every_route_answers_with_its_status_and_body(stack: Stack) -> None:
     assert [i["itemId"] for i in rest["items"]] == [item["itemId"]]
 
     path = f"/items/{item['itemId']}"
-    assert (stack.api("GET", path, ada).status, stack.api("GET", path, ada).json) == (200, item)
+    fetched = stack.api("GET", path, ada)
+    assert (fetched.status, fetched.json) == (200, item)
     updated = stack.api("PUT", path, ada, {"title": "Buy oat milk", "version": 1})
     assert updated.status == 200
     assert (updated.json["title"], updated.json["version"], updated.json["notes"]) == (
@@ -361,12 +362,32 @@ def zip_of(name: str, source: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def echo_route(stack: Stack) -> Iterator[str]:
-    """`ANY /echo/{proxy+}` -> an echo function, both made with plain boto3 outside the lab's steps.
+def put_proxy_method(
+    apigateway: Any, api_id: str, resource_id: str, http_method: str, authorizer_id: str, function_arn: str
+) -> None:
+    """A method behind the lab's Cognito authorizer with a Lambda proxy integration, in plain boto3."""
+    apigateway.put_method(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=http_method,
+        authorizationType="COGNITO_USER_POOLS",
+        authorizerId=authorizer_id,
+    )
+    region = function_arn.split(":")[3]
+    apigateway.put_integration(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=http_method,
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",  # Lambda's Invoke API is always a POST
+        uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+    )
 
-    Returns the deployment id; the stage serves the new route only from that deployment on.
-    """
+
+@pytest.fixture(scope="module")
+def echo_route(stack: Stack) -> Iterator[None]:
+    """`ANY /echo/{proxy+}` and `GET /echo/items/{id}` -> an echo function, made with plain boto3 outside
+    the lab's steps, then deployed to the stage: the stage serves them only from that deployment on."""
     lambda_client, apigateway = boto3_client(stack, "lambda"), boto3_client(stack, "apigateway")
     api_id, authorizer_id = stack.lab.outputs["api"]["rest_api_id"], stack.lab.outputs["api"]["authorizer_id"]
     name = f"{stack.lab.names.prefix}-echo"
@@ -386,28 +407,19 @@ def echo_route(stack: Stack) -> Iterator[str]:
         SourceArn=f"arn:aws:execute-api:{stack.lab.region}:{stack.lab.names.account_id}:{api_id}/*/*/*",
     )
     resources = {r["path"]: r["id"] for r in apigateway.get_resources(restApiId=api_id, limit=500)["items"]}
-    echo = apigateway.create_resource(restApiId=api_id, parentId=resources["/"], pathPart="echo")["id"]
-    proxy = apigateway.create_resource(restApiId=api_id, parentId=echo, pathPart="{proxy+}")["id"]
-    apigateway.put_method(
-        restApiId=api_id,
-        resourceId=proxy,
-        httpMethod="ANY",
-        authorizationType="COGNITO_USER_POOLS",
-        authorizerId=authorizer_id,
-    )
-    apigateway.put_integration(
-        restApiId=api_id,
-        resourceId=proxy,
-        httpMethod="ANY",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{stack.lab.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
-    )
+
+    def add_resource(parent: str, part: str) -> str:
+        return str(apigateway.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"])
+
+    echo = add_resource(resources["/"], "echo")
+    put_proxy_method(apigateway, api_id, add_resource(echo, "{proxy+}"), "ANY", authorizer_id, function_arn)
+    item = add_resource(add_resource(echo, "items"), "{id}")
+    put_proxy_method(apigateway, api_id, item, "GET", authorizer_id, function_arn)
     # Not deployed yet: the stage still serves the deployment the lab made, without /echo.
     before = stack.api("GET", "/echo/anything", None)
     assert (before.status, before.json) == (403, {"message": "Missing Authentication Token"})
-    deployment = apigateway.create_deployment(restApiId=api_id, stageName=STAGE, description="with /echo")
-    yield deployment["id"]
+    apigateway.create_deployment(restApiId=api_id, stageName=STAGE, description="with /echo")
+    yield
     lambda_client.delete_function(FunctionName=name)
 
 
@@ -426,38 +438,38 @@ def echoed(
     return answer.json  # type: ignore[no-any-return]
 
 
-def test_events_the_function_receives_match_powertools_model(stack: Stack, echo_route: str) -> None:
+def test_events_the_function_receives_match_powertools_model(stack: Stack, echo_route: None) -> None:
     ada = stack.id_token("ada")
     get = echoed(stack, "GET", "/echo/some/where?tag=a&tag=b&q=x%20y", ada, **{"X-Custom": "one"})
-    post = echoed(stack, "POST", "/echo/items", ada, {"title": "from the test"})
+    post = echoed(stack, "POST", "/echo/notes", ada, {"title": "from the test"})
+    # The shape the items function gets for /items/{id}: the most specific resource wins over {proxy+}.
+    item = echoed(stack, "GET", "/echo/items/0000000000000-a%20b", ada)
     api_id = stack.lab.outputs["api"]["rest_api_id"]
-    for event in (get, post):
+    for event in (get, post, item):
         model = APIGatewayProxyEventModel.model_validate(event)
-        assert model.resource == "/echo/{proxy+}"
         assert model.requestContext.stage == STAGE and model.requestContext.apiId == api_id
-        assert model.requestContext.resourcePath == "/echo/{proxy+}"
-        assert model.requestContext.authorizer is not None
+        assert model.requestContext.resourcePath == model.resource
+        assert (
+            model.requestContext.requestId and event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+        )
         claims = event["requestContext"]["authorizer"]["claims"]
         assert claims["sub"] == stack.users["sample_subs"]["ada"]
         assert claims["cognito:username"] == "ada"
-        assert all(isinstance(value, str) for value in claims.values()), (
-            "REST APIs pass every claim as a string"
-        )
+        assert all(isinstance(value, str) for value in claims.values()), "REST APIs pass claims as strings"
         assert event["headers"]["Authorization"] == ada
         assert event["isBase64Encoded"] is False
-    assert (get["httpMethod"], get["path"], get["pathParameters"]) == (
-        "GET",
-        "/echo/some/where",
-        {"proxy": "some/where"},
-    )
+    assert (get["resource"], get["httpMethod"], get["path"]) == ("/echo/{proxy+}", "GET", "/echo/some/where")
+    assert get["pathParameters"] == {"proxy": "some/where"}
     assert get["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "q": ["x y"]}
     assert get["queryStringParameters"] == {"tag": "b", "q": "x y"}, "the last value of a repeated parameter"
     assert get["headers"]["X-Custom"] == "one" and get["multiValueHeaders"]["X-Custom"] == ["one"]
     assert get["body"] is None
-    assert (post["httpMethod"], post["pathParameters"]) == ("POST", {"proxy": "items"})
+    assert (post["httpMethod"], post["pathParameters"]) == ("POST", {"proxy": "notes"})
     assert json.loads(post["body"]) == {"title": "from the test"}
-    assert post["queryStringParameters"] is None
-    # The lab's own routes still work from the new deployment.
+    assert post["queryStringParameters"] is None and post["multiValueQueryStringParameters"] is None
+    assert (item["resource"], item["path"]) == ("/echo/items/{id}", "/echo/items/0000000000000-a%20b")
+    assert item["pathParameters"] == {"id": "0000000000000-a b"}, "path parameters arrive decoded"
+    # The lab's own routes are served from the new deployment too, and the new route has the authorizer.
     assert stack.api("GET", "/me", ada).status == 200
     assert stack.api("GET", "/echo/x", None).status == 401
 
