@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from serverless_lab.dataplane.runtime.zygote import read_frame, write_frame
+from serverless_lab.dataplane.runtime.zygote import FrameReader, write_frame
 
 _RUNTIME_DIR = Path(__file__).resolve().parent
 _ZYGOTE_START_LIMIT_S = 60.0
@@ -46,6 +46,7 @@ class ProcessWorker:
         self.pid = pid
         self._request_fd: int | None = request_fd
         self._response_fd: int | None = response_fd
+        self._responses = FrameReader(response_fd)
         try:  # a pidfd names this process even if its pid is reused after it ends
             self._pidfd: int | None = os.pidfd_open(pid)
         except (AttributeError, OSError):
@@ -54,7 +55,7 @@ class ProcessWorker:
     def wait_ready(self, deadline: float) -> dict[str, Any]:
         if self._response_fd is None:
             raise EOFError
-        header, _ = read_frame(self._response_fd, deadline)
+        header, _ = self._responses.read(deadline)
         return header
 
     def invoke(self, header: dict[str, Any], body: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
@@ -64,7 +65,7 @@ class ProcessWorker:
             write_frame(self._request_fd, header, body)
         except BrokenPipeError:
             raise EOFError from None
-        return read_frame(self._response_fd, deadline)
+        return self._responses.read(deadline)
 
     def rss_mb(self) -> float | None:
         return _read_rss_mb(self.pid)
