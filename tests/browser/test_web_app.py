@@ -4,9 +4,11 @@
              -> data plane /cognito-idp/ -> moto's Cognito           sign up, confirm, sign in
              -> data plane API stage -> authorizer -> Lambda -> DynamoDB    the items
 
-One user signs up, confirms (offline any code is accepted), signs in, adds two notes, edits one, deletes
-one, reloads (the static files now come from the edge's cache), and signs out; a second user signs up and
-sees none of the first user's notes. Every stage leaves a screenshot in test-artifacts/browser/.
+One user signs up, confirms (offline any code is accepted), signs in, adds two notes, edits one, meets a
+409 after the note changed in "another tab" and loads the latest version, deletes the other note, reloads
+with tokens about to expire (the page refreshes them; the static files now come from the edge's cache),
+and signs out; a second user signs up and sees none of the first user's notes. Every stage leaves a
+screenshot in test-artifacts/browser/; the page must log no console error but the provoked 409.
 
 Playwright never downloads a browser here: it drives /usr/bin/chromium (`make test` installs it with apt).
 In CI (CI=true) a missing or broken Chromium fails the test; elsewhere a missing one skips it.
@@ -14,8 +16,11 @@ In CI (CI=true) a missing or broken Chromium fails the test; elsewhere a missing
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +47,9 @@ CHROMIUM_ARGS = [
 # Files index.html loads besides itself; each comes through the edge.
 STATIC_FILES = ("/app.js", "/style.css", "/favicon.svg")
 TIMEOUT_MS = 10_000
+TOKENS_KEY = "serverless-lab-tokens"  # where app.js keeps the tokens in sessionStorage
+# Chromium logs every answer with an error status as a console error; the one 409 the flow provokes is expected.
+EXPECTED_CONSOLE_ERROR = "the server responded with a status of 409 (Conflict)"
 
 
 def in_ci() -> bool:
@@ -68,6 +76,9 @@ class BrowserLog:
         if response.url.startswith(self.site_origin):
             path = "/" + response.url[len(self.site_origin) :].split("?")[0]
             self.responses.append((path, response.status, response.headers.get("x-cache", "")))
+
+    def unexpected_errors(self) -> list[str]:
+        return [error for error in self.errors if EXPECTED_CONSOLE_ERROR not in error]
 
     def x_cache(self, path: str) -> list[str]:
         return [x_cache for seen, _status, x_cache in self.responses if seen == path]
@@ -135,6 +146,8 @@ class WebApp:
         self.shots = 0
 
     def shot(self, stage: str) -> None:
+        """A screenshot of the stage reached, after checking the page reported no error on the way."""
+        assert self.log.unexpected_errors() == [], stage
         self.shots += 1
         self.page.screenshot(path=str(self.screenshots / f"{self.shots:02d}-{stage}.png"), full_page=True)
 
@@ -196,6 +209,49 @@ class WebApp:
         self.expect(self.row(new_title)).to_have_attribute("data-version", "2")
         self.expect(self.row(new_title).locator(".item-notes")).to_have_text(new_notes)
 
+    def tokens(self) -> dict[str, Any]:
+        return dict(self.page.evaluate(f"JSON.parse(sessionStorage.getItem('{TOKENS_KEY}'))"))
+
+    def change_elsewhere(self, title: str, **changes: Any) -> None:
+        """The same user changes a note from another tab: a PUT with the page's token, outside this page."""
+        row = self.row(title)
+        item_id, version = row.get_attribute("data-item-id"), int(row.get_attribute("data-version") or 0)
+        api_url = self.page.evaluate("window.SERVERLESS_LAB_CONFIG.apiUrl")
+        request = urllib.request.Request(
+            f"{api_url}/items/{item_id}",
+            method="PUT",
+            data=json.dumps({**changes, "version": version}).encode(),
+            headers={"Authorization": self.tokens()["idToken"], "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+
+    def conflict_on_toggle(self, title: str, fresh_version: str, fresh_notes: str) -> None:
+        """Ticks a note the page holds an old version of: 409, the alert, then the latest version loaded."""
+        row = self.row(title)
+        row.locator(".item-done").check()
+        self.expect(row.locator(".item-conflict")).to_be_visible()
+        self.expect(row.locator(".item-conflict")).to_contain_text("409 Conflict: Version conflict")
+        self.status_is(r"Not saved: .* \(409 Conflict\)", "error")
+        self.shot("conflict")
+        row.locator(".item-reload").click()
+        self.expect(self.row(title)).to_have_attribute("data-version", fresh_version)
+        self.expect(self.row(title).locator(".item-notes")).to_have_text(fresh_notes)
+        self.expect(self.row(title).locator(".item-done")).not_to_be_checked()
+
+    def expire_tokens_soon(self) -> str:
+        """Makes the page's ID token due in 5 s, as if the tab had been open for 59 minutes; returns it."""
+        return str(
+            self.page.evaluate(
+                f"""() => {{
+                    const tokens = JSON.parse(sessionStorage.getItem("{TOKENS_KEY}"));
+                    tokens.expiresAt = Date.now() + 5000;
+                    sessionStorage.setItem("{TOKENS_KEY}", JSON.stringify(tokens));
+                    return tokens.idToken;
+                }}"""
+            )
+        )
+
     def delete(self, title: str) -> None:
         before = self.items().count()
         self.row(title).locator(".item-delete").click()
@@ -253,6 +309,8 @@ def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Pa
         app.shot("two-items")
         app.edit("Buy milk", "Buy oat milk", "one litre is enough")
         app.shot("edited")
+        app.change_elsewhere("Buy oat milk", notes="changed in another tab")
+        app.conflict_on_toggle("Buy oat milk", fresh_version="3", fresh_notes="changed in another tab")
         app.delete("Call Grace")
         app.shot("deleted")
         app.expect(app.items()).to_have_count(1)
@@ -261,15 +319,24 @@ def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Pa
         calls = app.api_calls()
         for call in (("Cognito", "SignUp", "200"), ("Cognito", "ConfirmSignUp", "200"),
                      ("Cognito", "InitiateAuth", "200"), ("GET", "/items", "200"), ("GET", "/me", "200"),
-                     ("POST", "/items", "201"), ("PUT", f"/items/{kept}", "200")):  # fmt: skip
+                     ("POST", "/items", "201"), ("PUT", f"/items/{kept}", "200"),
+                     ("PUT", f"/items/{kept}", "409")):  # fmt: skip
             assert call in calls, (call, calls)
         assert [c for c in calls if c[0] == "DELETE"] == [("DELETE", calls[-1][1], "204")], calls
         assert calls[-1][1] != f"/items/{kept}"
 
+        # The tab was left open for almost an hour: on load the page trades its refresh token for new tokens.
+        old_token = app.expire_tokens_soon()
         app.reload()
+        app.status_is("Tokens refreshed with the refresh token", "info")
+        refreshed = app.tokens()
+        assert refreshed["idToken"] != old_token
+        assert refreshed["expiresAt"] > (time.time() + 50 * 60) * 1000, (
+            "a fresh ID token is valid for an hour"
+        )
         app.shot("reloaded")
         app.expect(app.items()).to_have_count(1)
-        app.expect(app.row("Buy oat milk")).to_have_attribute("data-version", "2")
+        app.expect(app.row("Buy oat milk")).to_have_attribute("data-version", "3")
         for path in STATIC_FILES:
             # The browser's GET on reload and the page's own HEAD check both were edge cache hits.
             assert app.log.x_cache(path) and set(app.log.x_cache(path)) == {"Hit from cloudfront"}, (
@@ -294,10 +361,12 @@ def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Pa
         assert "Buy oat milk" not in app.page.locator("#items-view").inner_text()
         app.shot("second-user")
         app.sign_out()
-        assert app.log.errors == []
+        assert app.log.unexpected_errors() == []
+        assert len(app.log.errors) == 1, app.log.errors  # the 409, and only it
     finally:
         app.close()
     assert sorted(p.name for p in screenshots.glob("*.png")) == [
         "01-opened.png", "02-signed-up.png", "03-confirmed.png", "04-signed-in.png", "05-two-items.png",
-        "06-edited.png", "07-deleted.png", "08-reloaded.png", "09-signed-out.png", "10-second-user.png",
+        "06-edited.png", "07-conflict.png", "08-deleted.png", "09-reloaded.png", "10-signed-out.png",
+        "11-second-user.png",
     ]  # fmt: skip
