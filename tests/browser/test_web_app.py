@@ -89,7 +89,12 @@ def site_url(local_backend: Any) -> Iterator[str]:
     """A fresh student's whole stack on the local backend (its own distribution, so a cold edge cache)."""
     lab = Lab(backend=local_backend, student=f"web-{uuid.uuid4().hex[:8]}")
     lab.apply()
+    server = lab.serve()
     yield lab.site_url()
+    # The data plane holds the local backend's data-plane port, which `serverless-lab serve` and the
+    # notebooks' kernels (other processes) serve on: give it back. A later lab.serve() starts afresh.
+    server.stop()
+    local_backend.services.pop("server", None)
     lab.destroy()
 
 
