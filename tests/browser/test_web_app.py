@@ -53,6 +53,7 @@ EXPECTED_CONSOLE_ERROR = "the server responded with a status of 409 (Conflict)"
 
 
 def in_ci() -> bool:
+    """CI services (GitHub Actions, GitLab CI, ...) set CI=true; there a browser test must never skip."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
