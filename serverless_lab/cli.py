@@ -157,7 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     lab = _lab(args)
     server = lab.serve()
-    print(f"serving the data plane at {server.url} (Ctrl-C stops)")
+    print(f"serving the data plane at {server.url} (Ctrl-C stops)", flush=True)
+    if server.shared_with:
+        print(
+            f"  (another lab process already serves this backend at {server.shared_with}; config.js points there)"
+        )
     for key, value in lab.dataplane().urls().as_dict().items():
         print(f"  {key}: {json.dumps(value)}")
     server.serve_forever()

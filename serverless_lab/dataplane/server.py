@@ -157,6 +157,17 @@ def listen(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> _Listene
     return server
 
 
+def _lab_data_plane_at(host: str, port: int) -> bool:
+    """Whether a serverless-lab data plane answers on host:port (its /_lab/urls route)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/_lab/urls", timeout=2) as answer:
+            return set(json.loads(answer.read())) >= {"apis", "distributions", "cognito"}
+    except (OSError, ValueError):
+        return False
+
+
 class DataPlaneServer:
     """The data plane on loopback: one port for APIs and Cognito, one per distribution."""
 
@@ -171,6 +182,8 @@ class DataPlaneServer:
         self._edges: dict[str, _Listener] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        # Set when another lab process already served the backend's port and this one took a free port.
+        self.shared_with: str | None = None
 
     @property
     def url(self) -> str:
@@ -178,18 +191,24 @@ class DataPlaneServer:
         return f"http://{self.host}:{self._main.server_address[1]}"
 
     def start(self) -> DataPlaneServer:
+        """Serves on the backend's data-plane port; when another lab process already serves there (another
+        kernel, `serverless-lab serve`), on a free port instead: both serve the same backend, so the URLs in
+        config.js keep working. A foreign process on the port is an error that names the fix."""
         if self._main is not None:
             return self
         try:
             self._main = listen(self.dataplane.handle, self.host, self.port)
         except OSError as error:
-            from ..errors import PortInUseError
+            if not self.port or not _lab_data_plane_at(self.host, self.port):
+                from ..errors import PortInUseError
 
-            raise PortInUseError(
-                f"Cannot serve the data plane on {self.host}:{self.port}: {error.strerror}. Fix: stop the other "
-                "`serverless-lab serve` (or notebook) serving it, or restart the backend "
-                "(`serverless-lab backend stop` then `start`) to pick a new port."
-            ) from error
+                raise PortInUseError(
+                    f"Cannot serve the data plane on {self.host}:{self.port}: {error.strerror}, and what holds the "
+                    "port is not a serverless-lab data plane. Fix: stop that process, or restart the backend "
+                    "(`serverless-lab backend stop` then `start`) to pick a new port."
+                ) from error
+            self.shared_with = f"http://{self.host}:{self.port}"
+            self._main = listen(self.dataplane.handle, self.host, 0)
         self.dataplane.base_url = self.url
         self.sync_distributions()
         threading.Thread(target=self._watch, name="serve-watch", daemon=True).start()

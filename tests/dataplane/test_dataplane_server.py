@@ -139,3 +139,32 @@ def test_serve_and_urls_on_the_local_backend(local_backend: Any) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
         local_backend.client("cloudfront").delete_distribution(Id=outside, IfMatch="x")
+
+
+def test_a_second_server_of_the_backend_shares_the_port_and_a_foreign_one_is_an_error(
+    local_backend: Any,
+) -> None:
+    import socket
+
+    from serverless_lab.dataplane.server import DataPlaneServer
+    from serverless_lab.errors import PortInUseError
+
+    dataplane = Lab(backend=local_backend, student="ports").dataplane()
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen()
+        taken = foreign.getsockname()[1]
+        with pytest.raises(PortInUseError, match="not a serverless-lab data plane"):
+            DataPlaneServer(dataplane, port=taken).start()
+    first = DataPlaneServer(dataplane, port=0).start()
+    port = int(first.url.rsplit(":", 1)[1])
+    second = DataPlaneServer(dataplane, port=port).start()
+    try:
+        assert second.shared_with == first.url
+        assert second.url != first.url
+        connection = http.client.HTTPConnection("127.0.0.1", int(second.url.rsplit(":", 1)[1]), timeout=5)
+        connection.request("GET", "/_lab/urls")
+        assert set(json.loads(connection.getresponse().read())) == {"apis", "distributions", "cognito"}
+    finally:
+        second.stop()
+        first.stop()
