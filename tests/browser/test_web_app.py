@@ -96,6 +96,7 @@ def site_url(local_backend: Any) -> Iterator[str]:
     # notebooks' kernels (other processes) serve on: give it back. A later lab.serve() starts afresh.
     server.stop()
     local_backend.services.pop("server", None)
+    lab.dataplane().flush_logs()  # the functions' last log lines, before their log groups go
     lab.destroy()
 
 

@@ -133,6 +133,7 @@ def stack() -> Iterator[Stack]:
     stack = Stack(lab, host, int(port), f"/restapis/{api['rest_api_id']}/{api['stage']}/_user_request_")
     stack.tokens = {name: stack.sign_in(name, password) for name, password in SAMPLE_USERS.items()}
     yield stack
+    lab.dataplane().flush_logs()  # the functions' last log lines, before their log groups go
     lab.destroy()
 
 
