@@ -185,6 +185,13 @@ class Lab:
                 server = self.backend.services["server"] = DataPlaneServer(dataplane)
         return server.start()
 
+    def stop_serving(self) -> None:
+        """Stops what serve() started in this process (the backend and other processes are left alone)."""
+        with self.backend._lock:
+            server = self.backend.services.pop("server", None)
+        if server is not None:
+            server.stop()
+
     def function_name(self, function: str) -> str:
         """'items' -> this student's function name; a full name or ARN is kept as it is."""
         if function.startswith("arn:") or function.startswith(self.names.prefix + "-"):

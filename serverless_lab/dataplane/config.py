@@ -227,11 +227,29 @@ class ControlPlane:
         return self._cached(("jwks", issuer), lambda: self.backend.jwks(pool_id), ttl_s=300.0)
 
     # --- CloudWatch Logs ---------------------------------------------------------------------------------
-    def write_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    def write_logs(
+        self, group: str, stream: str, events: list[tuple[int, str]], *, retry: bool = True
+    ) -> None:
         """Puts a function's log lines where Lambda puts them: /aws/lambda/<function>, one stream per environment."""
         if not events:
             return
         logs = self.client("logs")
+        try:
+            self._ensure_log_stream(logs, group, stream)
+            self._put_log_events(logs, group, stream, events)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            # The group or stream was deleted since. If the function still exists, Lambda creates them
+            # again (its role may CreateLogGroup); if it was destroyed, these late lines are dropped, so
+            # a torn-down stack is not brought back to life by its last log batch.
+            with self._lock:
+                self._cache.pop(("log", group), None)
+                self._cache.pop(("log", group, stream), None)
+            if retry and self._function_exists(group.removeprefix("/aws/lambda/")):
+                self.write_logs(group, stream, events, retry=False)
+
+    def _ensure_log_stream(self, logs: Any, group: str, stream: str) -> None:
         for create, params in (
             (logs.create_log_group, {"logGroupName": group}),
             (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream}),
@@ -248,6 +266,16 @@ class ControlPlane:
                     raise
             with self._lock:
                 self._cache[key] = _Cached(True, float("inf"))
+
+    def _function_exists(self, name: str) -> bool:
+        try:
+            self.client("lambda").get_function_configuration(FunctionName=name)
+        except ClientError:
+            return False
+        return True
+
+    @staticmethod
+    def _put_log_events(logs: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         logs.put_log_events(
             logGroupName=group,
             logStreamName=stream,

@@ -49,7 +49,10 @@ def encode_response(response: HttpResponse, *, head_only: bool = False, keep_ali
     lines += [f"{name}: {value}" for name, value in response.headers if name.lower() not in skip]
     body = b"" if response.status in (204, 304) else response.body
     if response.status not in (204, 304):
-        lines.append(f"Content-Length: {len(body)}")
+        # A HEAD answer says how long the GET body would be; a core that already dropped the body for
+        # HEAD says so in its own Content-Length header.
+        declared = response.header("Content-Length") if head_only and not body else None
+        lines.append(f"Content-Length: {declared or len(body)}")
     lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
     return head if head_only else head + body

@@ -37,6 +37,9 @@ TOKEN_UNITS = {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "
 STUDENT_TAG = "serverless-lab:student"
 
 
+READ_ATTRIBUTES = sorted(["email", "email_verified", "preferred_username"])
+
+
 class UsersStep(Step):
     name = "users"
     title = "Cognito user pool"
@@ -112,6 +115,8 @@ class UsersStep(Step):
             "TokenValidityUnits": TOKEN_UNITS,
             # "Incorrect username or password." whether or not the user exists, as AWS advises.
             "PreventUserExistenceErrors": "ENABLED",
+            # The attributes the browser app may read; Cognito puts readable ones (email) in the ID token.
+            "ReadAttributes": READ_ATTRIBUTES,
         }
 
     def pool_differs(self, pool: dict[str, Any]) -> bool:
@@ -123,6 +128,8 @@ class UsersStep(Step):
 
     def client_differs(self, client: dict[str, Any]) -> bool:
         if sorted(client.get("ExplicitAuthFlows", [])) != AUTH_FLOWS:
+            return True
+        if sorted(client.get("ReadAttributes", [])) != READ_ATTRIBUTES:
             return True
         return any(client.get(k) != v for k, v in TOKEN_VALIDITY.items())
 

@@ -3,6 +3,7 @@ plain boto3 creates or changes is served, without a restart."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from serverless_lab.backends import Backend, make_backend
 from serverless_lab.dataplane.http import HttpRequest
@@ -68,7 +70,8 @@ def function(backend: Backend) -> Iterator[str]:
         Environment={"Variables": {"GREETING": "hello"}},
     )
     yield name
-    backend.client("lambda").delete_function(FunctionName=name)
+    with contextlib.suppress(ClientError):  # a test may have deleted it already
+        backend.client("lambda").delete_function(FunctionName=name)
     iam.delete_role(RoleName=name)
 
 
@@ -275,3 +278,23 @@ def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
     fresh = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
     assert (fresh.body, fresh.header("X-Cache")) == (b"<h1>two</h1>", "Miss from cloudfront")
     assert distribution in [d["id"] for d in dataplane.urls().distributions]
+
+
+def test_late_logs_of_a_destroyed_function_do_not_bring_its_log_group_back(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    dataplane.invoke(function, {})
+    dataplane.flush_logs()
+    group = f"/aws/lambda/{function}"
+    logs = backend.client("logs")
+    logs.delete_log_group(logGroupName=group)
+    dataplane.invoke(function, {})  # the function still exists: Lambda makes its log group again
+    dataplane.flush_logs()
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    logs.delete_log_group(logGroupName=group)
+    dataplane.control_plane.write_logs(group, "2026/01/01/[$LATEST]0", [(0, "late line")])
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]  # function exists: recreated
+    logs.delete_log_group(logGroupName=group)
+    backend.client("lambda").delete_function(FunctionName=function)
+    dataplane.control_plane.write_logs(group, "2026/01/01/[$LATEST]0", [(0, "after destroy")])
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
