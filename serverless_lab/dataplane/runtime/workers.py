@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -189,14 +191,142 @@ def _load_bootstrap() -> ModuleType:
     return bootstrap
 
 
+class EnvironSwap:
+    """Puts a function's environment variables into os.environ for an invoke, and the lab's back after.
+
+    Only the variables that differ are set or unset. And each of those writes goes to the C environment
+    (os.putenv / os.unsetenv, so child processes and C libraries see the function's variables) and to the
+    dict of encoded bytes behind os.environ (`os.environ._data`, CPython's POSIX implementation) with
+    keys and values encoded once per environment. Why: going through os.environ's mapping methods
+    encodes and decodes every key and value on each access; clearing and refilling it twice per invoke
+    cost about as much as the rest of an inprocess invoke put together. Elsewhere than POSIX the mapping
+    methods are used.
+    """
+
+    def __init__(self, variables: Mapping[str, str]) -> None:
+        self._data: dict[Any, Any] | None = getattr(os.environ, "_data", None) if os.name == "posix" else None
+        if self._data is not None:
+            encode = os.environ.encodekey  # type: ignore[attr-defined]
+            self._target: dict[Any, Any] = {encode(k): encode(v) for k, v in variables.items()}
+        else:
+            self._target = dict(variables)
+
+    def _set(self, key: Any, value: Any) -> None:
+        if self._data is None:
+            os.environ[key] = value
+        else:
+            os.putenv(key, value)
+            self._data[key] = value
+
+    def _unset(self, key: Any) -> None:
+        if self._data is None:
+            del os.environ[key]
+        else:
+            os.unsetenv(key)
+            del self._data[key]
+
+    def apply(self) -> dict[Any, Any]:
+        """Make os.environ equal the function's variables; returns what restore() needs."""
+        current = self._data if self._data is not None else os.environ
+        target = self._target
+        undo: dict[Any, Any] = {}
+        for key in [key for key in current if key not in target]:
+            undo[key] = current[key]
+            self._unset(key)
+        for key, value in target.items():
+            previous = current.get(key)
+            if previous != value:
+                undo[key] = previous
+                self._set(key, value)
+        return undo
+
+    def restore(self, undo: Mapping[Any, Any]) -> None:
+        """Undo apply(), including what the handler itself set, changed or removed meanwhile."""
+        current = self._data if self._data is not None else os.environ
+        target = self._target
+        for key in [key for key in current if key not in target and key not in undo]:
+            self._unset(key)  # set by the handler
+        for key in {**target, **undo}:
+            wanted = undo[key] if key in undo else target[key]
+            present = current.get(key)
+            if present == wanted:
+                continue
+            if wanted is None:
+                self._unset(key)
+            else:
+                self._set(key, wanted)
+
+
+def _imported_since(last_module: str) -> list[str]:
+    """Names added to sys.modules after `last_module` (sys.modules keeps insertion order).
+
+    Why not a set difference of sys.modules before and after: the lab's table holds a few thousand names
+    and warm invokes rarely import anything. If `last_module` itself went away meanwhile, every name is
+    returned (the caller filters by the task root).
+    """
+    if last_module not in sys.modules:
+        return list(sys.modules)
+    names = []
+    for name in reversed(sys.modules):
+        if name == last_module:
+            break
+        names.append(name)
+    return names
+
+
+class _EnvironmentThread:
+    """The long-lived thread that runs one inprocess environment's init and invokes, one after another.
+
+    Starting a thread per invoke cost ~0.15 ms; handing work to a waiting thread costs a queue put and an
+    event. The caller still waits with a timeout, so a handler past its deadline is reported while it
+    goes on running here; its environment is then dropped, and this thread ends after that last task.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            task()
+
+    def run(self, work: Callable[[], Any], timeout_s: float) -> tuple[bool, Any]:
+        """(finished, result or exception) of work() on this thread; finished is False after timeout_s."""
+        outcome: list[tuple[bool, Any]] = []
+        done = threading.Event()
+
+        def task() -> None:
+            try:
+                outcome.append((True, work()))
+            except BaseException as exc:  # handed back to the calling thread
+                outcome.append((False, exc))
+            finally:
+                done.set()
+
+        self._tasks.put(task)
+        if not done.wait(max(0.0, timeout_s)):
+            return False, None
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return True, value
+
+    def stop(self) -> None:
+        self._tasks.put(None)
+
+
 class InProcessWorker:
     """An environment inside the lab process: fast, weaker isolation (see the LambdaRuntime docstring).
 
     One invoke at a time in the whole lab process (a class-wide lock), because the function's environment
-    variables are swapped into os.environ for its duration. The handler runs on its own thread so a
-    timeout can be reported; a timed-out thread cannot be stopped and is abandoned with its environment.
-    The modules of the zip are imported under their own names and then removed from sys.modules, so each
-    environment has its own module objects and the lab's import table stays clean.
+    variables are swapped into os.environ for its duration. The handler runs on a thread of its
+    environment so a timeout can be reported; a timed-out thread cannot be stopped and is abandoned with
+    its environment. The modules of the zip are imported under their own names and then removed from
+    sys.modules, so each environment has its own module objects and the lab's import table stays clean.
     """
 
     _lock = threading.RLock()
@@ -204,64 +334,60 @@ class InProcessWorker:
     def __init__(self, request: dict[str, Any]) -> None:
         self.pid = None
         self._request = request
+        self._environment: dict[str, str] = dict(request["environment"])
+        self._environ_swap = EnvironSwap(self._environment)
         self._task_root = request["task_root"]
         self._bootstrap = _load_bootstrap()
         self._handler: Any = None
         self._root_level = logging.WARNING
         self._modules: dict[str, ModuleType] = {}
         self._boto3_session: Any = None  # this environment's boto3.DEFAULT_SESSION
+        self._thread: _EnvironmentThread | None = None
 
     def _in_environment(self, work: Any, deadline: float) -> tuple[bool, Any]:
-        """Run work() on a fresh thread with the function's environment; (finished, result or exception)."""
+        """Run work() on this environment's thread with the function's environment; (finished, result)."""
         bootstrap = self._bootstrap
-        outcome: list[Any] = []
         collector = bootstrap.LogCollector()
 
-        def run() -> None:
+        def run() -> Any:
             bootstrap.set_thread_collector(collector)
             try:
-                outcome.append((True, work(collector)))
-            except BaseException as exc:  # handed back to the calling thread
-                outcome.append((False, exc))
+                return work(collector)
             finally:
                 bootstrap.set_thread_collector(None)
 
         with self._lock:
-            saved_environ = dict(os.environ)
+            thread = self._thread
+            if thread is None:
+                thread = self._thread = _EnvironmentThread("lambda-inprocess")
             saved_stdout, saved_stderr = sys.stdout, sys.stderr
             root = logging.getLogger()
             saved_level = root.level
-            known_modules = set(sys.modules)
-            os.environ.clear()
-            os.environ.update(self._request["environment"])
+            last_module = next(reversed(sys.modules))
+            undo = self._environ_swap.apply()
             sys.path.insert(0, self._task_root)
             sys.stdout = bootstrap.CapturedStream(saved_stdout)
             sys.stderr = bootstrap.CapturedStream(saved_stderr)
             bootstrap.install_lambda_logging()
             bootstrap.install_call_hooks()
-            root.setLevel(self._root_level)
+            if root.level != self._root_level:  # setLevel() empties every logger's cache, even unchanged
+                root.setLevel(self._root_level)
             lab_session = bootstrap.sdk_calls.swap_default_session(self._boto3_session)
-            thread = threading.Thread(target=run, name="lambda-inprocess", daemon=True)
-            thread.start()
-            thread.join(max(0.0, deadline - time.monotonic()))
-            self._boto3_session = bootstrap.sdk_calls.swap_default_session(lab_session)
-            self._root_level = root.level
-            root.setLevel(saved_level)
-            sys.stdout, sys.stderr = saved_stdout, saved_stderr
-            if self._task_root in sys.path:
-                sys.path.remove(self._task_root)
-            os.environ.clear()
-            os.environ.update(saved_environ)
-            for name in set(sys.modules) - known_modules:
-                module = sys.modules.get(name)
-                if str(getattr(module, "__file__", "") or "").startswith(self._task_root):
-                    self._modules[name] = sys.modules.pop(name)
-        if not outcome:
-            return False, None
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return True, value
+            try:
+                finished, value = thread.run(run, deadline - time.monotonic())
+            finally:
+                self._boto3_session = bootstrap.sdk_calls.swap_default_session(lab_session)
+                self._root_level = root.level
+                if root.level != saved_level:
+                    root.setLevel(saved_level)
+                sys.stdout, sys.stderr = saved_stdout, saved_stderr
+                if self._task_root in sys.path:
+                    sys.path.remove(self._task_root)
+                self._environ_swap.restore(undo)
+                for name in _imported_since(last_module):
+                    if str(getattr(sys.modules.get(name), "__file__", "") or "").startswith(self._task_root):
+                        self._modules[name] = sys.modules.pop(name)
+        return finished, value
 
     def wait_ready(self, deadline: float) -> dict[str, Any]:
         bootstrap = self._bootstrap
@@ -295,7 +421,7 @@ class InProcessWorker:
                 request_id=header["request_id"],
                 invoked_function_arn=header["invoked_function_arn"],
                 deadline_epoch_ms=header["deadline_epoch_ms"],
-                environ=dict(os.environ),
+                environ=os.environ,  # read once, here, on the environment's thread
                 client_context=header.get("client_context"),
                 identity=header.get("identity"),
             )
@@ -304,7 +430,7 @@ class InProcessWorker:
                 event_body=body,
                 context=context,
                 collector=collector,
-                execution_env=self._request["environment"].get("AWS_EXECUTION_ENV"),
+                execution_env=self._environment.get("AWS_EXECUTION_ENV"),
             )
 
         finished, outcome = self._in_environment(call, deadline)
@@ -316,7 +442,8 @@ class InProcessWorker:
             "error": outcome.error,
             "out_of_memory": outcome.out_of_memory,
             "duration_ms": outcome.duration_ms,
-            "max_memory_used_mb": round(_read_rss_mb(os.getpid()) or 0),
+            # the lab process's peak RSS (getrusage: one system call, no /proc parsing per invoke)
+            "max_memory_used_mb": bootstrap.max_memory_used_mb(),
             "logs": outcome.logs,
             "calls": outcome.calls,
         }, outcome.body
@@ -326,7 +453,14 @@ class InProcessWorker:
 
     def kill(self) -> None:
         self._handler = None  # a running thread cannot be stopped; the environment is dropped
+        self._stop_thread()
 
     def close(self) -> None:
         self._handler = None
         self._modules.clear()
+        self._stop_thread()
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()  # it ends once its current task, if any, returns
+            self._thread = None
