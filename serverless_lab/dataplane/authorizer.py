@@ -84,13 +84,15 @@ class CognitoAuthorizer:
         if cached is not None and now < cached[0]:
             if now >= cached[1].expires_at:
                 raise TokenExpired()
-            return dataclasses.replace(cached[1], jwks_cache_hit=True, result_cache_hit=True)
+            return cached[1]
         result = self._verify(token, authorizer, method)
         if authorizer.result_ttl_in_seconds > 0:
+            # Kept as later hits report it, so that a hit returns the stored value and copies nothing.
+            hit = dataclasses.replace(result, jwks_cache_hit=True, result_cache_hit=True)
             with self._lock:
                 if len(self._results) >= _MAX_CACHED_RESULTS:
                     self._results.clear()
-                self._results[cache_key] = (now + authorizer.result_ttl_in_seconds, result)
+                self._results[cache_key] = (now + authorizer.result_ttl_in_seconds, hit)
         return result
 
     def _verify(self, token: str, authorizer: AuthorizerConfig, method: MethodConfig) -> AuthorizationResult:

@@ -275,13 +275,16 @@ class Gateway:
     def _new_ids(self, request: HttpRequest) -> RequestIds:
         now = self._clock()
         incoming = request.header("X-Amzn-Trace-Id") or ""
+        # One getrandom() call for the three ids (16 bytes of UUID, 12 of trace id, 11 of apigw id)
+        # instead of one each: a system call less per request on the hot path.
+        random = os.urandom(39)
         trace_id = (
-            incoming if incoming.startswith("Root=") else f"Root=1-{int(now):08x}-{os.urandom(12).hex()}"
+            incoming if incoming.startswith("Root=") else f"Root=1-{int(now):08x}-{random[16:28].hex()}"
         )
         return RequestIds(
-            request_id=str(uuid.uuid4()),
+            request_id=str(uuid.UUID(bytes=random[:16], version=4)),
             # extendedRequestId / x-amz-apigw-id look like "LLCm7FonFiAFXFg=": 11 random bytes in base64.
-            extended_request_id=base64.b64encode(os.urandom(11)).decode("ascii"),
+            extended_request_id=base64.b64encode(random[28:]).decode("ascii"),
             trace_id=trace_id,
             epoch_seconds=now,
         )

@@ -10,6 +10,7 @@ whose Content-Type matches one of the API's binaryMediaTypes is base64-encoded.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import time
 from collections.abc import Iterable, Mapping
@@ -58,6 +59,12 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def format_request_time(epoch_seconds: float) -> str:
     """`requestTime` as API Gateway writes it (CLF format): `09/Apr/2015:12:34:56 +0000`."""
+    return _format_whole_second(int(epoch_seconds))
+
+
+@functools.lru_cache(maxsize=8)
+def _format_whole_second(epoch_seconds: int) -> str:
+    # Cached: the text changes once a second and every request of that second needs it.
     moment = time.gmtime(epoch_seconds)  # month names spelled out here: strftime's %b follows the locale
     return f"{moment.tm_mday:02d}/{MONTHS[moment.tm_mon - 1]}/{moment.tm_year}:" + time.strftime(
         "%H:%M:%S +0000", moment
@@ -133,13 +140,19 @@ def build_proxy_event(
 def _domain_name(request: HttpRequest, api: RestApiConfig) -> str:
     """The Host the client used, unless it is loopback: then the execute-api name the API has on AWS."""
     host = (request.header("Host") or "").rsplit(":", 1)[0].strip("[]")
-    if not host or host == "localhost":
+    if not host or host == "localhost" or _is_ip_address(host):
         return api.domain_name
+    return host
+
+
+@functools.lru_cache(maxsize=256)
+def _is_ip_address(host: str) -> bool:
+    # Cached: clients send the same few Host values, and parsing one with ipaddress costs microseconds.
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return host
-    return api.domain_name
+        return False
+    return True
 
 
 def _event_headers(request: HttpRequest, ids: RequestIds, domain_name: str) -> list[tuple[str, str]]:

@@ -115,8 +115,13 @@ class DataPlane:
             return LambdaResult(timed_out=True)
         except TooManyRequestsException:
             return LambdaResult(throttled=True)
+        # The runtime already decoded a JSON object answer; passing it on spares the gateway a second
+        # json.loads. Anything else (bytes, a JSON string or list, no JSON) goes as the raw payload.
+        decoded = invocation.payload if invocation.content_type == "application/json" else None
         return LambdaResult(
-            payload=invocation.raw_payload,
+            payload=decoded
+            if isinstance(decoded, dict) and invocation.error is None
+            else invocation.raw_payload,
             function_error=invocation.function_error,
             error=invocation.error,
             trace=invocation_trace(spec, invocation),
