@@ -10,7 +10,9 @@ backend, with keep-alive clients in separate processes:
   serverless-offline's ~4,000 req/s for a Python hello route with one client), and its ratio to the floor;
 - an edge cache hit (goal: at least 0.5 of the floor);
 - cold start (new environment to first response) and the runtime's warm overhead;
-- memory: each idle execution environment (goal < 60 MB) and the whole lab after the load (goal < 600 MB).
+- the same GET /me with isolation="inprocess" (handlers on threads of the lab process), for comparison;
+- memory: each idle execution environment (goal < 60 MB) and the whole lab after the load (goal < 600 MB
+  PSS: pages that forked environments share with their zygote are counted once).
 
     .venv/bin/python benchmarks/bench_dataplane.py [--seconds 3]
 """
@@ -27,13 +29,14 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 os.environ.setdefault("SERVERLESS_LAB_HOME", tempfile.mkdtemp(prefix="bench-dataplane-"))
 for _name in [n for n in os.environ if n.startswith("AWS_")]:
     del os.environ[_name]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loopback_load import run_load  # noqa: E402
+from loopback_load import LoadResult, run_load  # noqa: E402
 
 from serverless_lab import Lab  # noqa: E402
 from serverless_lab.backends import LocalServer  # noqa: E402
@@ -92,6 +95,22 @@ def bare_get_item_rate(lab: Lab, table: str, key: dict, seconds: float) -> float
         client.get_item(TableName=table, Key=key)
         done += 1
     return done / seconds
+
+
+def inprocess_rate(lab: Lab, url: str, headers: dict[str, str], seconds: float) -> LoadResult:
+    """The same route served by a second data plane whose handlers run on threads of the lab process."""
+    from serverless_lab.dataplane.server import DataPlaneServer
+    from serverless_lab.dataplane.service import DataPlane
+
+    dataplane = DataPlane(lab.backend, isolation="inprocess")
+    server = DataPlaneServer(dataplane, port=0).start()
+    try:
+        own_url = server.url + urlsplit(url).path
+        run_load(own_url, clients=1, seconds=0.5, headers=headers)  # warm environment
+        return run_load(own_url, clients=1, seconds=seconds, headers=headers)
+    finally:
+        server.stop()
+        dataplane.close()
 
 
 def rss_mb(pid: int) -> float:
@@ -164,7 +183,11 @@ def main() -> int:
     site = lab.site_url()
     run_load(site + "app.js", clients=1, seconds=0.5)  # fills the edge cache
 
-    print(f"measuring for {seconds:.0f} s each (machine: {os.cpu_count()} cores)\n", flush=True)
+    print(
+        f"measuring for {seconds:.0f} s each (machine: {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.2f}: other work on the machine lowers every rate; compare ratios)\n",
+        flush=True,
+    )
     floor_1 = stdlib_floor(seconds, 1)
     floor_8 = stdlib_floor(seconds, 8)
     get_item = bare_get_item_rate(lab, table, key, seconds)
@@ -173,6 +196,7 @@ def main() -> int:
     me_1 = run_load(f"{api}/me", clients=1, seconds=seconds, headers=auth)
     me_8 = run_load(f"{api}/me", clients=8, seconds=seconds, headers=auth)
     edge_1 = run_load(site + "app.js", clients=1, seconds=seconds)
+    me_inprocess = inprocess_rate(lab, f"{api}/me", auth, seconds)
 
     rows = [
         ("stdlib floor, 1 client", floor_1, "baseline"),
@@ -194,9 +218,14 @@ def main() -> int:
             f"{me_1.rate / floor_1:.2f} of floor; serverless-offline ~{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT}",
         ),
         ("GET /me (no DynamoDB), 8 clients", me_8.rate, f"{me_8.rate / floor_8:.2f} of floor"),
+        (
+            "GET /me, isolation=inprocess, 1 client",
+            me_inprocess.rate,
+            f"{me_inprocess.rate / floor_1:.2f} of floor (handler on a thread of the lab process)",
+        ),
         ("edge cache hit, 1 client", edge_1.rate, f"{edge_1.rate / floor_1:.2f} of floor (goal >= 0.5)"),
     ]
-    errors = items_1.errors + items_8.errors + me_1.errors + me_8.errors + edge_1.errors
+    errors = items_1.errors + items_8.errors + me_1.errors + me_8.errors + edge_1.errors + me_inprocess.errors
     print(f"{'path':<36} {'req/s':>9}  comparison")
     for name, rate, note in rows:
         print(f"{name:<36} {rate:>9,.0f}  {note}")
@@ -230,16 +259,22 @@ def main() -> int:
 
     environments = dataplane.runtime.environments()
     if environments:
-        largest = max(e.rss_mb for e in environments)
+        largest = max(e.rss_mb or 0.0 for e in environments)
+        largest_pss = max(pss_mb(e.pid) for e in environments if e.pid is not None)
         print(
-            f"idle execution environments: {len(environments)}, largest RSS {largest:.1f} MB (goal < 60 MB)"
+            f"idle execution environments: {len(environments)}, largest RSS {largest:.1f} MB, "
+            f"PSS {largest_pss:.1f} MB (goal < 60 MB)"
         )
     moto_pid = LocalServer().read_state().pid  # type: ignore[union-attr]
-    pids = [os.getpid(), moto_pid, *descendants(os.getpid())]
-    total = sum(rss_mb(pid) for pid in set(pids))
+    pids = set([os.getpid(), moto_pid, *descendants(os.getpid())])
+    total_rss = sum(rss_mb(pid) for pid in pids)
+    total_pss = sum(pss_mb(pid) for pid in pids)
+    # PSS counts the pages forked environments share with their zygote once; RSS counts them in each.
     print(
-        f"whole lab (backend, server, {len(environments)} environments): {total:.0f} MB RSS (goal < 600 MB)"
+        f"whole lab (backend, server, zygote, {len(environments)} environments): {total_pss:.0f} MB PSS "
+        f"(goal < 600 MB), {total_rss:.0f} MB RSS"
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     lab.destroy()
     LocalServer().stop()
     return 0
