@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import sys
 import threading
@@ -67,10 +68,44 @@ def decode_spans(value: str | None) -> list[dict[str, Any]]:
     return list(json.loads(base64.b64decode(value))) if value else []
 
 
+# http.client's limits, which parse_request() answers with 431.
+_MAX_HEADERS = 100
+_MAX_LINE = 65536
+# A header line the email parser behind parse_request() takes as a field: a name of printable ASCII
+# characters other than the colon, then a colon.
+_FIELD_NAME = re.compile(r"[!-9;-~]+")
+
+
+def _read_head_lines(reader: Any) -> list[bytes]:
+    """The header lines up to and including the empty line, read as http.client.parse_headers reads them:
+    stopping early at an over-long line or one line too many (parse_request() then answers 431)."""
+    lines = []
+    while True:
+        line = reader.readline(_MAX_LINE + 1)
+        lines.append(line)
+        if line in (b"\r\n", b"\n", b"") or len(line) > _MAX_LINE or len(lines) > _MAX_HEADERS:
+            return lines
+
+
+class _ReplayReader:
+    """Gives parse_request() the head lines already read, then reads on from the connection."""
+
+    def __init__(self, lines: list[bytes], rest: Any) -> None:
+        self._lines = list(lines)
+        self._rest = rest
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self._lines.pop(0) if self._lines else self._rest.readline(limit)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._rest.read(size)
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "serverless-lab"
     handler: Handler  # set on the subclass made per listener
+    header_pairs: list[tuple[str, str]]  # the request's headers in arrival order
 
     def setup(self) -> None:
         super().setup()
@@ -85,15 +120,68 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if len(self.raw_requestline) > 65536:
                 self._send(HttpResponse(414, [("Content-Type", "text/plain")], b"URI Too Long"), close=True)
                 return
-            if not self.parse_request():
-                return
+            head = _read_head_lines(self.rfile)
+            if not self._parse_plain_head(head):
+                # Anything unusual (HTTP/0.9 or 2, folded or nameless header lines, too many or too long
+                # lines, end of stream in the head) goes to the standard library's parser and its answers.
+                socket_reader = self.rfile
+                self.rfile = _ReplayReader(head, socket_reader)  # type: ignore[assignment]
+                try:
+                    if not self.parse_request():
+                        return
+                finally:
+                    self.rfile = socket_reader
+                self.header_pairs = list(self.headers.items())
             self._dispatch()
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
+    def _parse_plain_head(self, head: list[bytes]) -> bool:
+        """The request line and headers of a plain HTTP/1.x request, parsed as the stdlib would.
+
+        Why not parse_request() every time: it builds an email.message.Message with the email package's
+        feed parser, about 20 us a request, a tenth of an edge cache hit. Plain heads (request line of
+        three words, HTTP/1.0 or 1.1, one `Name: value` per line) are parsed here with the same results;
+        False sends the request to parse_request().
+        """
+        if len(head) > _MAX_HEADERS or head[-1] not in (b"\r\n", b"\n"):
+            return False
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            return False
+        pairs = []
+        for line in head[:-1]:
+            name, colon, value = str(line, "iso-8859-1").partition(":")
+            if not colon or not _FIELD_NAME.fullmatch(name):
+                return False
+            pairs.append((name, value.lstrip(" \t").rstrip("\r\n")))
+        self.header_pairs = pairs
+        self.command, path, self.request_version = words
+        self.requestline = requestline
+        # As parse_request() does (gh-87389): a path starting with // is reduced to a single /.
+        self.path = "/" + path.lstrip("/") if path.startswith("//") else path
+        self.close_connection = self.request_version != "HTTP/1.1"
+        connection = (self._header("Connection") or "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if (self._header("Expect") or "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
+            self.handle_expect_100()
+        return True
+
+    def _header(self, name: str) -> str | None:
+        """The first value of a request header (case-insensitive), as email.message.Message.get gives it."""
+        wanted = name.lower()
+        for key, value in self.header_pairs:
+            if key.lower() == wanted:
+                return value
+        return None
+
     def _dispatch(self) -> None:
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        length = self._header("Content-Length")
+        if (self._header("Transfer-Encoding") or "").lower() == "chunked":
             body = self._read_chunked()
         else:
             try:
@@ -108,11 +196,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             method=self.command,
             path=path,
             query=query,
-            headers=tuple(self.headers.items()),
+            headers=tuple(self.header_pairs),
             body=body,
             source_ip=self.client_address[0],
         )
-        spans: list[dict[str, Any]] | None = [] if self.headers.get(TRACE_HEADER) else None
+        spans: list[dict[str, Any]] | None = [] if self._header(TRACE_HEADER) else None
         try:
             response = type(self).handler(request, spans)
             if spans is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,6 +57,59 @@ def test_kept_alive_connection_serves_many_requests_and_a_handler_error_is_no_tr
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _exchange(port: int, raw: bytes) -> bytes:
+    """Sends raw bytes on a new connection and returns everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(raw)
+        connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_request_heads_are_read_as_the_standard_library_reads_them() -> None:
+    seen: list[Any] = []
+
+    def handler(request: Any, spans: Any) -> HttpResponse:
+        seen.append(request)
+        return HttpResponse(200, [("Content-Type", "text/plain")], b"ok")
+
+    heads = [
+        b"GET /a?b=1 HTTP/1.1\r\nHost: h:1\r\nX-Empty:\r\nX-Pad: \t spaced value \r\nx-dup: 1\r\nX-Dup: 2\r\n\r\n",
+        b"GET //evil.example/x HTTP/1.0\r\nHost: h\r\n\n",  # bare LF ends the head too
+        b"GET /folded HTTP/1.1\r\nX-Long: one\r\n two\r\nHost: h\r\n\r\n",  # obsolete line folding
+        b"GET /latin HTTP/1.1\r\nX-Name: caf\xe9\r\nHost: h\r\n\r\n",
+    ]
+    server = listen(handler)
+    try:
+        for raw in heads:
+            answer = _exchange(
+                server.server_address[1], raw + b"GET /next HTTP/1.1\r\nConnection: close\r\n\r\n"
+            )
+            assert answer.startswith(b"HTTP/1.1 200 OK")
+        # More header lines than http.client allows, and an over-long one: the stdlib's 431 answers.
+        many = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % n for n in range(101)) + b"\r\n"
+        assert _exchange(server.server_address[1], many).startswith(b"HTTP/1.1 431 Too many headers")
+        long_line = b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 70000 + b"\r\n\r\n"
+        assert _exchange(server.server_address[1], long_line).startswith(b"HTTP/1.1 431 Line too long")
+        # An unknown version or a bad request line: the stdlib's error pages (HTTP/0.9 style, no head).
+        assert b"Error code: 505" in _exchange(server.server_address[1], b"GET / HTTP/2.0\r\n\r\n")
+        assert b"Error code: 400" in _exchange(server.server_address[1], b"BREW\r\n\r\n")
+    finally:
+        server.shutdown()
+        server.server_close()
+    requests = [r for r in seen if r.path != "/next"]
+    assert [r.path for r in requests] == ["/a", "//evil.example/x".replace("//", "/", 1), "/folded", "/latin"]
+    for request, raw in zip(requests, heads, strict=True):
+        head = io.BytesIO(raw.split(b"\n", 1)[1])
+        expected = http.client.parse_headers(head)  # what BaseHTTPRequestHandler.parse_request() gives
+        assert list(request.headers) == list(expected.items())
+    assert requests[0].query == "b=1" and requests[0].header("x-pad") == "spaced value "
+    assert requests[0].header_values("X-Dup") == ["1", "2"]
+    assert requests[3].header("X-Name") == "café"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
