@@ -257,21 +257,31 @@ class EnvironSwap:
                 self._set(key, wanted)
 
 
-def _imported_since(last_module: str) -> list[str]:
+def _last_module() -> str | None:
+    try:
+        return next(reversed(sys.modules))
+    except (RuntimeError, StopIteration):  # another thread imported at that very moment
+        return None
+
+
+def _imported_since(last_module: str | None) -> list[str]:
     """Names added to sys.modules after `last_module` (sys.modules keeps insertion order).
 
     Why not a set difference of sys.modules before and after: the lab's table holds a few thousand names
-    and warm invokes rarely import anything. If `last_module` itself went away meanwhile, every name is
-    returned (the caller filters by the task root).
+    and warm invokes rarely import anything. When that cannot be told (`last_module` went away, or another
+    thread imports while we look), every name is returned; the caller filters by the task root.
     """
-    if last_module not in sys.modules:
+    if last_module is None or last_module not in sys.modules:
         return list(sys.modules)
     names = []
-    for name in reversed(sys.modules):
-        if name == last_module:
-            break
-        names.append(name)
-    return names
+    try:
+        for name in reversed(sys.modules):
+            if name == last_module:
+                return names
+            names.append(name)
+    except RuntimeError:  # sys.modules changed size while we looked
+        pass
+    return list(sys.modules)
 
 
 class _EnvironmentThread:
@@ -363,7 +373,7 @@ class InProcessWorker:
             saved_stdout, saved_stderr = sys.stdout, sys.stderr
             root = logging.getLogger()
             saved_level = root.level
-            last_module = next(reversed(sys.modules))
+            last_module = _last_module()
             undo = self._environ_swap.apply()
             sys.path.insert(0, self._task_root)
             sys.stdout = bootstrap.CapturedStream(saved_stdout)

@@ -81,3 +81,35 @@ def test_inprocess_handlers_never_use_the_labs_boto3_session(handlers_zip, make_
         seen = runtime.invoke(make_spec("whoami.handler", region="eu-west-1"), {}).payload
     assert seen == {"access_key": "testing", "region": "eu-west-1"}
     assert boto3.DEFAULT_SESSION is lab_session
+
+
+def test_environ_swap_sets_only_the_function_variables_and_restores_the_labs(monkeypatch):
+    import subprocess
+
+    from serverless_lab.dataplane.runtime.workers import EnvironSwap
+
+    monkeypatch.setenv("LAB_ONLY", "lab")
+    monkeypatch.setenv("SHARED", "same")
+    monkeypatch.setenv("CHANGED", "lab-value")
+    lab_environ = dict(os.environ)
+    function_environ = {
+        "SHARED": "same",
+        "CHANGED": "function-value",
+        "TABLE_NAME": "items",
+        "PATH": "/usr/bin:/bin",
+    }
+    swap = EnvironSwap(function_environ)
+    undo = swap.apply()
+    try:
+        assert dict(os.environ) == function_environ
+        # child processes get the C environment: the function's variables, none of the lab's own
+        shown = subprocess.run(["env"], capture_output=True, text=True, check=True).stdout.splitlines()
+        assert {f"{k}={v}" for k, v in function_environ.items()} <= set(shown)
+        assert "LAB_ONLY=lab" not in shown and "CHANGED=lab-value" not in shown
+        os.environ["HANDLER_ADDED"] = "1"  # what a handler may do during its invoke
+        os.environ["SHARED"] = "changed by the handler"
+        del os.environ["TABLE_NAME"]
+    finally:
+        swap.restore(undo)
+    assert dict(os.environ) == lab_environ
+    assert "HANDLER_ADDED" not in subprocess.run(["env"], capture_output=True, text=True, check=True).stdout
