@@ -14,19 +14,25 @@ backend, with keep-alive clients in separate processes:
 - memory: each idle execution environment (goal < 60 MB) and the whole lab after the load (goal < 600 MB
   PSS: pages that forked environments share with their zygote are counted once).
 
-    .venv/bin/python benchmarks/bench_dataplane.py [--seconds 3]
+    .venv/bin/python benchmarks/bench_dataplane.py [--seconds 3] [--rounds 3]
+
+Each rate is measured in `rounds` short rounds that alternate with the others, and each ratio is the
+median of the ratios within a round, so that other work on the machine moves subject and baseline alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,7 +42,7 @@ for _name in [n for n in os.environ if n.startswith("AWS_")]:
     del os.environ[_name]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loopback_load import LoadResult, run_load  # noqa: E402
+from loopback_load import run_load  # noqa: E402
 
 from serverless_lab import Lab  # noqa: E402
 from serverless_lab.backends import LocalServer  # noqa: E402
@@ -97,20 +103,30 @@ def bare_get_item_rate(lab: Lab, table: str, key: dict, seconds: float) -> float
     return done / seconds
 
 
-def inprocess_rate(lab: Lab, url: str, headers: dict[str, str], seconds: float) -> LoadResult:
-    """The same route served by a second data plane whose handlers run on threads of the lab process."""
+@contextlib.contextmanager
+def inprocess_dataplane(lab: Lab) -> Iterator[str]:
+    """A second data plane of the same backend whose handlers run on threads of the lab process; its URL."""
     from serverless_lab.dataplane.server import DataPlaneServer
     from serverless_lab.dataplane.service import DataPlane
 
     dataplane = DataPlane(lab.backend, isolation="inprocess")
     server = DataPlaneServer(dataplane, port=0).start()
     try:
-        own_url = server.url + urlsplit(url).path
-        run_load(own_url, clients=1, seconds=0.5, headers=headers)  # warm environment
-        return run_load(own_url, clients=1, seconds=seconds, headers=headers)
+        yield server.url
     finally:
         server.stop()
         dataplane.close()
+
+
+def interleave(
+    measures: dict[str, Callable[[float], float]], *, seconds: float, rounds: int
+) -> dict[str, list[float]]:
+    """Each measurement `rounds` times for seconds/rounds, in turn: {name: [rate of each round]}."""
+    rates: dict[str, list[float]] = {name: [] for name in measures}
+    for _ in range(rounds):
+        for name, measure in measures.items():
+            rates[name].append(measure(seconds / rounds))
+    return rates
 
 
 def rss_mb(pid: int) -> float:
@@ -153,9 +169,10 @@ def descendants(pid: int) -> list[int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of every measurement")
     args = parser.parse_args()
-    seconds = args.seconds
+    seconds, rounds = args.seconds, max(1, args.rounds)
 
     lab = Lab(backend="local", student="bench-dp")
     lab.apply()
@@ -184,51 +201,80 @@ def main() -> int:
     run_load(site + "app.js", clients=1, seconds=0.5)  # fills the edge cache
 
     print(
-        f"measuring for {seconds:.0f} s each (machine: {os.cpu_count()} cores, load average "
+        f"measuring for {seconds:.0f} s each in {rounds} alternated rounds (machine: {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.2f}: other work on the machine lowers every rate; compare ratios)\n",
         flush=True,
     )
-    floor_1 = stdlib_floor(seconds, 1)
-    floor_8 = stdlib_floor(seconds, 8)
-    get_item = bare_get_item_rate(lab, table, key, seconds)
-    items_1 = run_load(f"{api}/items/{item['itemId']}", clients=1, seconds=seconds, headers=auth)
-    items_8 = run_load(f"{api}/items/{item['itemId']}", clients=8, seconds=seconds, headers=auth)
-    me_1 = run_load(f"{api}/me", clients=1, seconds=seconds, headers=auth)
-    me_8 = run_load(f"{api}/me", clients=8, seconds=seconds, headers=auth)
-    edge_1 = run_load(site + "app.js", clients=1, seconds=seconds)
-    me_inprocess = inprocess_rate(lab, f"{api}/me", auth, seconds)
+    errors = 0
+
+    def load(url: str, clients: int, headers: dict[str, str] | None = None) -> Callable[[float], float]:
+        def measure(duration: float) -> float:
+            nonlocal errors
+            result = run_load(url, clients=clients, seconds=duration, headers=headers)
+            errors += result.errors
+            return result.rate
+
+        return measure
+
+    item_url = f"{api}/items/{item['itemId']}"
+    with inprocess_dataplane(lab) as inprocess_url:
+        run_load(inprocess_url + urlsplit(api).path + "/me", clients=1, seconds=0.5, headers=auth)  # warm
+        # Every comparison is made within one round, and the rounds alternate the measurements, so a
+        # change of load on the machine (other work) moves a subject and its baseline together.
+        rates = interleave(
+            {
+                "floor_1": lambda duration: stdlib_floor(duration, 1),
+                "floor_8": lambda duration: stdlib_floor(duration, 8),
+                "get_item": lambda duration: bare_get_item_rate(lab, table, key, duration),
+                "items_1": load(item_url, 1, auth),
+                "items_8": load(item_url, 8, auth),
+                "me_1": load(f"{api}/me", 1, auth),
+                "me_8": load(f"{api}/me", 8, auth),
+                "me_inprocess": load(inprocess_url + urlsplit(api).path + "/me", 1, auth),
+                "edge_1": load(site + "app.js", 1),
+            },
+            seconds=seconds,
+            rounds=rounds,
+        )
+
+    def ratio(subject: str, baseline: str) -> str:
+        ratios = sorted(s / b for s, b in zip(rates[subject], rates[baseline], strict=True) if b)
+        return f"{statistics.median(ratios):.2f} (rounds {ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+    def mean(name: str) -> float:
+        return statistics.fmean(rates[name])
 
     rows = [
-        ("stdlib floor, 1 client", floor_1, "baseline"),
-        ("stdlib floor, 8 clients", floor_8, "baseline"),
-        ("moto get_item, 1 client (boto3)", get_item, "baseline"),
+        ("stdlib floor, 1 client", mean("floor_1"), "baseline"),
+        ("stdlib floor, 8 clients", mean("floor_8"), "baseline"),
+        ("moto get_item, 1 client (boto3)", mean("get_item"), "baseline"),
         (
             "GET /items/{id}, 1 client",
-            items_1.rate,
-            f"{items_1.rate / get_item:.2f} of get_item (goal >= 0.8); serverless-offline ~{SERVERLESS_OFFLINE_GET_ONE_CLIENT}",
+            mean("items_1"),
+            f"{ratio('items_1', 'get_item')} of get_item (goal >= 0.8); "
+            f"serverless-offline ~{SERVERLESS_OFFLINE_GET_ONE_CLIENT}",
         ),
         (
             "GET /items/{id}, 8 clients",
-            items_8.rate,
+            mean("items_8"),
             f"serverless-offline ~{SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS}",
         ),
         (
             "GET /me (no DynamoDB), 1 client",
-            me_1.rate,
-            f"{me_1.rate / floor_1:.2f} of floor; serverless-offline ~{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT}",
+            mean("me_1"),
+            f"{ratio('me_1', 'floor_1')} of floor; serverless-offline ~{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT}",
         ),
-        ("GET /me (no DynamoDB), 8 clients", me_8.rate, f"{me_8.rate / floor_8:.2f} of floor"),
+        ("GET /me (no DynamoDB), 8 clients", mean("me_8"), f"{ratio('me_8', 'floor_8')} of floor"),
         (
             "GET /me, isolation=inprocess, 1 client",
-            me_inprocess.rate,
-            f"{me_inprocess.rate / floor_1:.2f} of floor (handler on a thread of the lab process)",
+            mean("me_inprocess"),
+            f"{ratio('me_inprocess', 'floor_1')} of floor (handler on a thread of the lab process)",
         ),
-        ("edge cache hit, 1 client", edge_1.rate, f"{edge_1.rate / floor_1:.2f} of floor (goal >= 0.5)"),
+        ("edge cache hit, 1 client", mean("edge_1"), f"{ratio('edge_1', 'floor_1')} of floor (goal >= 0.5)"),
     ]
-    errors = items_1.errors + items_8.errors + me_1.errors + me_8.errors + edge_1.errors + me_inprocess.errors
-    print(f"{'path':<36} {'req/s':>9}  comparison")
+    print(f"{'path':<40} {'req/s':>7}  comparison (median of the rounds' ratios)")
     for name, rate, note in rows:
-        print(f"{name:<36} {rate:>9,.0f}  {note}")
+        print(f"{name:<40} {rate:>7,.0f}  {note}")
     print(f"errors during the load: {errors}")
 
     # Cold start: a configuration change retires the environments; the next request starts a new one.
