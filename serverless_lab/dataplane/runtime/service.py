@@ -420,6 +420,8 @@ class LambdaRuntime:
             result, response = env.worker.invoke(header, body, deadline)
         except (TimeoutError, EOFError) as failure:
             outcome.max_memory_used_mb = round(env.worker.rss_mb() or env.max_memory_used_mb)
+            if isinstance(failure, TimeoutError):
+                events.extend(env.worker.salvage_logs())
             env.worker.kill()
             env.worker.close()
             env.worker = None  # reset: the next request re-runs the init (suppressed init)

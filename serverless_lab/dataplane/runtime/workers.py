@@ -72,6 +72,20 @@ class ProcessWorker:
     def rss_mb(self) -> float | None:
         return _read_rss_mb(self.pid)
 
+    def salvage_logs(self, grace_s: float = 0.2) -> list[tuple[int, str]]:
+        """The lines a timed-out invocation printed so far (the environment spills them on SIGUSR1)."""
+        if self._response_fd is None:
+            return []
+        try:
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGUSR1)
+            else:
+                os.kill(self.pid, signal.SIGUSR1)
+            header, _ = self._responses.read(time.monotonic() + grace_s)
+        except (ProcessLookupError, OSError, TimeoutError, EOFError, ValueError):
+            return []  # stuck in C code, or gone: the lines are lost, the timeout is still reported
+        return [(int(t), str(m)) for t, m in header.get("logs") or []]
+
     def kill(self) -> None:
         try:
             if self._pidfd is not None:
@@ -460,6 +474,9 @@ class InProcessWorker:
 
     def rss_mb(self) -> float | None:
         return None
+
+    def salvage_logs(self, grace_s: float = 0.2) -> list[tuple[int, str]]:
+        return []  # the abandoned thread keeps writing into its own collector; nothing to take safely
 
     def kill(self) -> None:
         self._handler = None  # a running thread cannot be stopped; the environment is dropped

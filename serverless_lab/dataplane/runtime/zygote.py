@@ -161,6 +161,16 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
         },
     )
 
+    # On a timeout the lab sends SIGUSR1 before it stops the environment: the lines the function printed
+    # so far go out first, as they reach CloudWatch Logs on Lambda before "Task timed out". Never while a
+    # result frame is being written (the two frames would interleave).
+    writing_result = False
+
+    def spill_logs(signum: int, frame: Any) -> None:
+        if not writing_result:
+            write_frame(response_fd, {"type": "logs", "logs": collector.take()})
+
+    signal.signal(signal.SIGUSR1, spill_logs)
     execution_env = os.environ.get("AWS_EXECUTION_ENV")
     requests = FrameReader(request_fd)
     while True:
@@ -181,6 +191,7 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
         outcome = bootstrap.run_invoke(
             handler, event_body=body, context=context, collector=collector, execution_env=execution_env
         )
+        writing_result = True
         write_frame(
             response_fd,
             {
@@ -195,6 +206,7 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
             },
             outcome.body,
         )
+        writing_result = False
         if outcome.out_of_memory:
             os._exit(137)  # the environment is gone, as after Lambda's out-of-memory kill
 

@@ -217,3 +217,15 @@ def test_event_invocations_answer_202_and_run_later(handlers_zip, make_spec):
         assert any(queued.request_id in message for _, message in delivered[0])
         dry = runtime.invoke(make_spec("printer.handler"), {}, invocation_type="DryRun")
     assert dry.status_code == 204 and len(delivered) == 1
+
+
+def test_lines_printed_before_a_timeout_reach_the_logs(runtime, make_spec):
+    # On Lambda, what the function printed before it was stopped is in CloudWatch Logs, between START and
+    # END, before the REPORT line with Status: timeout.
+    spec = make_spec("talker.handler", timeout_s=1)
+    timed_out = runtime.invoke(spec, {"seconds": 30})
+    assert timed_out.timed_out
+    messages = [line.split("\t")[-1] for line in timed_out.logs]
+    start = next(i for i, line in enumerate(timed_out.logs) if line.startswith("START RequestId:"))
+    end = next(i for i, line in enumerate(timed_out.logs) if line.startswith("END RequestId:"))
+    assert "working on it" in messages[start + 1 : end]

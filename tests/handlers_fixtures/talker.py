@@ -1,0 +1,7 @@
+import time
+
+
+def handler(event, context):
+    print("working on it")
+    time.sleep(event.get("seconds", 10))
+    return "done"
