@@ -420,6 +420,20 @@ class InvokeOutcome:
     logs: list[tuple[int, str]]
     calls: list[dict[str, Any]]
 
+    def result_header(self) -> dict[str, Any]:
+        """The header of the result frame the lab reads (the body is the response payload)."""
+        return {
+            "type": "result",
+            "content_type": self.content_type,
+            "error": self.error,
+            "out_of_memory": self.out_of_memory,
+            "duration_ms": self.duration_ms,
+            # peak RSS of this process (getrusage: one system call, no /proc parsing per invoke)
+            "max_memory_used_mb": max_memory_used_mb(),
+            "logs": self.logs,
+            "calls": self.calls,
+        }
+
 
 def run_invoke(
     handler: Callable[[Any, Any], Any],

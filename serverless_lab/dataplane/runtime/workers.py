@@ -460,17 +460,7 @@ class InProcessWorker:
         finished, outcome = self._in_environment(call, deadline)
         if not finished:
             raise TimeoutError
-        return {
-            "type": "result",
-            "content_type": outcome.content_type,
-            "error": outcome.error,
-            "out_of_memory": outcome.out_of_memory,
-            "duration_ms": outcome.duration_ms,
-            # the lab process's peak RSS (getrusage: one system call, no /proc parsing per invoke)
-            "max_memory_used_mb": bootstrap.max_memory_used_mb(),
-            "logs": outcome.logs,
-            "calls": outcome.calls,
-        }, outcome.body
+        return outcome.result_header(), outcome.body  # Max Memory Used: the lab process's peak RSS
 
     def rss_mb(self) -> float | None:
         return None

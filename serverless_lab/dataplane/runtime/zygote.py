@@ -192,20 +192,7 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
             handler, event_body=body, context=context, collector=collector, execution_env=execution_env
         )
         writing_result = True
-        write_frame(
-            response_fd,
-            {
-                "type": "result",
-                "content_type": outcome.content_type,
-                "error": outcome.error,
-                "out_of_memory": outcome.out_of_memory,
-                "duration_ms": outcome.duration_ms,
-                "max_memory_used_mb": bootstrap.max_memory_used_mb(),
-                "logs": outcome.logs,
-                "calls": outcome.calls,
-            },
-            outcome.body,
-        )
+        write_frame(response_fd, outcome.result_header(), outcome.body)
         writing_result = False
         if outcome.out_of_memory:
             os._exit(137)  # the environment is gone, as after Lambda's out-of-memory kill
