@@ -167,3 +167,31 @@ def test_destroying_a_step_refreshes_config_js() -> None:
     )
     assert b'"apiUrl": null' in body
     lab.destroy()
+
+
+def test_the_labs_api_answers_429_with_cors_when_a_function_is_throttled() -> None:
+    import json as json_module
+
+    from serverless_lab.dataplane.http import HttpRequest
+
+    lab = Lab(backend="memory", student="throttle")
+    lab.require("api")
+    user = json_module.loads((lab.root / "data" / "users.json").read_text())[0]
+    token = lab.backend.client("cognito-idp").initiate_auth(
+        ClientId=lab.outputs["users"]["client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
+    )["AuthenticationResult"]["IdToken"]
+    lab.backend.client("lambda").put_function_concurrency(
+        FunctionName=lab.function_name("me"), ReservedConcurrentExecutions=0
+    )
+    lab.dataplane().control_plane.refresh()
+    api = lab.outputs["api"]
+    request = HttpRequest(
+        "GET", f"/restapis/{api['rest_api_id']}/prod/_user_request_/me", headers=(("Authorization", token),)
+    )
+    answer = lab.dataplane().handle(request)
+    assert answer.status == 429
+    assert json_module.loads(answer.body) == {"message": "Too Many Requests"}
+    assert answer.header("Access-Control-Allow-Origin") == "*"
+    lab.destroy()
