@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 
 STUDENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# What status() shows of each step's outputs (lab.outputs has them all).
+KEY_OUTPUTS = {
+    "site": ("bucket", "files"),
+    "cdn": ("distribution_id", "domain_name"),
+    "users": ("user_pool_id", "client_id"),
+    "table": ("table_name",),
+    "functions": ("role_arn",),
+    "api": ("rest_api_id", "url"),
+}
 
 
 def validate_student(student: str) -> str:
@@ -155,7 +164,9 @@ class Lab:
                     "component": step.title,
                     "state": state,
                     "verified": verified,
-                    "outputs": ", ".join(f"{k}={v}" for k, v in outputs.items() if isinstance(v, str | int)),
+                    "key outputs": ", ".join(
+                        f"{k}={outputs[k]}" for k in KEY_OUTPUTS[step_name] if outputs.get(k) is not None
+                    ),
                 }
             )
         return pd.DataFrame(rows).set_index("step")
