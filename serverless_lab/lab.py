@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .backends import Backend, lab_home, make_backend
 from .errors import InvalidStudentError, UnknownStepError, UsageError
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
+from .steps.base import state_of
 
 if TYPE_CHECKING:
     from .dataplane.runtime import Invocation
@@ -153,8 +154,8 @@ class Lab:
         rows = []
         for step_name in ORDER:
             step = self.step(step_name)
-            state = step.state()
             outputs = step.outputs()
+            state = state_of(step.plan(), outputs)
             verified: bool | None = None
             if state != "absent":
                 verified = step.verify().passed

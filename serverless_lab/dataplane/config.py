@@ -60,7 +60,8 @@ class ControlPlane:
     def client(self, service: str) -> Any:
         return self.backend.client(service)
 
-    def _cached(self, key: tuple[str, ...], read: Callable[[], T], ttl_s: float | None = None) -> T:
+    def cached(self, key: tuple[str, ...], read: Callable[[], T], ttl_s: float | None = None) -> T:
+        """read()'s value, reused for ttl_s (default: the control plane's ttl) under key."""
         now = self.clock()
         ttl = self.ttl_s if ttl_s is None else ttl_s
         with self._lock:
@@ -87,7 +88,7 @@ class ControlPlane:
             except ClientError as error:
                 raise NotFound(f"No stage {stage!r} of REST API {rest_api_id!r}") from error
 
-        stage_info = self._cached(("stage", rest_api_id, stage), read_stage)
+        stage_info = self.cached(("stage", rest_api_id, stage), read_stage)
         deployment = str(stage_info.get("deploymentId") or "")
 
         def read_api() -> RestApiConfig:
@@ -112,7 +113,7 @@ class ControlPlane:
             )
 
         # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS.
-        return self._cached(("api", rest_api_id, stage, deployment), read_api, ttl_s=float("inf"))
+        return self.cached(("api", rest_api_id, stage, deployment), read_api, ttl_s=float("inf"))
 
     def rest_apis(self) -> list[tuple[str, str, str]]:
         """(rest_api_id, name, stage) for every stage of every REST API on the backend."""
@@ -141,7 +142,7 @@ class ControlPlane:
                 configuration, reserved, self.backend.region, self.backend.account_id()
             )
 
-        return self._cached(("function", name_or_arn), read)
+        return self.cached(("function", name_or_arn), read)
 
     def function_code(self, spec: FunctionSpec) -> bytes:
         return self.backend.lambda_code(spec.name)
@@ -158,7 +159,7 @@ class ControlPlane:
                 raise NotFound(f"No distribution {distribution_id!r}") from error
             return distribution_from_boto3(answer["Distribution"])
 
-        return self._cached(("distribution", distribution_id), read)
+        return self.cached(("distribution", distribution_id), read)
 
     def distributions(self) -> list[str]:
         listing = self.client("cloudfront").list_distributions()["DistributionList"]
@@ -175,7 +176,7 @@ class ControlPlane:
                 found.append(invalidation_from_boto3(detail["Invalidation"]))
             return found
 
-        return self._cached(("invalidations", distribution_id), read)
+        return self.cached(("invalidations", distribution_id), read)
 
     def origin_object(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
         """S3's answer to CloudFront's GetObject, as the origin access control lets CloudFront ask it."""
@@ -224,7 +225,7 @@ class ControlPlane:
     # --- Cognito --------------------------------------------------------------------------------------
     def jwks(self, issuer: str) -> dict[str, Any]:
         pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
-        return self._cached(("jwks", issuer), lambda: self.backend.jwks(pool_id), ttl_s=300.0)
+        return self.cached(("jwks", issuer), lambda: self.backend.jwks(pool_id), ttl_s=300.0)
 
     # --- CloudWatch Logs ---------------------------------------------------------------------------------
     def write_logs(

@@ -197,34 +197,22 @@ class Gateway:
         if kind != "COGNITO_USER_POOLS" or authorizer is None:
             raise InternalServerError()  # IAM and Lambda authorizers are not served by the lab
         start, started = self._clock(), time.perf_counter()
+        status, detail = 500, {"type": authorizer.type}  # until the authorizer answers
         try:
             result = self._authorizer.authorize(request, authorizer, route.method)
         except GatewayAnswerError as error:
-            _record(
-                spans,
-                "authorizer",
-                authorizer.name or authorizer.id,
-                start,
-                started,
-                error.status,
-                {"type": authorizer.type, "error": type(error).__name__},
-            )
+            status, detail["error"] = error.status, type(error).__name__
             raise
-        _record(
-            spans,
-            "authorizer",
-            authorizer.name or authorizer.id,
-            start,
-            started,
-            200,
-            {
-                "type": authorizer.type,
-                "token_use": result.token_use,
-                "sub": result.claims.get("sub"),
-                "jwks_cache": "hit" if result.jwks_cache_hit else "miss",
-                "result_cache": "hit" if result.result_cache_hit else "miss",
-            },
-        )
+        else:
+            status = 200
+            detail.update(
+                token_use=result.token_use,
+                sub=result.claims.get("sub"),
+                jwks_cache="hit" if result.jwks_cache_hit else "miss",
+                result_cache="hit" if result.result_cache_hit else "miss",
+            )
+        finally:
+            _record(spans, "authorizer", authorizer.name or authorizer.id, start, started, status, detail)
         return result.claims
 
     def _invoke_lambda(

@@ -140,7 +140,7 @@ class DataPlane:
             )
             return [c["ClientId"] for c in clients.get("UserPoolClients", [])]
 
-        return self.control_plane._cached(("clients", pool_id), read)
+        return self.control_plane.cached(("clients", pool_id), read)
 
     # --- requests -------------------------------------------------------------------------------------
     def handle(self, request: HttpRequest, spans: list[dict[str, Any]] | None = None) -> HttpResponse:

@@ -278,6 +278,11 @@ class Step(ABC):
     def state(self) -> str:
         """'deployed', 'partial' (something exists but the plan is not empty) or 'absent'."""
         pending = self.plan()
-        if not pending:
-            return "deployed"
-        return "partial" if self.outputs() else "absent"
+        return state_of(pending, self.outputs() if pending else {"deployed": True})
+
+
+def state_of(plan: Plan, outputs: dict[str, Any]) -> str:
+    """A step's state from its plan and its outputs, as status() shows it."""
+    if not plan:
+        return "deployed"
+    return "partial" if outputs else "absent"

@@ -12,6 +12,7 @@ import pytest
 from lambda_test_events import ALICE, BOB, TABLE_NAME, ApiClient, load_handler
 
 from serverless_lab.backends import make_backend
+from serverless_lab.steps.table import ATTRIBUTES, KEY_SCHEMA
 
 
 @pytest.fixture
@@ -40,14 +41,8 @@ def table(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
     created = dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "owner", "KeyType": "HASH"},
-            {"AttributeName": "itemId", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "owner", "AttributeType": "S"},
-            {"AttributeName": "itemId", "AttributeType": "S"},
-        ],
+        KeySchema=KEY_SCHEMA,  # the table step's own key design
+        AttributeDefinitions=ATTRIBUTES,
     )
     yield created
     # Some tests delete the table themselves (to see the handler fail cleanly).

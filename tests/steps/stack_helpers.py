@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from serverless_lab.backends import Backend, make_backend
 from serverless_lab.lab import Lab
 
 TINY_HANDLERS = {
     "items.py": "import json\n\n\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps([])}\n",
     "me.py": "import json\n\n\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps({})}\n",
 }
-
-
-@functools.cache
-def shared_memory_backend() -> Backend:
-    """One memory backend object for these tests' labs: its boto3 clients are made once (about 0.15 s each)
-    instead of once per Lab. moto's state is per process anyway, so the labs see the same AWS either way."""
-    return make_backend("memory")
 
 
 def operations(plan: Iterable[Any]) -> list[str]:

@@ -3,9 +3,7 @@ preflight, Lambda permissions, and a deployment made only when the API changed."
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ from stack_helpers import (
     NOTHING_LEFT,
     ensure_handlers,
     operations,
-    shared_memory_backend,
     users_functions_api_resources,
 )
 
@@ -50,17 +47,6 @@ def stack(lab: Lab, site_root: Path) -> Lab:
     ensure_handlers(site_root)
     lab.require("functions")
     return lab
-
-
-@pytest.fixture
-def make_lab(make_lab: Callable[..., Lab]) -> Callable[..., Lab]:
-    """The conftest's labs, on one shared memory backend object (boto3 clients made once)."""
-    return functools.partial(make_lab, backend=shared_memory_backend())
-
-
-@pytest.fixture
-def lab(make_lab: Callable[..., Lab]) -> Lab:
-    return make_lab()
 
 
 def method(lab: Lab, path: str, http_method: str) -> dict:

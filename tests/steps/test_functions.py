@@ -3,7 +3,6 @@ code is uploaded again when, and only when, a handler's source changes."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import zipfile
@@ -16,7 +15,6 @@ from stack_helpers import (
     NOTHING_LEFT,
     ensure_handlers,
     operations,
-    shared_memory_backend,
     users_functions_api_resources,
 )
 
@@ -26,17 +24,6 @@ from serverless_lab.steps.packaging import build_zip, code_sha256
 
 ROLE_SETUP = ["create_role", "create_policy", "attach_role_policy"]
 PER_FUNCTION = ["create_log_group", "put_retention_policy", "create_function", "wait:function_active_v2"]
-
-
-@pytest.fixture
-def make_lab(make_lab: Callable[..., Lab]) -> Callable[..., Lab]:
-    """The conftest's labs, on one shared memory backend object (boto3 clients made once)."""
-    return functools.partial(make_lab, backend=shared_memory_backend())
-
-
-@pytest.fixture
-def lab(make_lab: Callable[..., Lab]) -> Lab:
-    return make_lab()
 
 
 def test_functions_lifecycle_plan_apply_verify_destroy(lab: Lab, site_root: Path) -> None:

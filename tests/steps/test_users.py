@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import jwt
 import pytest
-from stack_helpers import NOTHING_LEFT, operations, shared_memory_backend, users_functions_api_resources
+from stack_helpers import NOTHING_LEFT, operations, users_functions_api_resources
 
 from serverless_lab.lab import Lab
 from serverless_lab.steps.users import AUTH_FLOWS
-
-
-@pytest.fixture
-def make_lab(make_lab: Callable[..., Lab]) -> Callable[..., Lab]:
-    """The conftest's labs, on one shared memory backend object (boto3 clients made once)."""
-    return functools.partial(make_lab, backend=shared_memory_backend())
-
-
-@pytest.fixture
-def lab(make_lab: Callable[..., Lab]) -> Lab:
-    return make_lab()
 
 
 def sample_users(root: Path) -> list[dict]:
