@@ -9,6 +9,7 @@ import uuid
 
 import pandas as pd
 import pytest
+from shared_labs import deployed_memory_lab
 
 from serverless_lab import Lab
 from serverless_lab.exercises import CheckResult, check, solutions
@@ -19,9 +20,7 @@ _RUN = uuid.uuid4().hex[:4]
 
 @pytest.fixture(scope="module")
 def lab() -> Lab:
-    deployed = Lab(backend="memory", student=f"ex-{_RUN}")
-    deployed.require("api")
-    return deployed
+    return deployed_memory_lab("ex", _RUN)
 
 
 def assert_not_yet(result: CheckResult, *fragments: str) -> None:

@@ -9,6 +9,7 @@ import uuid
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from shared_labs import deployed_memory_lab
 
 from serverless_lab import Lab
 from serverless_lab.errors import InvalidStudentError, UsageError
@@ -38,9 +39,7 @@ _RUN = uuid.uuid4().hex[:4]
 
 @pytest.fixture(scope="module")
 def lab() -> Lab:
-    deployed_lab = Lab(backend="memory", student=f"tch-{_RUN}")
-    deployed_lab.require("api")
-    return deployed_lab
+    return deployed_memory_lab("tch", _RUN)
 
 
 def signed_token(**claims: object) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from shared_labs import deployed_memory_lab
 
 from serverless_lab import Lab
 from serverless_lab.widgets import (
@@ -28,9 +29,7 @@ _RUN = uuid.uuid4().hex[:4]
 
 @pytest.fixture(scope="module")
 def lab() -> Lab:
-    deployed = Lab(backend="memory", student=f"wid-{_RUN}")
-    deployed.require("api")
-    return deployed
+    return deployed_memory_lab("wid")
 
 
 def fresh_lab(name: str) -> Lab:
