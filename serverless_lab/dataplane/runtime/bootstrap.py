@@ -280,6 +280,38 @@ class ClientContext:
         self.client = Client(context.get("client")) if context.get("client") is not None else None
 
 
+_CONTEXT_VARIABLES = (
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+)
+_ENCODED_CONTEXT_VARIABLES = tuple(os.fsencode(name) for name in _CONTEXT_VARIABLES)
+_context_cache: tuple[tuple[Any, ...], tuple[str | None, ...]] = ((), ())
+
+
+def _context_variables(environ: Any) -> tuple[str | None, ...]:
+    """The five variables LambdaContext reads, as environ.get() gives them on every invoke.
+
+    Why not five os.environ.get() calls: each encodes the name and decodes the value in Python (~1.5 us
+    apiece). On POSIX the raw bytes are looked up in the dict behind os.environ instead and decoded only
+    when they differ from the previous invoke's, so a handler that changes these variables still sees
+    its change in the next context, as with awslambdaric, which reads os.environ for each context.
+    """
+    global _context_cache
+    data = getattr(environ, "_data", None) if environ is os.environ and os.name == "posix" else None
+    if data is None:
+        return tuple(environ.get(name) for name in _CONTEXT_VARIABLES)
+    raw = tuple(map(data.get, _ENCODED_CONTEXT_VARIABLES))
+    cached_raw, values = _context_cache  # one tuple: threads of inprocess mode read a consistent pair
+    if raw != cached_raw:
+        decode = environ.decodevalue
+        values = tuple(None if value is None else decode(value) for value in raw)
+        _context_cache = (raw, values)
+    return values
+
+
 class LambdaContext:
     """The context argument, as awslambdaric's LambdaContext builds it (fields read from the environment)."""
 
@@ -294,11 +326,14 @@ class LambdaContext:
         identity: dict[str, Any] | None = None,
     ) -> None:
         self.aws_request_id = request_id
-        self.log_group_name = environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.memory_limit_in_mb = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")  # a str, as on Lambda
-        self.function_version = environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        # memory_limit_in_mb is a str, as on Lambda
+        (
+            self.log_group_name,
+            self.log_stream_name,
+            self.function_name,
+            self.memory_limit_in_mb,
+            self.function_version,
+        ) = _context_variables(environ)
         self.invoked_function_arn = invoked_function_arn
         self.tenant_id = None
         self.client_context = ClientContext(client_context) if client_context is not None else None
@@ -346,12 +381,20 @@ class _Encoder(_json.JSONEncoder):
         return super().default(o)
 
 
+# awslambdaric's LambdaMarshaller builds its Encoder once and reuses it for every response; so does the lab
+# (one per ensure_ascii setting). JSONEncoder.encode keeps no state between calls, so threads may share it.
+_ENCODERS: dict[bool, _Encoder] = {}
+
+
 def marshal_response(response: Any, execution_env: str | None) -> tuple[bytes, str]:
     """bytes pass through as application/unknown; everything else must encode as JSON (Runtime.MarshalError)."""
     if isinstance(response, bytes):
         return response, "application/unknown"
+    ensure_ascii = execution_env != "AWS_Lambda_python3.12"
     try:
-        encoder = _Encoder(ensure_ascii=execution_env != "AWS_Lambda_python3.12")
+        encoder = _ENCODERS.get(ensure_ascii)
+        if encoder is None:
+            encoder = _ENCODERS[ensure_ascii] = _Encoder(ensure_ascii=ensure_ascii)
         return encoder.encode(response).encode("utf-8"), "application/json"
     except Exception as exc:
         raise FaultError(MARSHAL_ERROR, f"Unable to marshal response: {exc}") from None

@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from serverless_lab.dataplane.runtime import logs
 from serverless_lab.dataplane.runtime.errors import InvalidRequestContentException, RequestTooLargeException
 from serverless_lab.dataplane.runtime.results import Invocation
@@ -56,6 +58,7 @@ class Outcome:
             self.status, self.error_type = "error", "Runtime.ExitError"
 
     def finish(self, events: list[tuple[int, str]]) -> Invocation:
+        """The Invocation; `events` (this invoke's own list) gets the START, END and REPORT lines."""
         spec = self.spec
         duration = self.duration_ms
         report_init = self.init_ms
@@ -66,12 +69,13 @@ class Outcome:
         # Function-init output and INIT_ lines come before START, as in CloudWatch; a suppressed init runs
         # inside the invoke phase, so its output follows START.
         start_at = 0 if self.suppressed_init else self.start_at
-        ordered = list(events)
-        ordered.insert(start_at, (logs.now_ms(), logs.start_line(self.request_id, spec.version)))
-        ordered.append((logs.now_ms(), logs.end_line(self.request_id)))
+        ordered = events  # the caller's list, used only for this invocation: no copy
+        now = logs.now_ms()  # one reading for the three lines (written microseconds apart anyway)
+        ordered.insert(start_at, (now, logs.start_line(self.request_id, spec.version)))
+        ordered.append((now, logs.end_line(self.request_id)))
         ordered.append(
             (
-                logs.now_ms(),
+                now,
                 logs.report_line(
                     self.request_id,
                     duration_ms=duration,
@@ -126,10 +130,14 @@ def encode_event(event: Any) -> bytes:
                 f"Could not parse request body into json: Could not parse payload into json: {exc}"
             ) from None
     else:
-        try:
-            body = json.dumps(event).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+        body = _encode_quickly(event)
+        if body is None:
+            try:
+                body = json.dumps(event).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequestContentException(
+                    f"Could not parse request body into json: {exc}"
+                ) from None
     if len(body) > SYNC_PAYLOAD_LIMIT:
         raise RequestTooLargeException(
             f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
@@ -137,9 +145,52 @@ def encode_event(event: Any) -> bytes:
     return body or b"null"
 
 
+# By default orjson writes subclasses of str, int, dict and list, datetimes and dataclasses (json.dumps writes
+# the first four its own way and refuses the rest); with these options it refuses them, and json.dumps decides.
+_PASSTHROUGH = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+# json.dumps writes at most 6 bytes where orjson writes one (U+007F and non-ASCII characters escaped as
+# \uXXXX, ", " and ": " separators), so below this size json.dumps' output is within the payload limit too.
+_QUICK_LIMIT = SYNC_PAYLOAD_LIMIT // 6
+
+
+def _encode_quickly(event: Any) -> bytes | None:
+    """The event as orjson writes it, when the handler would read back exactly what json.dumps gives; or None.
+
+    orjson.dumps is ~10x faster than json.dumps. Its bytes differ (no spaces, UTF-8 rather than \\u escapes)
+    but decode to the same values, which is all the handler sees. Where the two would disagree, orjson either
+    refuses (non-str keys, ints beyond 64 bits, lone surrogates, the passthrough types above) or writes
+    something that does not read back equal to the event: NaN and infinities as null, enums and UUIDs
+    (which json.dumps refuses), tuples as lists (json.dumps does that too; the slow path keeps it simple).
+    Those events, and any large enough to come near the payload limit, take the json.dumps path.
+    """
+    try:
+        body = orjson.dumps(event, option=_PASSTHROUGH)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+    if len(body) > _QUICK_LIMIT or orjson.loads(body) != event:
+        return None
+    return body
+
+
+# An integer of 19 digits or more may be beyond 64 bits, which orjson.loads turns into a float (json keeps
+# an int); such payloads, rare, are read with json.loads. Found by mapping every digit to "0" and the rest
+# to a space, then looking for 19 zeros: ~10x faster than a regular expression.
+_DIGITS_AS_ZEROS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_INTEGER = b"0" * 19
+
+
 def _decode(raw: bytes, content_type: str) -> Any:
     if content_type != "application/json" or not raw:
         return None
+    try:
+        # orjson reads strict JSON ~2x faster; what it refuses (NaN, a BOM, lone surrogates) json.loads
+        # may still read, and it decides.
+        if _LONG_INTEGER not in raw.translate(_DIGITS_AS_ZEROS):
+            return orjson.loads(raw)
+    except ValueError:
+        pass
     try:
         return json.loads(raw)
     except ValueError:

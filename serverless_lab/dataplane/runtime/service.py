@@ -104,6 +104,8 @@ class LambdaRuntime:
             self._zygote.start_in_background()  # ready by the time a notebook sends its first request
         self._background: list[threading.Thread] = []
         self._closed = False
+        # At or before the last use of every idle environment (a lower bound, see reap_idle).
+        self._oldest_idle_use = float("inf")
 
     # ------------------------------------------------------------------ public API
 
@@ -170,12 +172,22 @@ class LambdaRuntime:
     def reap_idle(self) -> int:
         """Shut down the environments idle for idle_timeout_s or more; how many were."""
         now = self._clock()
+        # Called on every invoke: skip the scan while no idle environment can have expired. Every idle
+        # environment was last used at or after _oldest_idle_use (_release lowers it, the scan recomputes
+        # it), so none is idle for longer than now - _oldest_idle_use.
+        if now - self._oldest_idle_use < self._idle_timeout_s:
+            return 0
         with self._lock:
-            expired = [
-                env
-                for env in self._environments
-                if not env.busy and now - env.last_used >= self._idle_timeout_s
-            ]
+            expired = []
+            oldest = float("inf")
+            for env in self._environments:
+                if env.busy:
+                    continue
+                if now - env.last_used >= self._idle_timeout_s:
+                    expired.append(env)
+                elif env.last_used < oldest:
+                    oldest = env.last_used
+            self._oldest_idle_use = oldest
             for env in expired:
                 self._environments.remove(env)
         for env in expired:
@@ -221,10 +233,16 @@ class LambdaRuntime:
                 self._current_keys[function] = key
             self._reservations[function] = spec.reserved_concurrency
             self._check_concurrency(function, spec.reserved_concurrency)
-            idle = [e for e in self._environments if e.key == key and not e.busy and not e.retired]
-            if idle:
-                env = max(idle, key=lambda e: e.last_used)
-            else:
+            env = None  # the idle environment of this configuration used last (the first of equals)
+            for candidate in self._environments:
+                if (
+                    not candidate.busy
+                    and not candidate.retired
+                    and (env is None or candidate.last_used > env.last_used)
+                    and candidate.key == key
+                ):
+                    env = candidate
+            if env is None:
                 stream, suffix = logs.new_log_stream(spec.version)
                 now = self._clock()
                 env = _Environment(suffix, spec, key, stream, now, now)
@@ -250,6 +268,8 @@ class LambdaRuntime:
             env.busy = False
             env.invocations += 1
             env.last_used = self._clock()
+            if env.last_used < self._oldest_idle_use:
+                self._oldest_idle_use = env.last_used
             drop = dead or env.retired or self._closed
             if drop and env in self._environments:
                 self._environments.remove(env)

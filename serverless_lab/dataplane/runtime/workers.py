@@ -63,8 +63,10 @@ class ProcessWorker:
     def invoke(self, header: dict[str, Any], body: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
         if self._request_fd is None or self._response_fd is None:
             raise EOFError
+        # A caller's client context or identity may hold values orjson writes differently (NaN).
+        caller_data = header["client_context"] is not None or header["identity"] is not None
         try:
-            write_frame(self._request_fd, header, body)
+            write_frame(self._request_fd, header, body, caller_data=caller_data)
         except BrokenPipeError:
             raise EOFError from None
         return self._responses.read(deadline)
