@@ -8,6 +8,7 @@ boto3 itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,8 +65,7 @@ class IntegrationConfig:
     @property
     def function_arn(self) -> str | None:
         """The Lambda function ARN inside an `arn:aws:apigateway:<region>:lambda:path/...` URI."""
-        found = _LAMBDA_URI.match(self.uri or "")
-        return found["function_arn"] if found else None
+        return _function_arn(self.uri or "")
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,7 @@ class AuthorizerConfig:
     @property
     def header_name(self) -> str | None:
         """The request header holding the token (`method.request.header.<Name>`)."""
-        prefix = "method.request.header."
-        source = self.identity_source.split(",")[0].strip()
-        return source[len(prefix) :] if source.startswith(prefix) else None
+        return _header_name(self.identity_source)
 
     @property
     def issuers(self) -> tuple[str, ...]:
@@ -157,6 +155,21 @@ class RestApiConfig:
     @property
     def domain_name(self) -> str:
         return f"{self.id}.execute-api.{self.region}.amazonaws.com"
+
+
+# The two properties the gateway reads on every request, cached by their input (a deployed API has a few):
+# a regular expression match or a split per request otherwise.
+@functools.lru_cache(maxsize=1024)
+def _function_arn(uri: str) -> str | None:
+    found = _LAMBDA_URI.match(uri)
+    return found["function_arn"] if found else None
+
+
+@functools.lru_cache(maxsize=256)
+def _header_name(identity_source: str) -> str | None:
+    prefix = "method.request.header."
+    source = identity_source.split(",")[0].strip()
+    return source[len(prefix) :] if source.startswith(prefix) else None
 
 
 def rest_api_from_boto3(

@@ -7,6 +7,7 @@ notebooks call `handle()` directly with the same values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -24,18 +25,41 @@ class HttpRequest:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header, matched case-insensitively as HTTP requires."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return default
+        return self.first_values().get(name.lower(), default)
+
+    def first_values(self) -> dict[str, str]:
+        """The first value of each header by lower-cased name (do not modify it).
+
+        Built once per request and kept on the instance (outside the dataclass fields, so equality and
+        repr are unchanged): the gateway looks up about seven headers a request, and a linear scan with
+        a lower() per header and per lookup cost more than the one pass.
+        """
+        try:
+            return self.__dict__["_first_values"]  # type: ignore[no-any-return]
+        except KeyError:
+            first: dict[str, str] = {}
+            for key, value in self.headers:
+                first.setdefault(key.lower(), value)
+            self.__dict__["_first_values"] = first
+            return first
 
     def header_values(self, name: str) -> list[str]:
         wanted = name.lower()
         return [value for key, value in self.headers if key.lower() == wanted]
 
     def query_pairs(self) -> list[tuple[str, str]]:
-        return parse_qsl(self.query, keep_blank_values=True)
+        return parse_qsl(self.query, keep_blank_values=True) if self.query else []
+
+    def with_path(self, path: str) -> HttpRequest:
+        """The same request at another path (a core serving a prefix of the lab's port strips it).
+
+        Copies the instance's dict rather than calling the frozen dataclass' __init__ (one
+        object.__setattr__ per field), and keeps the header index already built.
+        """
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["path"] = path
+        return copy
 
 
 @dataclass
@@ -54,6 +78,14 @@ class HttpResponse:
         return default
 
     def set_header(self, name: str, value: str) -> None:
-        wanted = name.lower()
-        self.headers = [(k, v) for k, v in self.headers if k.lower() != wanted]
-        self.headers.append((name, value))
+        self.set_headers(((name, value),))
+
+    def set_headers(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Set several headers, each replacing any value of that name, in one pass over the headers.
+
+        Like set_header, it gives the response a new list rather than changing the one it was made with.
+        """
+        pairs = tuple(pairs)
+        replaced = {name.lower() for name, _ in pairs}
+        self.headers = [(k, v) for k, v in self.headers if k.lower() not in replaced]
+        self.headers += pairs

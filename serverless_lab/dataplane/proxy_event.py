@@ -41,6 +41,7 @@ _IDENTITY_KEYS = (
     "userArn",
     "user",
 )
+_NULL_IDENTITY = dict.fromkeys(_IDENTITY_KEYS)  # copied into each event, never handed out itself
 
 
 @dataclass(frozen=True)
@@ -92,28 +93,31 @@ def build_proxy_event(
     claims: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The event a Lambda proxy integration receives for this request."""
-    domain_name = _domain_name(request, api)
-    headers = _event_headers(request, ids, domain_name)
-    single_headers, multi_headers = _single_and_multi(headers)
-    single_query, multi_query = _single_and_multi(request.query_pairs())
+    host = request.first_values().get("host")
+    domain_name, domain_prefix, port, proto = _host_parts(host, api.domain_name)
+    single_headers, multi_headers = _event_headers(request, ids, host, domain_name, port, proto)
+    single_query, multi_query = _single_and_multi(request.query_pairs()) if request.query else (None, None)
     body, is_base64 = _event_body(request, api)
+    http_method = request.method.upper()
+    stage = api.stage.name
+    resource = route.resource
     request_context: dict[str, Any] = {
-        "resourceId": route.resource.id,
-        "resourcePath": route.resource.path,
-        "httpMethod": request.method.upper(),
+        "resourceId": resource.id,
+        "resourcePath": resource.path,
+        "httpMethod": http_method,
         "extendedRequestId": ids.extended_request_id,
         "requestTime": format_request_time(ids.epoch_seconds),
-        "path": f"/{api.stage.name}{request.path}",
+        "path": f"/{stage}{request.path}",
         "accountId": account_id,
         "protocol": "HTTP/1.1",
-        "stage": api.stage.name,
-        "domainPrefix": domain_name.split(".")[0],
+        "stage": stage,
+        "domainPrefix": domain_prefix,
         "requestTimeEpoch": int(ids.epoch_seconds * 1000),
         "requestId": ids.request_id,
         "identity": {
-            **dict.fromkeys(_IDENTITY_KEYS),
+            **_NULL_IDENTITY,
             "sourceIp": request.source_ip,
-            "userAgent": request.header("User-Agent"),
+            "userAgent": request.first_values().get("user-agent"),
         },
         "domainName": domain_name,
         "apiId": api.id,
@@ -122,9 +126,9 @@ def build_proxy_event(
         # A Cognito user pool authorizer passes the token's claims, every value a string.
         request_context["authorizer"] = {"claims": dict(claims)}
     return {
-        "resource": route.resource.path,
+        "resource": resource.path,
         "path": request.path,
-        "httpMethod": request.method.upper(),
+        "httpMethod": http_method,
         "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
@@ -137,17 +141,22 @@ def build_proxy_event(
     }
 
 
-def _domain_name(request: HttpRequest, api: RestApiConfig) -> str:
-    """The Host the client used, unless it is loopback: then the execute-api name the API has on AWS."""
-    host = (request.header("Host") or "").rsplit(":", 1)[0].strip("[]")
-    if not host or host == "localhost" or _is_ip_address(host):
-        return api.domain_name
-    return host
-
-
 @functools.lru_cache(maxsize=256)
+def _host_parts(host: str | None, api_domain_name: str) -> tuple[str, str, str, str]:
+    """domainName, domainPrefix, X-Forwarded-Port and -Proto for a Host header (clients send a few).
+
+    The domain is the Host the client used, unless it is loopback: then the execute-api name the API has
+    on AWS. Cached: parsing a Host with ipaddress costs microseconds, and the rest is the same per Host.
+    """
+    name = (host or "").rsplit(":", 1)[0].strip("[]")
+    loopback = not name or name == "localhost" or _is_ip_address(name)
+    domain_name = api_domain_name if loopback else name
+    host_port = (host or "").rpartition(":")[2]
+    port = host_port if host_port.isdigit() else "443"
+    return domain_name, domain_name.split(".")[0], port, "https" if port == "443" else "http"
+
+
 def _is_ip_address(host: str) -> bool:
-    # Cached: clients send the same few Host values, and parsing one with ipaddress costs microseconds.
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -155,22 +164,42 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
-def _event_headers(request: HttpRequest, ids: RequestIds, domain_name: str) -> list[tuple[str, str]]:
-    """The client's headers plus those API Gateway adds (X-Amzn-Trace-Id, X-Forwarded-*)."""
-    added = {"x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
-    headers = [(name, value) for name, value in request.headers if name.lower() not in added]
-    if request.header("Host") is None:
-        headers.insert(0, ("Host", domain_name))
-    forwarded_for = ", ".join([*request.header_values("X-Forwarded-For"), request.source_ip])
-    host_port = (request.header("Host") or "").rpartition(":")[2]
-    port = host_port if host_port.isdigit() else "443"
-    headers += [
+# Headers API Gateway sets itself: a client's values are dropped (X-Forwarded-For's are kept in front).
+_ADDED_HEADERS = frozenset({"x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"})
+
+
+def _event_headers(
+    request: HttpRequest, ids: RequestIds, host: str | None, domain_name: str, port: str, proto: str
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """`headers` and `multiValueHeaders`: the client's headers plus those API Gateway adds
+    (X-Amzn-Trace-Id, X-Forwarded-*). `headers` holds the last value of a repeated name, in the order
+    names first appeared; both maps are built in the one pass over the request's headers."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    if host is None:
+        single["Host"], multi["Host"] = domain_name, [domain_name]
+    forwarded_for: list[str] = []
+    for name, value in request.headers:
+        lower = name.lower()
+        if lower in _ADDED_HEADERS:
+            if lower == "x-forwarded-for":
+                forwarded_for.append(value)
+            continue
+        values = multi.get(name)
+        if values is None:
+            multi[name] = [value]
+        else:
+            values.append(value)
+        single[name] = value
+    forwarded_for.append(request.source_ip)
+    for name, value in (
         ("X-Amzn-Trace-Id", ids.trace_id),
-        ("X-Forwarded-For", forwarded_for),
+        ("X-Forwarded-For", ", ".join(forwarded_for)),
         ("X-Forwarded-Port", port),
-        ("X-Forwarded-Proto", "https" if port == "443" else "http"),
-    ]
-    return headers
+        ("X-Forwarded-Proto", proto),
+    ):
+        single[name], multi[name] = value, [value]
+    return single, multi
 
 
 def _single_and_multi(
@@ -187,6 +216,6 @@ def _single_and_multi(
 def _event_body(request: HttpRequest, api: RestApiConfig) -> tuple[str | None, bool]:
     if not request.body:
         return None, False
-    if matches_media_type(request.header("Content-Type"), api.binary_media_types):
+    if api.binary_media_types and matches_media_type(request.header("Content-Type"), api.binary_media_types):
         return base64.b64encode(request.body).decode("ascii"), True
     return request.body.decode("utf-8", errors="replace"), False

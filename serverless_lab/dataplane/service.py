@@ -13,6 +13,7 @@ notebooks can call it in-process; `server.py` puts it on loopback. Paths on the 
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import time
 import urllib.error
@@ -124,7 +125,8 @@ class DataPlane:
             else invocation.raw_payload,
             function_error=invocation.function_error,
             error=invocation.error,
-            trace=invocation_trace(spec, invocation),
+            # Built only when the gateway records a lambda span: most requests ask for no spans.
+            trace_source=functools.partial(invocation_trace, spec, invocation),
         )
 
     def flush_logs(self) -> None:
@@ -151,12 +153,12 @@ class DataPlane:
             if len(parts) >= 3 and parts[2] == USER_REQUEST:
                 rest_api_id, stage = parts[0], parts[1]
                 inner = "/" + (parts[3] if len(parts) > 3 else "")
-                return self.handle_api(rest_api_id, stage, _with_path(request, inner), spans)
+                return self.handle_api(rest_api_id, stage, request.with_path(inner), spans)
         if path == COGNITO_PREFIX or path.startswith(COGNITO_PREFIX + "/"):
             return self.pass_to_cognito(request, spans)
         if path.startswith(EDGE_PREFIX):
             distribution_id, _, rest = path[len(EDGE_PREFIX) :].partition("/")
-            return self.handle_edge(distribution_id, _with_path(request, "/" + rest), spans)
+            return self.handle_edge(distribution_id, request.with_path("/" + rest), spans)
         if path == "/_lab/urls":
             return _json(200, self.urls().as_dict())
         if path in ("/", "/index.html") and request.method in ("GET", "HEAD"):
@@ -273,10 +275,6 @@ def invocation_trace(spec: FunctionSpec, invocation: Invocation) -> dict[str, An
         "environment_id": invocation.environment_id,
         "calls": invocation.calls,
     }
-
-
-def _with_path(request: HttpRequest, path: str) -> HttpRequest:
-    return HttpRequest(request.method, path, request.query, request.headers, request.body, request.source_ip)
 
 
 def _json(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> HttpResponse:

@@ -148,6 +148,22 @@ def proxy_source() -> str:
     )
 
 
+def test_the_lambda_span_carries_the_invocation_and_no_span_is_made_unasked(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    api, _ = make_api(backend, function, "hello")
+    request = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/hello")
+    spans: list[dict] = []
+    assert dataplane.handle(request, spans).status == 200
+    lambda_span = next(span for span in spans if span["component"] == "lambda")
+    assert lambda_span["detail"]["function"] == function
+    assert lambda_span["detail"]["cold"] is True and lambda_span["detail"]["billed_ms"] >= 1
+    assert set(lambda_span["detail"]) >= {"request_id", "init_ms", "duration_ms", "environment_id", "calls"}
+    again = dataplane.handle(request)  # no spans asked for: the same answer
+    assert (again.status, json.loads(again.body)) == (200, {"path": "/hello", "resource": "/hello"})
+
+
 def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(
     backend: Backend, dataplane: DataPlane, function: str
 ) -> None:

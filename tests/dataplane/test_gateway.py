@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import uuid
 
 import pytest
 from gateway_helpers import FUNCTION_ARN, NOW, POOL, FakeLambda, make_api, make_gateway
 
 from serverless_lab.dataplane.api_model import GatewayResponseConfig
-from serverless_lab.dataplane.gateway import MAX_REQUEST_BODY_BYTES, LambdaResult
+from serverless_lab.dataplane.gateway import MAX_REQUEST_BODY_BYTES, LambdaResult, uuid4_text
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.errors import GatewayError, LambdaError
 
@@ -360,3 +362,26 @@ def test_default_5xx_customization_applies_to_a_malformed_answer() -> None:
     response, _ = call(signed("GET", "/items"), LambdaResult(payload=b"{}"), gateway_responses=(cors_5xx,))
     assert (response.status, response.body) == (502, b'{"message": "Internal server error"}')
     assert response.header("Access-Control-Allow-Origin") == "*"
+
+
+def test_request_ids_are_random_uuid4_text() -> None:
+    for random in [bytes(16), b"\xff" * 16, *(os.urandom(16) for _ in range(2000))]:
+        assert uuid4_text(random) == str(uuid.UUID(bytes=random, version=4))
+
+
+def test_request_header_lookups_and_a_new_path_keep_the_request() -> None:
+    request = HttpRequest(
+        "GET", "/a", "x=1", (("Host", "h"), ("accept", "1"), ("ACCEPT", "2")), b"body", "203.0.113.9"
+    )
+    assert (request.header("Accept"), request.header("host"), request.header("Nope", "-")) == ("1", "h", "-")
+    moved = request.with_path("/b")
+    assert moved == HttpRequest("GET", "/b", "x=1", request.headers, b"body", "203.0.113.9")
+    assert (moved.header("accept"), request.path) == ("1", "/a")
+
+
+def test_set_headers_replaces_every_value_of_a_name_in_a_new_list() -> None:
+    headers = [("X-A", "1"), ("x-a", "2"), ("B", "3")]
+    response = HttpResponse(200, headers)
+    response.set_headers((("x-A", "new"), ("C", "4")))
+    assert response.headers == [("B", "3"), ("x-A", "new"), ("C", "4")]
+    assert headers == [("X-A", "1"), ("x-a", "2"), ("B", "3")]  # the list it was made with is untouched
