@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-_THREAD_STATE = threading.local()
-
 
 @dataclass
 class CallRecorder:
@@ -25,6 +23,13 @@ class CallRecorder:
 
     started: float = 0.0
     calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _ThreadState(threading.local):
+    recorder: CallRecorder | None = None  # a class-level default: no AttributeError raised on each read
+
+
+_THREAD_STATE = _ThreadState()
 
 
 _PROCESS_RECORDER: CallRecorder | None = None
@@ -40,7 +45,7 @@ def set_call_recorder(recorder: CallRecorder | None, *, per_thread: bool) -> Non
 
 
 def _current_recorder() -> CallRecorder | None:
-    return getattr(_THREAD_STATE, "recorder", None) or _PROCESS_RECORDER
+    return _THREAD_STATE.recorder or _PROCESS_RECORDER
 
 
 _CALL_START_KEY = "serverless_lab_call_started"
