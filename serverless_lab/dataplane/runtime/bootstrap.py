@@ -137,7 +137,7 @@ def format_error_log(error: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- logs -----------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class LogCollector:
     """The log events of one init or one invoke: (epoch ms, message), one event per printed line."""
 
@@ -453,14 +453,16 @@ def max_memory_used_mb() -> int:
     Linux) and costs one system call, where reading and parsing /proc/self/status after every invoke
     cost a measurable part of the warm overhead.
     """
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return math.ceil(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024)  # macOS: bytes
+    return -(-resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // _MAXRSS_PER_MB)  # rounded up
+
+
+_MAXRSS_PER_MB = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
 
 
 # ---------------------------------------------------------------- one invoke -----------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class InvokeOutcome:
     """What the runtime posts back for one invoke, plus what the lab measures inside the environment."""
 

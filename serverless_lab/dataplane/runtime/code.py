@@ -44,6 +44,9 @@ class CodeStore:
 
     def task_root(self, function_name: str, expected_sha256: str, load: Callable[[], bytes]) -> Path:
         """The folder holding the package with this sha; `load` is called only the first time."""
+        folder = self._folders.get(expected_sha256)  # every warm invoke: one dict read, atomic, no lock
+        if folder is not None:
+            return folder
         with self._lock:
             folder = self._folders.get(expected_sha256)
             if folder is not None:

@@ -10,6 +10,7 @@ interface emulator's timeout answer (`Sandbox.Timedout`, "RequestId: <id> Error:
 from __future__ import annotations
 
 import math
+import os
 import time
 import uuid
 from typing import Any
@@ -20,6 +21,13 @@ def new_log_stream(version: str, now: float | None = None) -> tuple[str, str]:
     suffix = uuid.uuid4().hex
     day = time.strftime("%Y/%m/%d", time.gmtime(time.time() if now is None else now))
     return f"{day}/[{version}]{suffix}", suffix
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID, as Lambda's request ids are: str(uuid.uuid4()) at a third of the cost."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]  # the RFC 4122 variant: 10xx
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def now_ms() -> int:

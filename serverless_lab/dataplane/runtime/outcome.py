@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ SYNC_PAYLOAD_LIMIT = 6_291_456  # "6 MB each for request and response (synchrono
 RESPONSE_LIMIT = 6_291_556  # the figure in Lambda's Function.ResponseSizeTooLarge message
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What one invoke produced so far; finish() turns it into the Invocation and its log lines."""
 
@@ -187,7 +186,8 @@ def _decode(raw: bytes, content_type: str) -> Any:
     try:
         # orjson reads strict JSON ~2x faster; what it refuses (NaN, a BOM, lone surrogates) json.loads
         # may still read, and it decides.
-        if _LONG_INTEGER not in raw.translate(_DIGITS_AS_ZEROS):
+        # find(), not `in`: bytes.__contains__ first tries its operand as an int and formats a TypeError.
+        if raw.translate(_DIGITS_AS_ZEROS).find(_LONG_INTEGER) < 0:
             return orjson.loads(raw)
     except ValueError:
         pass
@@ -199,7 +199,7 @@ def _decode(raw: bytes, content_type: str) -> Any:
 
 def empty_invocation(spec: FunctionSpec, *, status_code: int) -> Invocation:
     return Invocation(
-        request_id=str(uuid.uuid4()),
+        request_id=logs.new_request_id(),
         payload=None,
         raw_payload=b"",
         function_error=None,

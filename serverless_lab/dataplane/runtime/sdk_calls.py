@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecorder:
     """The AWS SDK calls of one invoke, timed with botocore's before-call / after-call events."""
 

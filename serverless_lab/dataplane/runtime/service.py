@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,16 +231,20 @@ class LambdaRuntime:
                         stale.append(env)
                 self._current_keys[function] = key
             self._reservations[function] = spec.reserved_concurrency
-            self._check_concurrency(function, spec.reserved_concurrency)
-            env = None  # the idle environment of this configuration used last (the first of equals)
+            # One pass: the busy environments, and the idle one of this configuration used last (the first
+            # of equals).
+            busy: list[_Environment] = []
+            env = None
             for candidate in self._environments:
-                if (
-                    not candidate.busy
-                    and not candidate.retired
+                if candidate.busy:
+                    busy.append(candidate)
+                elif (
+                    not candidate.retired
                     and (env is None or candidate.last_used > env.last_used)
                     and candidate.key == key
                 ):
                     env = candidate
+            self._check_concurrency(function, spec.reserved_concurrency, busy)
             if env is None:
                 stream, suffix = logs.new_log_stream(spec.version)
                 now = self._clock()
@@ -252,8 +255,9 @@ class LambdaRuntime:
             _close(old)
         return env
 
-    def _check_concurrency(self, function: tuple[str, str, str], reserved: int | None) -> None:
-        busy = [e for e in self._environments if e.busy]
+    def _check_concurrency(
+        self, function: tuple[str, str, str], reserved: int | None, busy: list[_Environment]
+    ) -> None:
         if reserved is not None:
             if sum(1 for e in busy if _function_id(e.spec) == function) >= reserved:
                 raise TooManyRequestsException("ReservedFunctionConcurrentInvocationLimitExceeded")
@@ -354,7 +358,7 @@ class LambdaRuntime:
                 spec,
                 task_root,
                 body,
-                request_id or str(uuid.uuid4()),
+                request_id or logs.new_request_id(),
                 client_context,
                 identity,
                 trace_id,

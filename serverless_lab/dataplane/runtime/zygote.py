@@ -93,7 +93,7 @@ class FrameReader:
         self._poll = select.poll()
         self._poll.register(fd, select.POLLIN)
 
-    def _fill(self, missing: int, deadline: float | None) -> None:
+    def _fill(self, missing: int, deadline: float | None) -> bytes | bytearray:
         if deadline is not None:
             wait = deadline - time.monotonic()
             # poll() also wakes for POLLHUP/POLLERR; the read below then gives EOF.
@@ -108,18 +108,23 @@ class FrameReader:
             self._buffer += chunk
         else:  # a frame over several reads (a large event or response): grow in place from here on
             self._buffer = bytearray(self._buffer) + chunk
+        return self._buffer
 
     def read(self, deadline: float | None = None) -> tuple[dict[str, Any], bytes]:
         """One frame; EOFError when the other side is gone, TimeoutError when the monotonic deadline passes."""
-        while len(self._buffer) < _PREFIX_SIZE:
-            self._fill(_PREFIX_SIZE - len(self._buffer), deadline)
-        header_size, body_size = _FRAME_PREFIX.unpack_from(self._buffer)
-        body_at = _PREFIX_SIZE + header_size
-        end = body_at + body_size
-        while len(self._buffer) < end:
-            self._fill(end - len(self._buffer), deadline)
         buffer = self._buffer
-        self._buffer = buffer[end:] if len(buffer) > end else b""
+        while True:
+            size = len(buffer)
+            if size >= _PREFIX_SIZE:
+                header_size, body_size = _FRAME_PREFIX.unpack_from(buffer)
+                end = _PREFIX_SIZE + header_size + body_size
+                if size >= end:
+                    break
+                buffer = self._fill(end - size, deadline)
+            else:
+                buffer = self._fill(_PREFIX_SIZE - size, deadline)
+        self._buffer = buffer[end:] if size > end else b""
+        body_at = _PREFIX_SIZE + header_size
         header = decode_header(memoryview(buffer)[_PREFIX_SIZE:body_at])
         return header, bytes(buffer[body_at:end]) if body_size else b""
 

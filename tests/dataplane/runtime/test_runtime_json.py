@@ -17,6 +17,7 @@ from collections import OrderedDict
 import pytest
 
 from serverless_lab.dataplane.runtime import InvalidRequestContentException, LambdaRuntime, code_sha256
+from serverless_lab.dataplane.runtime.logs import new_request_id
 from serverless_lab.dataplane.runtime.outcome import encode_event
 from serverless_lab.dataplane.runtime.zygote import FrameReader, decode_header, encode_header, write_frame
 
@@ -192,3 +193,12 @@ def test_frames_larger_than_a_pipe_arrive_whole():
         writer.join()
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_request_ids_are_version_4_uuids():
+    ids = {new_request_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for request_id in ids:
+        parsed = uuid.UUID(request_id)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, request_id)
+    assert {request_id[19] for request_id in ids} == set("89ab")
