@@ -227,50 +227,70 @@ class EnvironSwap:
         else:
             self._target = dict(variables)
 
-    def _set(self, key: Any, value: Any) -> None:
-        if self._data is None:
-            os.environ[key] = value
-        else:
-            os.putenv(key, value)
-            self._data[key] = value
-
-    def _unset(self, key: Any) -> None:
-        if self._data is None:
-            del os.environ[key]
-        else:
-            os.unsetenv(key)
-            del self._data[key]
-
     def apply(self) -> dict[Any, Any]:
         """Make os.environ equal the function's variables; returns what restore() needs."""
-        current = self._data if self._data is not None else os.environ
-        target = self._target
+        data, target = self._data, self._target
+        if data is None:
+            return self._apply_through_mapping()
+        # Two loops over C-level set differences and dict items, the system calls bound to locals: a lab
+        # process has dozens of variables of its own to take out and put back around every invoke.
         undo: dict[Any, Any] = {}
-        for key in [key for key in current if key not in target]:
-            undo[key] = current[key]
-            self._unset(key)
+        unsetenv, putenv = os.unsetenv, os.putenv
+        for key in data.keys() - target.keys():
+            undo[key] = data.pop(key)
+            unsetenv(key)
         for key, value in target.items():
-            previous = current.get(key)
+            previous = data.get(key)
             if previous != value:
                 undo[key] = previous
-                self._set(key, value)
+                putenv(key, value)
+                data[key] = value
         return undo
 
     def restore(self, undo: Mapping[Any, Any]) -> None:
         """Undo apply(), including what the handler itself set, changed or removed meanwhile."""
-        current = self._data if self._data is not None else os.environ
-        target = self._target
-        for key in [key for key in current if key not in target and key not in undo]:
-            self._unset(key)  # set by the handler
-        for key in {**target, **undo}:
-            wanted = undo[key] if key in undo else target[key]
-            present = current.get(key)
+        data, target = self._data, self._target
+        if data is None:
+            self._restore_through_mapping(undo)
+            return
+        unsetenv, putenv = os.unsetenv, os.putenv
+        for key in data.keys() - target.keys() - undo.keys():  # set by the handler
+            del data[key]
+            unsetenv(key)
+        for key, wanted in {**target, **undo}.items():
+            present = data.get(key)
             if present == wanted:
                 continue
             if wanted is None:
-                self._unset(key)
+                del data[key]
+                unsetenv(key)
             else:
-                self._set(key, wanted)
+                putenv(key, wanted)
+                data[key] = wanted
+
+    def _apply_through_mapping(self) -> dict[Any, Any]:
+        current, target = os.environ, self._target
+        undo: dict[Any, Any] = {}
+        for key in [key for key in current if key not in target]:
+            undo[key] = current.pop(key)
+        for key, value in target.items():
+            previous = current.get(key)
+            if previous != value:
+                undo[key] = previous
+                current[key] = value
+        return undo
+
+    def _restore_through_mapping(self, undo: Mapping[Any, Any]) -> None:
+        current, target = os.environ, self._target
+        for key in [key for key in current if key not in target and key not in undo]:
+            del current[key]  # set by the handler
+        for key, wanted in {**target, **undo}.items():
+            if current.get(key) == wanted:
+                continue
+            if wanted is None:
+                del current[key]
+            else:
+                current[key] = wanted
 
 
 def _last_module() -> str | None:
