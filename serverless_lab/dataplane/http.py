@@ -23,6 +23,31 @@ class HttpRequest:
     body: bytes = b""
     source_ip: str = "127.0.0.1"
 
+    @classmethod
+    def parsed(
+        cls,
+        method: str,
+        path: str,
+        query: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        source_ip: str,
+        first_values: dict[str, str],
+    ) -> HttpRequest:
+        """A request as an HTTP adapter parsed it, with the index `first_values()` would build, which
+        the adapter made anyway (it reads Content-Length, Connection...): the index is not built twice."""
+        request = object.__new__(cls)
+        request.__dict__.update(
+            method=method,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+            _first_values=first_values,
+        )
+        return request
+
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header, matched case-insensitively as HTTP requires."""
         return self.first_values().get(name.lower(), default)

@@ -40,22 +40,26 @@ Handler = Callable[[HttpRequest, "list[dict[str, Any]] | None"], HttpResponse]
 # for that request (base64 JSON) in the same header, so a flow over real HTTP sees every hop. AWS has no
 # such header; without it nothing changes.
 TRACE_HEADER = "X-Serverless-Lab-Trace"
+_TRACE_HEADER_LOWER = TRACE_HEADER.lower()
+_NOT_PASSED_ON = frozenset({"content-length", "connection", "transfer-encoding"})  # the adapter's own
 
 
 def encode_response(response: HttpResponse, *, head_only: bool = False, keep_alive: bool = True) -> bytes:
     """The whole HTTP/1.1 response as one buffer: status line, headers, body."""
-    reason = REASONS.get(response.status, "Status")
-    lines = [f"HTTP/1.1 {response.status} {reason}"]
-    skip = {"content-length", "connection", "transfer-encoding"}
-    lines += [f"{name}: {value}" for name, value in response.headers if name.lower() not in skip]
-    body = b"" if response.status in (204, 304) else response.body
-    if response.status not in (204, 304):
+    status = response.status
+    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
+    for name, value in response.headers:
+        if name.lower() not in _NOT_PASSED_ON:
+            lines.append(f"{name}: {value}")
+    has_body = status != 204 and status != 304
+    body = response.body if has_body else b""
+    if has_body:
         # A HEAD answer says how long the GET body would be; a core that already dropped the body for
         # HEAD says so in its own Content-Length header.
         declared = response.header("Content-Length") if head_only and not body else None
         lines.append(f"Content-Length: {declared or len(body)}")
-    lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
+    lines.append("Connection: keep-alive\r\n\r\n" if keep_alive else "Connection: close\r\n\r\n")
+    head = "\r\n".join(lines).encode("latin-1", errors="replace")
     return head if head_only else head + body
 
 
@@ -106,6 +110,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "serverless-lab"
     handler: Handler  # set on the subclass made per listener
     header_pairs: list[tuple[str, str]]  # the request's headers in arrival order
+    first_values: dict[str, str]  # the first value of each header by lower-cased name
 
     def setup(self) -> None:
         super().setup()
@@ -132,6 +137,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 finally:
                     self.rfile = socket_reader
                 self.header_pairs = list(self.headers.items())
+                self.first_values = {}
+                for name, value in self.header_pairs:
+                    self.first_values.setdefault(name.lower(), value)
             self._dispatch()
         except (ConnectionError, TimeoutError):
             self.close_connection = True
@@ -151,37 +159,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
             return False
         pairs = []
+        first: dict[str, str] = {}
         for line in head[:-1]:
             name, colon, value = str(line, "iso-8859-1").partition(":")
             if not colon or not _FIELD_NAME.fullmatch(name):
                 return False
-            pairs.append((name, value.lstrip(" \t").rstrip("\r\n")))
+            value = value.lstrip(" \t").rstrip("\r\n")
+            pairs.append((name, value))
+            first.setdefault(name.lower(), value)  # the lookups below and the gateway's use it
         self.header_pairs = pairs
+        self.first_values = first
         self.command, path, self.request_version = words
         self.requestline = requestline
         # As parse_request() does (gh-87389): a path starting with // is reduced to a single /.
         self.path = "/" + path.lstrip("/") if path.startswith("//") else path
         self.close_connection = self.request_version != "HTTP/1.1"
-        connection = (self._header("Connection") or "").lower()
+        connection = first.get("connection", "").lower()
         if connection == "close":
             self.close_connection = True
         elif connection == "keep-alive":
             self.close_connection = False
-        if (self._header("Expect") or "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
+        if first.get("expect", "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
             self.handle_expect_100()
         return True
 
-    def _header(self, name: str) -> str | None:
-        """The first value of a request header (case-insensitive), as email.message.Message.get gives it."""
-        wanted = name.lower()
-        for key, value in self.header_pairs:
-            if key.lower() == wanted:
-                return value
-        return None
-
     def _dispatch(self) -> None:
-        length = self._header("Content-Length")
-        if (self._header("Transfer-Encoding") or "").lower() == "chunked":
+        first = self.first_values
+        length = first.get("content-length")
+        if first.get("transfer-encoding", "").lower() == "chunked":
             body = self._read_chunked()
         else:
             try:
@@ -192,15 +197,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 )
                 return
         path, _, query = self.path.partition("?")
-        request = HttpRequest(
-            method=self.command,
-            path=path,
-            query=query,
-            headers=tuple(self.header_pairs),
-            body=body,
-            source_ip=self.client_address[0],
+        request = HttpRequest.parsed(
+            self.command, path, query, tuple(self.header_pairs), body, self.client_address[0], first
         )
-        spans: list[dict[str, Any]] | None = [] if self._header(TRACE_HEADER) else None
+        spans: list[dict[str, Any]] | None = [] if first.get(_TRACE_HEADER_LOWER) else None
         try:
             response = type(self).handler(request, spans)
             if spans is not None:
@@ -224,7 +224,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, response: HttpResponse, *, head_only: bool = False, close: bool = False) -> None:
         keep_alive = not close and not self.close_connection
-        self.wfile.write(encode_response(response, head_only=head_only, keep_alive=keep_alive))
+        # Straight to the socket: wfile is an unbuffered writer around the same sendall.
+        self.connection.sendall(encode_response(response, head_only=head_only, keep_alive=keep_alive))
         if close:
             self.close_connection = True
 
