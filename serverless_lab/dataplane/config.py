@@ -9,6 +9,10 @@ Reads are cached for `ttl_s` (default 1 s) so that a request does not pay for se
 AWS propagates configuration changes in seconds too (a new deployment, a function update, an invalidation).
 API configuration is cached per deployment id: as on AWS, editing resources changes nothing that is served
 until a new deployment is made to the stage.
+
+A read that requests keep using is read again in the background shortly before it expires, so a busy API
+never waits for the control plane; one that nobody used since it was last read is left to expire, so an
+idle lab makes no calls. Either way a request is never served a read older than `ttl_s`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from .distribution_model import (
 from .runtime import FunctionSpec
 
 T = TypeVar("T")
+_FAILED = object()
+# PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
 
 
 class NotFound(LookupError):
@@ -42,7 +50,11 @@ class NotFound(LookupError):
 @dataclass
 class _Cached:
     value: Any
-    read_at: float
+    read_at: float  # when the read that produced value started
+    read: Callable[[], Any] | None = None  # how to read it again, in the background
+    ttl_s: float = float("inf")
+    used: bool = False  # served from the cache since it was last read
+    pending: threading.Event | None = None  # set when the refresher's read of it in flight is done
 
 
 class ControlPlane:
@@ -56,6 +68,10 @@ class ControlPlane:
         self.clock = clock
         self._cache: dict[tuple[str, ...], _Cached] = {}
         self._lock = threading.Lock()
+        # refresh() bumps the generation: a read that started before it is not stored after it.
+        self._generation = 0
+        self._refresher: threading.Thread | None = None
+        self._refresher_wake = threading.Condition(self._lock)
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
@@ -64,27 +80,133 @@ class ControlPlane:
         """read()'s value, reused for ttl_s (default: the control plane's ttl) under key."""
         now = self.clock()
         ttl = self.ttl_s if ttl_s is None else ttl_s
+        pending = None
         with self._lock:
             entry = self._cache.get(key)
-            if entry is not None and now - entry.read_at < ttl:
-                return entry.value  # type: ignore[no-any-return]
+            if entry is not None:
+                if now - entry.read_at < ttl:
+                    if not entry.used:
+                        # First use since the last read: the refresher reads it again before it expires.
+                        entry.used = True
+                        if ttl != float("inf") and entry.read is not None:
+                            self._wake_refresher()
+                    return entry.value  # type: ignore[no-any-return]
+                pending = entry.pending
+            generation = self._generation
+        if pending is not None:
+            # Expired while the refresher reads it (a busy backend): wait for that read, which started
+            # before this request would have, rather than call the backend twice.
+            pending.wait()
+            with self._lock:
+                entry = self._cache.get(key)
+                if entry is not None and self.clock() - entry.read_at < ttl:
+                    return entry.value  # type: ignore[no-any-return]
+                generation = self._generation
         value = read()
         with self._lock:
-            self._cache[key] = _Cached(value, now)
+            if generation == self._generation:
+                self._cache[key] = _Cached(value, now, read, ttl)
         return value
 
     def refresh(self) -> None:
         """Forget every cached read: the next request sees the control plane as it is now."""
         with self._lock:
             self._cache.clear()
+            self._generation += 1
+
+    # --- background refresh -------------------------------------------------------------------------
+    # Without it, the first request after an entry expires pays its boto3 reads inline (several ms each
+    # second on a busy API). The refresher reads entries that requests use shortly before they expire,
+    # stamps them with the time the read started, and drops a read that raced with refresh(); so a change
+    # made with boto3 is still served within ttl_s, and the backend gets about as many calls as before (one
+    # per entry and ttl_s less the lead, instead of one per ttl_s and a bit). An entry nobody used since
+    # its last read is left to expire (an idle lab makes no calls), and a read that fails is left to
+    # expire too: the next request reads it and gets the error.
+
+    # How long before expiry a used entry is read again (at most a tenth of its ttl): a busy lab's reads of
+    # one API take 5-30 ms, and a read that comes too late costs only what it did before, an inline read.
+    _REFRESH_LEAD_S = 0.05
+    _REFRESHER_IDLE_S = 5.0  # the thread ends after this long with nothing to refresh
+
+    def _wake_refresher(self) -> None:
+        """Called with the lock held, when an entry becomes used."""
+        if self._refresher is None:
+            self._refresher = threading.Thread(target=self._refresh_loop, name="config-refresh", daemon=True)
+            self._refresher.start()
+        else:
+            self._refresher_wake.notify()
+
+    def _refresh_loop(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    due = self._wait_for_due_entries()
+                    if due is None:  # idle: a request that marks an entry used starts a new thread
+                        self._refresher = None
+                        return
+                    generation = self._generation
+                    for _, entry in due:
+                        entry.used = False  # requests that use it from now on mark it again
+                        entry.pending = threading.Event()
+                try:
+                    for key, entry in due:
+                        started = self.clock()
+                        try:
+                            value = entry.read()  # type: ignore[misc]
+                        except Exception:  # left to expire: the next request reads it and gets the error
+                            value = _FAILED
+                        with self._lock:
+                            current = generation == self._generation and self._cache.get(key) is entry
+                            if current and value is not _FAILED:
+                                entry.value, entry.read_at = value, started
+                            self._end_pending(entry)
+                finally:  # a request waiting for one of these reads never waits for good
+                    with self._lock:
+                        for _, entry in due:
+                            self._end_pending(entry)
+        finally:
+            with self._lock:
+                if self._refresher is threading.current_thread():  # ended by an error
+                    self._refresher = None
+
+    @staticmethod
+    def _end_pending(entry: _Cached) -> None:
+        if entry.pending is not None:
+            entry.pending.set()
+            entry.pending = None
+
+    def _wait_for_due_entries(self) -> list[tuple[tuple[str, ...], _Cached]] | None:
+        """The used entries due for a read, once there are some (with the lock held); None after an idle spell."""
+        idle_since = time.monotonic()  # real time, whatever the injected clock does
+        while True:
+            now = self.clock()
+            next_due = float("inf")
+            due = []
+            for key, entry in self._cache.items():
+                if not entry.used or entry.read is None or entry.ttl_s == float("inf"):
+                    continue
+                refresh_at = entry.read_at + entry.ttl_s - min(self._REFRESH_LEAD_S, entry.ttl_s / 10)
+                if refresh_at <= now:
+                    due.append((key, entry))
+                else:
+                    next_due = min(next_due, refresh_at)
+            if due:
+                return due
+            if next_due == float("inf"):
+                if time.monotonic() - idle_since >= self._REFRESHER_IDLE_S:
+                    return None
+                self._refresher_wake.wait(self._REFRESHER_IDLE_S)
+            else:
+                idle_since = time.monotonic()
+                # At least a millisecond: an injected clock need not move with real time.
+                self._refresher_wake.wait(max(next_due - now, 0.001))
 
     # --- API Gateway ----------------------------------------------------------------------------------
     def rest_api(self, rest_api_id: str, stage: str) -> RestApiConfig:
-        apigateway = self.client("apigateway")
-
+        # The clients are looked up inside the reads, not per request: most requests hit the cache.
         def read_stage() -> dict[str, Any]:
             try:
-                return apigateway.get_stage(restApiId=rest_api_id, stageName=stage)
+                return self.client("apigateway").get_stage(restApiId=rest_api_id, stageName=stage)
             except ClientError as error:
                 raise NotFound(f"No stage {stage!r} of REST API {rest_api_id!r}") from error
 
@@ -92,6 +214,7 @@ class ControlPlane:
         deployment = str(stage_info.get("deploymentId") or "")
 
         def read_api() -> RestApiConfig:
+            apigateway = self.client("apigateway")
             api = apigateway.get_rest_api(restApiId=rest_api_id)
             resources: list[dict[str, Any]] = []
             for page in apigateway.get_paginator("get_resources").paginate(
@@ -126,9 +249,8 @@ class ControlPlane:
 
     # --- Lambda -------------------------------------------------------------------------------------
     def function(self, name_or_arn: str) -> FunctionSpec:
-        lambda_client = self.client("lambda")
-
         def read() -> FunctionSpec:
+            lambda_client = self.client("lambda")  # here, not per request: most requests hit the cache
             try:
                 configuration = lambda_client.get_function_configuration(FunctionName=name_or_arn)
             except ClientError as error:
@@ -277,13 +399,20 @@ class ControlPlane:
 
     @staticmethod
     def _put_log_events(logs: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
-        logs.put_log_events(
-            logGroupName=group,
-            logStreamName=stream,
-            # CloudWatch Logs refuses a batch that is not in chronological order; lines stamped by the
-            # environment and by the runtime around it can interleave by a millisecond, so sort (stably).
-            logEvents=[{"timestamp": t, "message": m} for t, m in sorted(events, key=lambda event: event[0])],
-        )
+        # CloudWatch Logs refuses a batch that is not in chronological order; lines stamped by the
+        # environment and by the runtime around it can interleave by a millisecond, so sort (stably).
+        # A batch holds at most 10,000 events and 1,048,576 bytes, each event counting its UTF-8 message
+        # plus 26 bytes (API reference, "PutLogEvents"): a busy second of a chatty function takes several.
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for timestamp, message in sorted(events, key=lambda event: event[0]):
+            event_size = len(message.encode()) + 26
+            if batch and (len(batch) == MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+                batch, size = [], 0
+            batch.append({"timestamp": timestamp, "message": message})
+            size += event_size
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
 
 
 def _s3_error(code: str, message: str) -> bytes:

@@ -1,0 +1,77 @@
+"""The log shipper: function log lines written in the background, merged per stream, in order."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from serverless_lab.dataplane.log_shipping import LogShipper, Write
+
+Written = list[tuple[str, str, list[tuple[int, str]]]]
+
+
+def recorder() -> tuple[Written, Write]:
+    """A write function that keeps what it is given (the shipper calls it from its own thread)."""
+    written: Written = []
+
+    def write(group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        written.append((group, stream, list(events)))
+
+    return written, write
+
+
+def test_flush_writes_everything_queued_in_one_write_per_stream_in_order() -> None:
+    written, write = recorder()
+    # Lines would linger a minute: only flush() makes them go out, so what it waited for is all of them.
+    shipper = LogShipper(write, linger_s=60.0, busy_linger_s=60.0)
+    for n in range(50):
+        shipper.ship("/aws/lambda/a", "stream-1", [(n, f"a{n}")])
+        shipper.ship("/aws/lambda/b", "stream-2", [(n, f"b{n}"), (n, f"b{n}'")])
+    shipper.flush()
+    assert written == [
+        ("/aws/lambda/a", "stream-1", [(n, f"a{n}") for n in range(50)]),
+        ("/aws/lambda/b", "stream-2", [line for n in range(50) for line in ((n, f"b{n}"), (n, f"b{n}'"))]),
+    ]
+    shipper.close()
+
+
+def test_lines_shipped_after_a_flush_go_out_with_the_next_one() -> None:
+    written, write = recorder()
+    shipper = LogShipper(write, linger_s=60.0, busy_linger_s=60.0)
+    shipper.ship("/g", "s", [(1, "one")])
+    shipper.flush()
+    shipper.ship("/g", "s", [(2, "two")])
+    shipper.ship("/g", "s", [])  # nothing to ship: ignored
+    shipper.flush()
+    assert written == [("/g", "s", [(1, "one")]), ("/g", "s", [(2, "two")])]
+    shipper.close()
+
+
+def test_close_writes_what_is_queued_and_stops_the_thread() -> None:
+    written, write = recorder()
+    shipper = LogShipper(write, linger_s=60.0, busy_linger_s=60.0)
+    shipper.ship("/g", "s", [(1, "last words")])
+    thread = next(t for t in threading.enumerate() if t.name == "log-shipper" and t.is_alive())
+    shipper.close()
+    assert written == [("/g", "s", [(1, "last words")])]
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_failed_write_is_logged_and_later_lines_still_ship(caplog: pytest.LogCaptureFixture) -> None:
+    written: Written = []
+
+    def write(group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        if group == "/gone":
+            raise ConnectionError("backend went away")
+        written.append((group, stream, events))
+
+    shipper = LogShipper(write, linger_s=60.0, busy_linger_s=60.0)
+    shipper.ship("/gone", "s", [(1, "lost")])
+    shipper.flush()
+    shipper.ship("/g", "s", [(2, "kept")])
+    shipper.flush()
+    assert written == [("/g", "s", [(2, "kept")])]
+    assert "Could not write logs to /gone" in caplog.text
+    shipper.close()
