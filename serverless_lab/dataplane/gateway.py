@@ -63,6 +63,8 @@ REMAPPED_RESPONSE_HEADERS = frozenset(
         "x-amzn-requestid",
     }
 )
+_MAX_KEPT_MATCHES = 1024  # route matches kept per stage
+_NOT_MATCHED_YET = object()
 _STATIC_PARAMETER = re.compile(r"^'(.*)'$", re.DOTALL)
 _TEMPLATE_STATUS = re.compile(r"\"statusCode\"\s*:\s*\"?(\d{3})")
 
@@ -117,7 +119,10 @@ class Gateway:
         self._clock = clock
         self._account_id = account_id
         self._authorizer = CognitoAuthorizer(jwks_source, clock, app_clients_source)
-        self._route_tables: dict[tuple[str, str], tuple[RestApiConfig, RouteTable]] = {}
+        # Per stage: the API it was built for, its route table, and the matches made so far.
+        self._route_tables: dict[
+            tuple[str, str], tuple[RestApiConfig, RouteTable, dict[tuple[str, str], RouteMatch | None]]
+        ] = {}
 
     def handle(
         self, request: HttpRequest, rest_api_id: str, stage: str, spans: list[Span] | None = None
@@ -175,7 +180,7 @@ class Gateway:
         except LookupError as error:
             raise Forbidden() from error
         state.api = api
-        route = self._route_table(rest_api_id, stage, api).match(request.method, request.path)
+        route = self._match(rest_api_id, stage, api, request.method, request.path)
         if route is None:
             authorization = request.header("Authorization")
             if authorization:
@@ -278,13 +283,25 @@ class Gateway:
         _record(spans, "lambda", function_arn, start, started, _invoke_status(result), outcome)
         return result
 
-    def _route_table(self, rest_api_id: str, stage: str, api: RestApiConfig) -> RouteTable:
+    def _match(
+        self, rest_api_id: str, stage: str, api: RestApiConfig, method: str, path: str
+    ) -> RouteMatch | None:
+        """The route table's match, kept per deployed API: clients repeat the same few paths, and a
+        match (segments, percent-decoding, the tree walk) costs more than the lookup. The RouteMatch is
+        shared between requests, which only read it (the event gets a copy of its path parameters)."""
         cached = self._route_tables.get((rest_api_id, stage))
-        if cached is not None and cached[0] is api:
-            return cached[1]
-        table = RouteTable(api.resources)
-        self._route_tables[(rest_api_id, stage)] = (api, table)
-        return table
+        if cached is None or cached[0] is not api:
+            cached = (api, RouteTable(api.resources), {})
+            self._route_tables[(rest_api_id, stage)] = cached
+        matches = cached[2]
+        key = (method, path)
+        found = matches.get(key, _NOT_MATCHED_YET)
+        if found is _NOT_MATCHED_YET:
+            found = cached[1].match(method, path)
+            if len(matches) >= _MAX_KEPT_MATCHES:
+                matches.clear()  # unbounded paths (/items/<id>): start again rather than grow
+            matches[key] = found
+        return found  # type: ignore[return-value]
 
     def _new_ids(self, request: HttpRequest) -> RequestIds:
         now = self._clock()
@@ -296,11 +313,11 @@ class Gateway:
             incoming if incoming.startswith("Root=") else f"Root=1-{int(now):08x}-{random[16:28].hex()}"
         )
         return RequestIds(
-            request_id=uuid4_text(random[:16]),
+            uuid4_text(random[:16]),
             # extendedRequestId / x-amz-apigw-id look like "LLCm7FonFiAFXFg=": 11 random bytes in base64.
-            extended_request_id=binascii.b2a_base64(random[28:], newline=False).decode("ascii"),
-            trace_id=trace_id,
-            epoch_seconds=now,
+            binascii.b2a_base64(random[28:], newline=False).decode("ascii"),
+            trace_id,
+            now,
         )
 
 

@@ -385,3 +385,14 @@ def test_set_headers_replaces_every_value_of_a_name_in_a_new_list() -> None:
     response.set_headers((("x-A", "new"), ("C", "4")))
     assert response.headers == [("B", "3"), ("x-A", "new"), ("C", "4")]
     assert headers == [("X-A", "1"), ("x-a", "2"), ("B", "3")]  # the list it was made with is untouched
+
+
+def test_kept_route_matches_follow_each_path_and_the_deployed_api() -> None:
+    gateway, fake, _ = make_gateway()
+    for number in [*range(1100), 7, 7]:  # more paths than the gateway keeps matches for, and a repeat
+        assert gateway.handle(HttpRequest("DELETE", f"/items/{number}"), API_ID, STAGE).status == 200
+        assert fake.last_event["pathParameters"] == {"id": str(number)}
+    fake.last_event["pathParameters"]["id"] = "changed by the handler"
+    gateway.handle(HttpRequest("DELETE", "/items/7"), API_ID, STAGE)
+    assert fake.last_event["pathParameters"] == {"id": "7"}
+    assert gateway.handle(HttpRequest("GET", "/items/7/nope"), API_ID, STAGE).status == 403
