@@ -446,6 +446,9 @@ def load_handler(handler: str) -> Callable[[Any, Any], Any]:
         ) from None
 
 
+_MAXRSS_PER_MB = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+
+
 def max_memory_used_mb() -> int:
     """Peak resident memory of this process, the closest local stand-in for "Max Memory Used".
 
@@ -454,9 +457,6 @@ def max_memory_used_mb() -> int:
     cost a measurable part of the warm overhead.
     """
     return -(-resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // _MAXRSS_PER_MB)  # rounded up
-
-
-_MAXRSS_PER_MB = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
 
 
 # ---------------------------------------------------------------- one invoke -----------------------------
