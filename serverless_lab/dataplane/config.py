@@ -401,18 +401,34 @@ class ControlPlane:
     def _put_log_events(logs: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         # CloudWatch Logs refuses a batch that is not in chronological order; lines stamped by the
         # environment and by the runtime around it can interleave by a millisecond, so sort (stably).
-        # A batch holds at most 10,000 events and 1,048,576 bytes, each event counting its UTF-8 message
-        # plus 26 bytes (API reference, "PutLogEvents"): a busy second of a chatty function takes several.
-        batch: list[dict[str, Any]] = []
-        size = 0
-        for timestamp, message in sorted(events, key=lambda event: event[0]):
-            event_size = len(message.encode()) + 26
-            if batch and (len(batch) == MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
-                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
-                batch, size = [], 0
-            batch.append({"timestamp": timestamp, "message": message})
-            size += event_size
-        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+        ordered = sorted(events, key=lambda event: event[0])
+        for batch in _put_log_events_batches(ordered):
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": t, "message": m} for t, m in batch],
+            )
+
+
+def _put_log_events_batches(events: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """events cut into PutLogEvents batches: at most 10,000 events and 1,048,576 bytes each, an event
+    counting its UTF-8 message plus 26 bytes (CloudWatch Logs API reference, "PutLogEvents")."""
+    # Usually one batch: a UTF-8 character takes at most 4 bytes, so no need to encode every line.
+    if (
+        len(events) <= MAX_BATCH_EVENTS
+        and 4 * sum(len(m) for _, m in events) + 26 * len(events) <= MAX_BATCH_BYTES
+    ):
+        return [events]
+    batches: list[list[tuple[int, str]]] = [[]]
+    size = 0
+    for event in events:
+        event_size = len(event[1].encode()) + 26
+        if batches[-1] and (len(batches[-1]) == MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += event_size
+    return batches
 
 
 def _s3_error(code: str, message: str) -> bytes:

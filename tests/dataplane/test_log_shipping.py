@@ -75,3 +75,25 @@ def test_a_failed_write_is_logged_and_later_lines_still_ship(caplog: pytest.LogC
     assert written == [("/g", "s", [(2, "kept")])]
     assert "Could not write logs to /gone" in caplog.text
     shipper.close()
+
+
+def test_threads_shipping_and_flushing_at_once_lose_no_line_and_keep_each_streams_order() -> None:
+    written, write = recorder()
+    shipper = LogShipper(write, linger_s=0.001, busy_linger_s=0.01)
+
+    def invoke_many(stream: str) -> None:
+        for n in range(200):
+            shipper.ship("/g", stream, [(n, f"{stream} {n}")])
+            if n % 50 == 49:
+                shipper.flush()
+
+    threads = [threading.Thread(target=invoke_many, args=(f"s{k}",)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    shipper.flush()
+    for k in range(8):
+        lines = [line for _, stream, events in written if stream == f"s{k}" for line in events]
+        assert lines == [(n, f"s{k} {n}") for n in range(200)]
+    shipper.close()
