@@ -323,8 +323,8 @@ def _imported_since(last_module: str | None) -> list[str]:
 class _EnvironmentThread:
     """The long-lived thread that runs one inprocess environment's init and invokes, one after another.
 
-    Starting a thread per invoke cost ~0.15 ms; handing work to a waiting thread costs a queue put and an
-    event. The caller still waits with a timeout, so a handler past its deadline is reported while it
+    Starting a thread per invoke cost ~0.15 ms; handing work to a waiting thread costs a queue put and a
+    lock. The caller still waits with a timeout, so a handler past its deadline is reported while it
     goes on running here; its environment is then dropped, and this thread ends after that last task.
     """
 
@@ -343,7 +343,10 @@ class _EnvironmentThread:
     def run(self, work: Callable[[], Any], timeout_s: float) -> tuple[bool, Any]:
         """(finished, result or exception) of work() on this thread; finished is False after timeout_s."""
         outcome: list[tuple[bool, Any]] = []
-        done = threading.Event()
+        # A lock taken here and released by the task: a one-shot signal in C, where threading.Event's
+        # set() and wait() run a Condition's Python code on both threads.
+        done = threading.Lock()
+        done.acquire()
 
         def task() -> None:
             try:
@@ -351,10 +354,10 @@ class _EnvironmentThread:
             except BaseException as exc:  # handed back to the calling thread
                 outcome.append((False, exc))
             finally:
-                done.set()
+                done.release()
 
         self._tasks.put(task)
-        if not done.wait(max(0.0, timeout_s)):
+        if not done.acquire(timeout=min(max(0.0, timeout_s), threading.TIMEOUT_MAX)):
             return False, None
         ok, value = outcome[0]
         if not ok:
