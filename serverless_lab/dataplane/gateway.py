@@ -93,11 +93,12 @@ class LambdaResult:
 Span = dict[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class _RequestState:
-    """What handle() learns while serving one request: the API once resolved, the gateway span's detail."""
+    """What handle() learns while serving one request: the API once resolved, the gateway span's detail
+    (None when no spans are asked for)."""
 
-    detail: dict[str, Any]
+    detail: dict[str, Any] | None
     api: RestApiConfig | None = None
 
 
@@ -134,12 +135,13 @@ class Gateway:
         """
         ids = self._new_ids(request)
         started = time.perf_counter()
-        state = _RequestState(detail={"api_id": rest_api_id, "stage": stage})
+        state = _RequestState({"api_id": rest_api_id, "stage": stage} if spans is not None else None)
         try:
             response = self._serve(request, rest_api_id, stage, ids, spans, state)
         except GatewayAnswerError as error:
             response = gateway_error_response(error, state.api, request, ids)
-            state.detail["error"] = type(error).__name__
+            if state.detail is not None:
+                state.detail["error"] = type(error).__name__
             response.set_headers(
                 (("x-amzn-RequestId", ids.request_id), ("x-amz-apigw-id", ids.extended_request_id))
             )
@@ -152,7 +154,7 @@ class Gateway:
                     ("x-amz-apigw-id", ids.extended_request_id),
                 )
             )
-        if spans is not None:
+        if spans is not None and state.detail is not None:
             _record(
                 spans,
                 "gateway",
@@ -187,7 +189,8 @@ class Gateway:
                 has_date = request.header("X-Amz-Date") is not None or request.header("Date") is not None
                 raise IncompleteSignature(authorization, has_date)
             raise MissingAuthenticationToken()
-        state.detail["resource"] = route.resource.path
+        if state.detail is not None:
+            state.detail["resource"] = route.resource.path
         claims = self._authorize(request, api, route, spans)
         integration = route.method.integration
         if integration is None:
@@ -404,8 +407,9 @@ def map_proxy_result(
     if not isinstance(result, dict):
         raise BadGateway()
     status = _status_code(result.get("statusCode"))
-    single = _header_map(result.get("headers"), multi=False)
-    multi = _header_map(result.get("multiValueHeaders"), multi=True)
+    single_value, multi_value = result.get("headers"), result.get("multiValueHeaders")
+    single = _header_map(single_value, multi=False) if single_value is not None else []
+    multi = _header_map(multi_value, multi=True) if multi_value is not None else []
     body = result.get("body")
     is_base64 = result.get("isBase64Encoded", False)
     if (body is not None and not isinstance(body, str)) or not isinstance(is_base64, bool | None):
