@@ -157,7 +157,9 @@ class ControlPlane:
                             value = _FAILED
                         with self._lock:
                             current = generation == self._generation and self._cache.get(key) is entry
-                            if current and value is not _FAILED:
+                            if value is _FAILED:
+                                entry.read = None  # not tried again, however busy: it expires
+                            elif current:
                                 entry.value, entry.read_at = value, started
                             self._end_pending(entry)
                 finally:  # a request waiting for one of these reads never waits for good
@@ -185,8 +187,12 @@ class ControlPlane:
             for key, entry in self._cache.items():
                 if not entry.used or entry.read is None or entry.ttl_s == float("inf"):
                     continue
-                refresh_at = entry.read_at + entry.ttl_s - min(self._REFRESH_LEAD_S, entry.ttl_s / 10)
-                if refresh_at <= now:
+                lead = min(self._REFRESH_LEAD_S, entry.ttl_s / 10)
+                refresh_at = entry.read_at + entry.ttl_s - lead
+                # Entries due within the lead go in the same round: the reads of one request (its stage,
+                # then its function) are due a few ms apart, and each is marked pending at once, so a
+                # request that finds one expired waits for the round instead of reading it itself.
+                if refresh_at <= now + lead:
                     due.append((key, entry))
                 else:
                     next_due = min(next_due, refresh_at)
