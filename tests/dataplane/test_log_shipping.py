@@ -51,8 +51,9 @@ def test_lines_shipped_after_a_flush_go_out_with_the_next_one() -> None:
 def test_close_writes_what_is_queued_and_stops_the_thread() -> None:
     written, write = recorder()
     shipper = LogShipper(write, linger_s=60.0, busy_linger_s=60.0)
+    before = set(threading.enumerate())  # other data planes of this process have shippers too
     shipper.ship("/g", "s", [(1, "last words")])
-    thread = next(t for t in threading.enumerate() if t.name == "log-shipper" and t.is_alive())
+    (thread,) = [t for t in threading.enumerate() if t not in before and t.name == "log-shipper"]
     shipper.close()
     assert written == [("/g", "s", [(1, "last words")])]
     thread.join(timeout=10)
