@@ -82,6 +82,8 @@ def test_request_heads_are_read_as_the_standard_library_reads_them() -> None:
         b"GET //evil.example/x HTTP/1.0\r\nHost: h\r\n\n",  # bare LF ends the head too
         b"GET /folded HTTP/1.1\r\nX-Long: one\r\n two\r\nHost: h\r\n\r\n",  # obsolete line folding
         b"GET /latin HTTP/1.1\r\nX-Name: caf\xe9\r\nHost: h\r\n\r\n",
+        # A line the stdlib must judge after plain ones: it gets those read so far, then the rest.
+        b"GET /mid HTTP/1.1\r\nHost: h\r\nX-Ok: 1\r\nBad Name: v\r\nX-After: 2\r\n\r\n",
     ]
     server = listen(handler)
     try:
@@ -102,7 +104,13 @@ def test_request_heads_are_read_as_the_standard_library_reads_them() -> None:
         server.shutdown()
         server.server_close()
     requests = [r for r in seen if r.path != "/next"]
-    assert [r.path for r in requests] == ["/a", "//evil.example/x".replace("//", "/", 1), "/folded", "/latin"]
+    assert [r.path for r in requests] == [
+        "/a",
+        "//evil.example/x".replace("//", "/", 1),
+        "/folded",
+        "/latin",
+        "/mid",
+    ]
     for request, raw in zip(requests, heads, strict=True):
         head = io.BytesIO(raw.split(b"\n", 1)[1])
         expected = http.client.parse_headers(head)  # what BaseHTTPRequestHandler.parse_request() gives
