@@ -192,13 +192,11 @@ def _event_headers(
             values.append(value)
         single[name] = value
     forwarded_for.append(request.source_ip)
-    for name, value in (
-        ("X-Amzn-Trace-Id", ids.trace_id),
-        ("X-Forwarded-For", ", ".join(forwarded_for)),
-        ("X-Forwarded-Port", port),
-        ("X-Forwarded-Proto", proto),
-    ):
-        single[name], multi[name] = value, [value]
+    forwarded = ", ".join(forwarded_for)
+    single["X-Amzn-Trace-Id"], multi["X-Amzn-Trace-Id"] = ids.trace_id, [ids.trace_id]
+    single["X-Forwarded-For"], multi["X-Forwarded-For"] = forwarded, [forwarded]
+    single["X-Forwarded-Port"], multi["X-Forwarded-Port"] = port, [port]
+    single["X-Forwarded-Proto"], multi["X-Forwarded-Proto"] = proto, [proto]
     return single, multi
 
 
