@@ -11,22 +11,21 @@ API configuration is cached per deployment id: as on AWS, editing resources chan
 until a new deployment is made to the stage.
 
 A read that requests keep using is read again in the background shortly before it expires, so a busy API
-never waits for the control plane; one that nobody used since it was last read is left to expire, so an
-idle lab makes no calls. Either way a request is never served a read older than `ttl_s`.
+never waits for the control plane (config_cache.py); one that nobody used since it was last read is left to
+expire, so an idle lab makes no calls. Either way a request is never served a read older than `ttl_s`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from ..backends import Backend
 from .api_model import RestApiConfig, rest_api_from_boto3
+from .config_cache import ReadCache
 from .distribution_model import (
     DistributionConfig,
     Invalidation,
@@ -37,7 +36,6 @@ from .distribution_model import (
 from .runtime import FunctionSpec
 
 T = TypeVar("T")
-_FAILED = object()
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -45,16 +43,6 @@ MAX_BATCH_BYTES = 1_048_576
 
 class NotFound(LookupError):
     """The control plane has no such API, stage, function or distribution."""
-
-
-@dataclass
-class _Cached:
-    value: Any
-    read_at: float  # when the read that produced value started
-    read: Callable[[], Any] | None = None  # how to read it again, in the background
-    ttl_s: float = float("inf")
-    used: bool = False  # served from the cache since it was last read
-    pending: threading.Event | None = None  # set when the refresher's read of it in flight is done
 
 
 class ControlPlane:
@@ -65,147 +53,18 @@ class ControlPlane:
     ) -> None:
         self.backend = backend
         self.ttl_s = ttl_s
-        self.clock = clock
-        self._cache: dict[tuple[str, ...], _Cached] = {}
-        self._lock = threading.Lock()
-        # refresh() bumps the generation: a read that started before it is not stored after it.
-        self._generation = 0
-        self._refresher: threading.Thread | None = None
-        self._refresher_wake = threading.Condition(self._lock)
+        self._reads = ReadCache(ttl_s=ttl_s, clock=clock)
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
 
     def cached(self, key: tuple[str, ...], read: Callable[[], T], ttl_s: float | None = None) -> T:
         """read()'s value, reused for ttl_s (default: the control plane's ttl) under key."""
-        now = self.clock()
-        ttl = self.ttl_s if ttl_s is None else ttl_s
-        pending = None
-        with self._lock:
-            entry = self._cache.get(key)
-            if entry is not None:
-                if now - entry.read_at < ttl:
-                    if not entry.used:
-                        # First use since the last read: the refresher reads it again before it expires.
-                        entry.used = True
-                        if ttl != float("inf") and entry.read is not None:
-                            self._wake_refresher()
-                    return entry.value  # type: ignore[no-any-return]
-                pending = entry.pending
-            generation = self._generation
-        if pending is not None:
-            # Expired while the refresher reads it (a busy backend): wait for that read, which started
-            # before this request would have, rather than call the backend twice.
-            pending.wait()
-            with self._lock:
-                entry = self._cache.get(key)
-                if entry is not None and self.clock() - entry.read_at < ttl:
-                    return entry.value  # type: ignore[no-any-return]
-                generation = self._generation
-        value = read()
-        with self._lock:
-            if generation == self._generation:
-                self._cache[key] = _Cached(value, now, read, ttl)
-        return value
+        return self._reads.get(key, read, ttl_s)
 
     def refresh(self) -> None:
         """Forget every cached read: the next request sees the control plane as it is now."""
-        with self._lock:
-            self._cache.clear()
-            self._generation += 1
-
-    # --- background refresh -------------------------------------------------------------------------
-    # Without it, the first request after an entry expires pays its boto3 reads inline (several ms each
-    # second on a busy API). The refresher reads entries that requests use shortly before they expire,
-    # stamps them with the time the read started, and drops a read that raced with refresh(); so a change
-    # made with boto3 is still served within ttl_s, and the backend gets about as many calls as before (one
-    # per entry and ttl_s less the lead, instead of one per ttl_s and a bit). An entry nobody used since
-    # its last read is left to expire (an idle lab makes no calls), and a read that fails is left to
-    # expire too: the next request reads it and gets the error.
-
-    # How long before expiry a used entry is read again (at most a tenth of its ttl): a busy lab's reads of
-    # one API take 5-30 ms, and a read that comes too late costs only what it did before, an inline read.
-    _REFRESH_LEAD_S = 0.05
-    _REFRESHER_IDLE_S = 5.0  # the thread ends after this long with nothing to refresh
-
-    def _wake_refresher(self) -> None:
-        """Called with the lock held, when an entry becomes used."""
-        if self._refresher is None:
-            self._refresher = threading.Thread(target=self._refresh_loop, name="config-refresh", daemon=True)
-            self._refresher.start()
-        else:
-            self._refresher_wake.notify()
-
-    def _refresh_loop(self) -> None:
-        try:
-            while True:
-                with self._lock:
-                    due = self._wait_for_due_entries()
-                    if due is None:  # idle: a request that marks an entry used starts a new thread
-                        self._refresher = None
-                        return
-                    generation = self._generation
-                    for _, entry in due:
-                        entry.used = False  # requests that use it from now on mark it again
-                        entry.pending = threading.Event()
-                try:
-                    for key, entry in due:
-                        started = self.clock()
-                        try:
-                            value = entry.read()  # type: ignore[misc]
-                        except Exception:  # left to expire: the next request reads it and gets the error
-                            value = _FAILED
-                        with self._lock:
-                            current = generation == self._generation and self._cache.get(key) is entry
-                            if value is _FAILED:
-                                entry.read = None  # not tried again, however busy: it expires
-                            elif current:
-                                entry.value, entry.read_at = value, started
-                            self._end_pending(entry)
-                finally:  # a request waiting for one of these reads never waits for good
-                    with self._lock:
-                        for _, entry in due:
-                            self._end_pending(entry)
-        finally:
-            with self._lock:
-                if self._refresher is threading.current_thread():  # ended by an error
-                    self._refresher = None
-
-    @staticmethod
-    def _end_pending(entry: _Cached) -> None:
-        if entry.pending is not None:
-            entry.pending.set()
-            entry.pending = None
-
-    def _wait_for_due_entries(self) -> list[tuple[tuple[str, ...], _Cached]] | None:
-        """The used entries due for a read, once there are some (with the lock held); None after an idle spell."""
-        idle_since = time.monotonic()  # real time, whatever the injected clock does
-        while True:
-            now = self.clock()
-            next_due = float("inf")
-            due = []
-            for key, entry in self._cache.items():
-                if not entry.used or entry.read is None or entry.ttl_s == float("inf"):
-                    continue
-                lead = min(self._REFRESH_LEAD_S, entry.ttl_s / 10)
-                refresh_at = entry.read_at + entry.ttl_s - lead
-                # Entries due within the lead go in the same round: the reads of one request (its stage,
-                # then its function) are due a few ms apart, and each is marked pending at once, so a
-                # request that finds one expired waits for the round instead of reading it itself.
-                if refresh_at <= now + lead:
-                    due.append((key, entry))
-                else:
-                    next_due = min(next_due, refresh_at)
-            if due:
-                return due
-            if next_due == float("inf"):
-                if time.monotonic() - idle_since >= self._REFRESHER_IDLE_S:
-                    return None
-                self._refresher_wake.wait(self._REFRESHER_IDLE_S)
-            else:
-                idle_since = time.monotonic()
-                # At least a millisecond: an injected clock need not move with real time.
-                self._refresher_wake.wait(max(next_due - now, 0.001))
+        self._reads.clear()
 
     # --- API Gateway ----------------------------------------------------------------------------------
     def rest_api(self, rest_api_id: str, stage: str) -> RestApiConfig:
@@ -372,9 +231,7 @@ class ControlPlane:
             # The group or stream was deleted since. If the function still exists, Lambda creates them
             # again (its role may CreateLogGroup); if it was destroyed, these late lines are dropped, so
             # a torn-down stack is not brought back to life by its last log batch.
-            with self._lock:
-                self._cache.pop(("log", group), None)
-                self._cache.pop(("log", group, stream), None)
+            self._reads.forget(("log", group), ("log", group, stream))
             if retry and self._function_exists(group.removeprefix("/aws/lambda/")):
                 self.write_logs(group, stream, events, retry=False)
 
@@ -384,17 +241,14 @@ class ControlPlane:
             (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream}),
         ):
             key = ("log", *params.values())
-            with self._lock:
-                known = key in self._cache
-            if known:
+            if self._reads.knows(key):
                 continue
             try:
                 create(**params)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
                     raise
-            with self._lock:
-                self._cache[key] = _Cached(True, float("inf"))
+            self._reads.remember(key, True)
 
     def _function_exists(self, name: str) -> bool:
         try:
