@@ -52,7 +52,6 @@ class ControlPlane:
         self, backend: Backend, *, ttl_s: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.backend = backend
-        self.ttl_s = ttl_s
         self._reads = ReadCache(ttl_s=ttl_s, clock=clock)
 
     def client(self, service: str) -> Any:

@@ -77,8 +77,8 @@ class LambdaResult:
     `function_error` is Lambda's X-Amz-Function-Error ("Unhandled"), with `error` its error object (a
     function that hits its own timeout ends here too); `throttled` is Lambda's 429 TooManyRequests;
     `timed_out` means the integration timeout the gateway passed ran out before an answer.
-    `trace` is passed through to the lambda span (cold start, init/duration, billed ms...); an invoke
-    may give `trace_source` instead, called only when a span is recorded (most requests record none).
+    `trace` gives what the lambda span carries (cold start, init/duration, billed ms...); it is called
+    only when a span is recorded, and most requests record none.
     """
 
     payload: bytes | str | dict[str, Any] | list[Any] | None = None
@@ -86,8 +86,7 @@ class LambdaResult:
     error: dict[str, Any] | None = None
     throttled: bool = False
     timed_out: bool = False
-    trace: dict[str, Any] | None = None
-    trace_source: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    trace: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
 
 Span = dict[str, Any]
@@ -250,14 +249,22 @@ class Gateway:
         if function_arn is None:
             raise InternalServerError()
         event = build_proxy_event(request, api, route, ids, self._account_id, claims)
-        if spans is None:  # no span asked for: no clock readings, no outcome dict
-            try:
-                result = self._invoke(function_arn, event, integration.timeout_in_millis / 1000)
-            except LabError as error:
-                # Lambda refused the invoke (no such function, no permission): API Gateway answers 500.
-                raise InternalServerError() from error
-        else:
-            result = self._invoke_traced(function_arn, event, integration, spans)
+        start, started = self._clock(), time.perf_counter()
+        try:
+            result = self._invoke(function_arn, event, integration.timeout_in_millis / 1000)
+        except LabError as error:
+            # Lambda refused the invoke (no such function, no permission): API Gateway answers 500.
+            _record(spans, "lambda", function_arn, start, started, error.status, {"error": error.message})
+            raise InternalServerError() from error
+        if spans is not None:
+            outcome = {
+                "function_arn": function_arn,
+                "function_error": result.function_error,
+                "throttled": result.throttled,
+                "timed_out": result.timed_out,
+                **(result.trace() if result.trace is not None else {}),
+            }
+            _record(spans, "lambda", function_arn, start, started, _invoke_status(result), outcome)
         if result.timed_out:
             raise EndpointTimeout()
         if result.throttled:
@@ -265,26 +272,6 @@ class Gateway:
         if result.function_error:
             raise BadGateway()
         return map_proxy_result(result.payload, request.header("Accept"), api.binary_media_types)
-
-    def _invoke_traced(
-        self, function_arn: str, event: dict[str, Any], integration: IntegrationConfig, spans: list[Span]
-    ) -> LambdaResult:
-        start, started = self._clock(), time.perf_counter()
-        try:
-            result = self._invoke(function_arn, event, integration.timeout_in_millis / 1000)
-        except LabError as error:
-            _record(spans, "lambda", function_arn, start, started, error.status, {"error": error.message})
-            raise InternalServerError() from error
-        trace = result.trace if result.trace is not None else result.trace_source and result.trace_source()
-        outcome = {
-            "function_arn": function_arn,
-            "function_error": result.function_error,
-            "throttled": result.throttled,
-            "timed_out": result.timed_out,
-            **(trace or {}),
-        }
-        _record(spans, "lambda", function_arn, start, started, _invoke_status(result), outcome)
-        return result
 
     def _match(
         self, rest_api_id: str, stage: str, api: RestApiConfig, method: str, path: str

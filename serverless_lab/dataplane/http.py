@@ -36,16 +36,8 @@ class HttpRequest:
     ) -> HttpRequest:
         """A request as an HTTP adapter parsed it, with the index `first_values()` would build, which
         the adapter made anyway (it reads Content-Length, Connection...): the index is not built twice."""
-        request = object.__new__(cls)
-        request.__dict__.update(
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            body=body,
-            source_ip=source_ip,
-            _first_values=first_values,
-        )
+        request = cls(method, path, query, headers, body, source_ip)
+        request.__dict__["_first_values"] = first_values
         return request
 
     def header(self, name: str, default: str | None = None) -> str | None:

@@ -126,7 +126,7 @@ class DataPlane:
             function_error=invocation.function_error,
             error=invocation.error,
             # Built only when the gateway records a lambda span: most requests ask for no spans.
-            trace_source=functools.partial(invocation_trace, spec, invocation),
+            trace=functools.partial(invocation_trace, spec, invocation),
         )
 
     def flush_logs(self) -> None:

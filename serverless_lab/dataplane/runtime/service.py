@@ -103,8 +103,6 @@ class LambdaRuntime:
             self._zygote.start_in_background()  # ready by the time a notebook sends its first request
         self._background: list[threading.Thread] = []
         self._closed = False
-        # At or before the last use of every idle environment (a lower bound, see reap_idle).
-        self._oldest_idle_use = float("inf")
 
     # ------------------------------------------------------------------ public API
 
@@ -171,22 +169,12 @@ class LambdaRuntime:
     def reap_idle(self) -> int:
         """Shut down the environments idle for idle_timeout_s or more; how many were."""
         now = self._clock()
-        # Called on every invoke: skip the scan while no idle environment can have expired. Every idle
-        # environment was last used at or after _oldest_idle_use (_release lowers it, the scan recomputes
-        # it), so none is idle for longer than now - _oldest_idle_use.
-        if now - self._oldest_idle_use < self._idle_timeout_s:
-            return 0
         with self._lock:
-            expired = []
-            oldest = float("inf")
-            for env in self._environments:
-                if env.busy:
-                    continue
-                if now - env.last_used >= self._idle_timeout_s:
-                    expired.append(env)
-                elif env.last_used < oldest:
-                    oldest = env.last_used
-            self._oldest_idle_use = oldest
+            expired = [
+                env
+                for env in self._environments
+                if not env.busy and now - env.last_used >= self._idle_timeout_s
+            ]
             for env in expired:
                 self._environments.remove(env)
         for env in expired:
@@ -272,8 +260,6 @@ class LambdaRuntime:
             env.busy = False
             env.invocations += 1
             env.last_used = self._clock()
-            if env.last_used < self._oldest_idle_use:
-                self._oldest_idle_use = env.last_used
             drop = dead or env.retired or self._closed
             if drop and env in self._environments:
                 self._environments.remove(env)
