@@ -12,13 +12,18 @@ backend, with keep-alive clients in separate processes:
 - cold start (new environment to first response) and the runtime's warm overhead;
 - the same GET /me and GET /items/{id} with isolation="inprocess" (handlers on threads of the lab process, the
   mode #3 provides "for speed where isolation does not matter"), for comparison;
+- GET /items/{id} through the data plane's handle() in the lab process (no client process, no sockets) and
+  the items function through invoke() (no gateway either), each against get_item from the same process:
+  how much of the gap to the bare get_item the HTTP layers, the gateway and the runtime each take;
 - memory: each idle execution environment (goal < 60 MB) and the whole lab after the load (goal < 600 MB
   PSS: pages that forked environments share with their zygote are counted once).
 
-    .venv/bin/python benchmarks/bench_dataplane.py [--seconds 3] [--rounds 3]
+    .venv/bin/python benchmarks/bench_dataplane.py [--seconds 6] [--slice 0.1]
 
-Each rate is measured in `rounds` short rounds that alternate with the others, and each ratio is the
-median of the ratios within a round, so that other work on the machine moves subject and baseline alike.
+Each comparison runs its baseline and its subject in alternating 100 ms slices, every client in step, and
+reports the median of the slice pairs' ratios with their quartiles. On a shared machine the speed drifts by
+tens of percent within seconds; separately timed runs then disagree by more than the gaps they measure,
+while a change of load lasting longer than a slice lowers both sides of a pair alike.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import contextlib
 import json
 import os
 import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -36,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 os.environ.setdefault("SERVERLESS_LAB_HOME", tempfile.mkdtemp(prefix="bench-dataplane-"))
@@ -43,10 +48,18 @@ for _name in [n for n in os.environ if n.startswith("AWS_")]:
     del os.environ[_name]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loopback_load import run_load  # noqa: E402
+from loopback_load import (  # noqa: E402
+    WARM_REQUESTS,
+    GetItemTarget,
+    HttpTarget,
+    PairedResult,
+    run_load,
+    run_paired,
+)
 
 from serverless_lab import Lab  # noqa: E402
 from serverless_lab.backends import LocalServer  # noqa: E402
+from serverless_lab.dataplane.http import HttpRequest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # serverless-offline's figures and the baselines measured with them on the issue's reference machine (#3).
@@ -77,36 +90,34 @@ class _Fixed(BaseHTTPRequestHandler):
         return None
 
 
-def stdlib_floor(seconds: float, clients: int) -> float:
+@contextlib.contextmanager
+def stdlib_floor() -> Iterator[str]:
+    """A stdlib HTTP server with TCP_NODELAY answering a fixed body, in this process: its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Fixed)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        return run_load(
-            f"http://127.0.0.1:{server.server_address[1]}/", clients=clients, seconds=seconds
-        ).rate
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
 
 
-def bare_get_item_rate(lab: Lab, table: str, key: dict, seconds: float) -> float:
-    import boto3
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=lab.backend.endpoint_url,
-        region_name=lab.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    for _ in range(20):
-        client.get_item(TableName=table, Key=key)
-    done, deadline = 0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        client.get_item(TableName=table, Key=key)
-        done += 1
-    return done / seconds
+def paired_inline(
+    baseline: Callable[[], object], subject: Callable[[], object], *, seconds: float, slice_s: float
+) -> PairedResult:
+    """run_paired's alternation for two calls made in this process (one client): the lab's own layers."""
+    for _ in range(WARM_REQUESTS):
+        baseline()
+        subject()
+    rates: list[list[float]] = [[], []]
+    for slot in range(2 * max(1, round(seconds / (2 * slice_s)))):
+        call, done, began = (baseline, subject)[slot % 2], 0, time.perf_counter()
+        while time.perf_counter() - began < slice_s:
+            call()
+            done += 1
+        rates[slot % 2].append(done / (time.perf_counter() - began))
+    return PairedResult(rates[0], rates[1], 0)
 
 
 @contextlib.contextmanager
@@ -124,15 +135,55 @@ def inprocess_dataplane(lab: Lab) -> Iterator[str]:
         dataplane.close()
 
 
-def interleave(
-    measures: dict[str, Callable[[float], float]], *, seconds: float, rounds: int
-) -> dict[str, list[float]]:
-    """Each measurement `rounds` times for seconds/rounds, in turn: {name: [rate of each round]}."""
-    rates: dict[str, list[float]] = {name: [] for name in measures}
-    for _ in range(rounds):
-        for name, measure in measures.items():
-            rates[name].append(measure(seconds / rounds))
-    return rates
+def inside_the_lab(
+    lab: Lab,
+    table: str,
+    key: dict[str, Any],
+    item: dict[str, Any],
+    sub: str,
+    token: str,
+    api: str,
+    *,
+    seconds: float,
+    slice_s: float,
+) -> dict[str, PairedResult]:
+    """GET /items/{id} without the client process and sockets (the data plane's handle()), and the items
+    function without the gateway (invoke() with the event's essentials), each against a bare get_item
+    made in the same process: what the HTTP layers and the gateway add to the runtime and the handler."""
+    import boto3
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=lab.backend.endpoint_url,
+        region_name=lab.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    dataplane = lab.dataplane()
+    parts = urlsplit(f"{api}/items/{item['itemId']}")
+    request = HttpRequest("GET", parts.path, headers=(("Host", parts.netloc), ("Authorization", token)))
+    event = {
+        "resource": "/items/{id}",
+        "path": f"/items/{item['itemId']}",
+        "httpMethod": "GET",
+        "pathParameters": {"id": item["itemId"]},
+        "requestContext": {"authorizer": {"claims": {"sub": sub}}},
+    }
+    function = lab.function_name("items")
+
+    def bare() -> None:
+        client.get_item(TableName=table, Key=key)
+
+    def through_handle() -> None:
+        assert dataplane.handle(request).status == 200
+
+    def through_invoke() -> None:
+        assert dataplane.invoke(function, event).payload["statusCode"] == 200
+
+    return {
+        "items_handle": paired_inline(bare, through_handle, seconds=seconds, slice_s=slice_s),
+        "items_invoke": paired_inline(bare, through_invoke, seconds=seconds, slice_s=slice_s),
+    }
 
 
 def _proc_mb(path: str, field: str) -> float:
@@ -174,10 +225,10 @@ def descendants(pid: int) -> list[int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement, over all rounds")
-    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of every measurement")
+    parser.add_argument("--seconds", type=float, default=6.0, help="per comparison (baseline and subject)")
+    parser.add_argument("--slice", type=float, default=0.1, help="seconds of each alternated slice")
     args = parser.parse_args()
-    seconds, rounds = args.seconds, max(1, args.rounds)
+    seconds, slice_s = args.seconds, args.slice
 
     lab = Lab(backend="local", student="bench-dp")
     lab.apply()
@@ -206,140 +257,147 @@ def main() -> int:
     run_load(site + "app.js", clients=1, seconds=0.5)  # fills the edge cache
 
     print(
-        f"measuring for {seconds:.0f} s each in {rounds} alternated rounds (machine: {os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.2f}: other work on the machine lowers every rate; compare ratios)\n",
+        f"each comparison: {seconds:.0f} s of baseline and subject in alternating {slice_s * 1000:.0f} ms slices "
+        f"(machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; other work on the machine "
+        "lowers every rate, and the alternation makes it lower baseline and subject alike)\n",
         flush=True,
     )
-    errors = 0
-
-    def load(url: str, clients: int, headers: dict[str, str] | None = None) -> Callable[[float], float]:
-        def measure(duration: float) -> float:
-            nonlocal errors
-            result = run_load(url, clients=clients, seconds=duration, headers=headers)
-            errors += result.errors
-            return result.rate
-
-        return measure
-
-    item_url = f"{api}/items/{item['itemId']}"
-    with inprocess_dataplane(lab) as inprocess_url:
+    item_path = f"/items/{item['itemId']}"
+    get_item = GetItemTarget(lab.backend.endpoint_url, lab.region, table, key)
+    items, me = HttpTarget(api + item_path, auth), HttpTarget(api + "/me", auth)
+    results: dict[str, PairedResult] = {}
+    with stdlib_floor() as floor_url, inprocess_dataplane(lab) as inprocess_url:
+        floor = HttpTarget(floor_url)
         inprocess_api = inprocess_url + urlsplit(api).path
-        for path in ("/me", f"/items/{item['itemId']}"):
-            run_load(inprocess_api + path, clients=1, seconds=0.5, headers=auth)  # warm
-        # Every comparison is made within one round, and the rounds alternate the measurements, so a
-        # change of load on the machine (other work) moves a subject and its baseline together.
-        rates = interleave(
-            {
-                "floor_1": lambda duration: stdlib_floor(duration, 1),
-                "floor_8": lambda duration: stdlib_floor(duration, 8),
-                "get_item": lambda duration: bare_get_item_rate(lab, table, key, duration),
-                "items_1": load(item_url, 1, auth),
-                "items_8": load(item_url, 8, auth),
-                "me_1": load(f"{api}/me", 1, auth),
-                "me_8": load(f"{api}/me", 8, auth),
-                "me_inprocess": load(inprocess_api + "/me", 1, auth),
-                "items_inprocess": load(f"{inprocess_api}/items/{item['itemId']}", 1, auth),
-                "edge_1": load(site + "app.js", 1),
-            },
-            seconds=seconds,
-            rounds=rounds,
-        )
+        comparisons = {
+            # name: (baseline, subject, baseline clients, subject clients)
+            "items_1": (get_item, items, 1, 1),
+            "items_8": (get_item, items, 1, 8),
+            "me_1": (floor, me, 1, 1),
+            "me_8_of_floor_1": (floor, me, 1, 8),
+            "me_8": (floor, me, 8, 8),
+            "edge_1": (floor, HttpTarget(site + "app.js"), 1, 1),
+            "me_inprocess": (floor, HttpTarget(inprocess_api + "/me", auth), 1, 1),
+            "items_inprocess": (get_item, HttpTarget(inprocess_api + item_path, auth), 1, 1),
+        }
+        for name, (baseline, subject, baseline_clients, subject_clients) in comparisons.items():
+            results[name] = run_paired(
+                baseline,
+                subject,
+                seconds=seconds,
+                slice_s=slice_s,
+                baseline_clients=baseline_clients,
+                subject_clients=subject_clients,
+            )
+    results.update(inside_the_lab(lab, table, key, item, sub, token, api, seconds=seconds, slice_s=slice_s))
 
-    def ratio(subject: str, baseline: str) -> str:
-        ratios = sorted(s / b for s, b in zip(rates[subject], rates[baseline], strict=True) if b)
-        return f"{statistics.median(ratios):.2f} (rounds {ratios[0]:.2f}-{ratios[-1]:.2f})"
-
-    def mean(name: str) -> float:
-        return statistics.fmean(rates[name])
+    def compared(name: str) -> str:
+        result = results[name]
+        low, high = result.quartiles
+        return f"{result.ratio:.2f} (quartiles {low:.2f}-{high:.2f})"
 
     rows = [
-        ("stdlib floor, 1 client", mean("floor_1"), "baseline"),
-        ("stdlib floor, 8 clients", mean("floor_8"), "baseline"),
-        ("moto get_item, 1 client (boto3)", mean("get_item"), "baseline"),
+        ("stdlib floor, 1 client", results["me_1"].baseline_rate, "baseline"),
+        ("stdlib floor, 8 clients", results["me_8"].baseline_rate, "baseline"),
+        ("moto get_item, 1 client (boto3)", results["items_1"].baseline_rate, "baseline"),
         (
             "GET /items/{id}, 1 client",
-            mean("items_1"),
-            f"{ratio('items_1', 'get_item')} of get_item (goal >= 0.8); "
-            f"serverless-offline ~{SERVERLESS_OFFLINE_GET_ONE_CLIENT}",
+            results["items_1"].subject_rate,
+            f"{compared('items_1')} of get_item (goal >= 0.8); serverless-offline ~{SERVERLESS_OFFLINE_GET_ONE_CLIENT}",
         ),
         (
             "GET /items/{id}, 8 clients",
-            mean("items_8"),
-            f"serverless-offline ~{SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS}",
+            results["items_8"].subject_rate,
+            f"{compared('items_8')} of 1-client get_item; serverless-offline ~{SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS}",
         ),
         (
             "GET /me (no DynamoDB), 1 client",
-            mean("me_1"),
-            f"{ratio('me_1', 'floor_1')} of floor; serverless-offline ~{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT}",
+            results["me_1"].subject_rate,
+            f"{compared('me_1')} of floor; serverless-offline ~{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT}",
         ),
-        ("GET /me (no DynamoDB), 8 clients", mean("me_8"), f"{ratio('me_8', 'floor_8')} of floor"),
+        (
+            "GET /me (no DynamoDB), 8 clients",
+            results["me_8"].subject_rate,
+            f"{compared('me_8')} of the 8-client floor, {compared('me_8_of_floor_1')} of the 1-client floor",
+        ),
         (
             "GET /me, isolation=inprocess, 1 client",
-            mean("me_inprocess"),
-            f"{ratio('me_inprocess', 'floor_1')} of floor (handler on a thread of the lab process)",
+            results["me_inprocess"].subject_rate,
+            f"{compared('me_inprocess')} of floor (handler on a thread of the lab process)",
         ),
         (
             "GET /items/{id}, isolation=inprocess, 1 client",
-            mean("items_inprocess"),
-            f"{ratio('items_inprocess', 'get_item')} of get_item",
+            results["items_inprocess"].subject_rate,
+            f"{compared('items_inprocess')} of get_item",
         ),
-        ("edge cache hit, 1 client", mean("edge_1"), f"{ratio('edge_1', 'floor_1')} of floor (goal >= 0.5)"),
+        (
+            "edge cache hit, 1 client",
+            results["edge_1"].subject_rate,
+            f"{compared('edge_1')} of floor (goal >= 0.5)",
+        ),
+        (
+            "GET /items/{id} through handle(), no sockets",
+            results["items_handle"].subject_rate,
+            f"{compared('items_handle')} of get_item, both in the lab process",
+        ),
+        (
+            "items function through invoke(), no gateway",
+            results["items_invoke"].subject_rate,
+            f"{compared('items_invoke')} of get_item, both in the lab process",
+        ),
     ]
-    print(f"{'path':<48} {'req/s':>7}  comparison (median of the rounds' ratios)")
+    print(f"{'path':<48} {'req/s':>7}  comparison (median of the slice pairs' ratios)")
     for name, rate, note in rows:
         print(f"{name:<48} {rate:>7,.0f}  {note}")
-    print(f"errors during the load: {errors}")
+    print(f"errors during the load: {sum(result.errors for result in results.values())}")
 
     # The goals of #3, each as the issue frames it, met or not. serverless-offline was measured on another
     # machine: its figures count here as the same ratio to that machine's baselines (see the constants).
-    def median_ratio(subject: str, baseline: str) -> float:
-        return statistics.median(s / b for s, b in zip(rates[subject], rates[baseline], strict=True) if b)
-
     hello_ratio = SERVERLESS_OFFLINE_HELLO_ONE_CLIENT / REFERENCE_STDLIB_FLOOR
     goals = [
-        ("GET /items/{id}, 1 client, of bare get_item", median_ratio("items_1", "get_item"), 0.8),
+        ("GET /items/{id}, 1 client, of bare get_item", results["items_1"].ratio, 0.8),
         (
             "GET /me, 1 client, of the 1-client floor (serverless-offline: "
             f"{SERVERLESS_OFFLINE_HELLO_ONE_CLIENT:,}/{REFERENCE_STDLIB_FLOOR:,})",
-            median_ratio("me_1", "floor_1"),
+            results["me_1"].ratio,
             hello_ratio,
         ),
         (
             "GET /me, 8 clients, of the 1-client floor (serverless-offline's one published figure)",
-            median_ratio("me_8", "floor_1"),
+            results["me_8_of_floor_1"].ratio,
             hello_ratio,
         ),
-        (
-            "GET /me, 8 clients, of the 8-client floor (stricter)",
-            median_ratio("me_8", "floor_8"),
-            hello_ratio,
-        ),
-        ("edge cache hit, of the 1-client floor", median_ratio("edge_1", "floor_1"), 0.5),
+        ("GET /me, 8 clients, of the 8-client floor (stricter)", results["me_8"].ratio, hello_ratio),
+        ("edge cache hit, of the 1-client floor", results["edge_1"].ratio, 0.5),
     ]
-    print("\ngoals of #3 (median ratio of the rounds; the bar is the goal or serverless-offline's ratio):")
+    print(
+        "\ngoals of #3 (median ratio of the slice pairs; the bar is the goal or serverless-offline's ratio):"
+    )
     for name, value, bar in goals:
         print(f"  {'met    ' if value >= bar else 'NOT MET'} {value:5.3f} >= {bar:.3f}  {name}")
-    comparisons = [
+    others = [
         (
             "GET /items/{id}, isolation=inprocess, 1 client, of bare get_item",
-            median_ratio("items_inprocess", "get_item"),
+            results["items_inprocess"].ratio,
             0.8,
         ),
         (
             "GET /items/{id}, 1 client, of bare get_item (serverless-offline: "
             f"{SERVERLESS_OFFLINE_GET_ONE_CLIENT}/{REFERENCE_MOTO_GET_ITEM})",
-            median_ratio("items_1", "get_item"),
+            results["items_1"].ratio,
             SERVERLESS_OFFLINE_GET_ONE_CLIENT / REFERENCE_MOTO_GET_ITEM,
         ),
         (
             "GET /items/{id}, 8 clients, of bare get_item (serverless-offline: "
             f"{SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS}/{REFERENCE_MOTO_GET_ITEM})",
-            median_ratio("items_8", "get_item"),
+            results["items_8"].ratio,
             SERVERLESS_OFFLINE_GET_EIGHT_CLIENTS / REFERENCE_MOTO_GET_ITEM,
         ),
+        ("GET /items/{id} through handle(), no client, no sockets", results["items_handle"].ratio, 0.8),
+        ("items function through invoke(), no gateway either", results["items_invoke"].ratio, 0.8),
     ]
     print("for comparison (not goals of #3):")
-    for name, value, bar in comparisons:
+    for name, value, bar in others:
         print(f"  {'above  ' if value >= bar else 'below  '} {value:5.3f} vs {bar:.3f}  {name}")
 
     # Cold start: a configuration change retires the environments; the next request starts a new one.

@@ -3,15 +3,23 @@
 Each client process opens one http.client connection to 127.0.0.1 and sends the same request again and
 again for a fixed time, so the server under test, not the client, sets the pace. Clients live in their own
 processes so that eight clients are eight, not eight threads behind one GIL.
+
+`run_load` measures one target for a while. `run_paired` measures a baseline and a subject in alternating
+100 ms slices, which is how the benchmarks compare them on a machine whose speed drifts with other work.
 """
 
 from __future__ import annotations
 
 import http.client
 import multiprocessing
+import statistics
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
+
+WARM_REQUESTS = 20  # per target and client, before the clock starts
 
 
 @dataclass(frozen=True)
@@ -73,3 +81,177 @@ def run_load(
     for process in processes:
         process.join()
     return LoadResult(sum(r[0] for r in results), sum(r[1] for r in results), seconds)
+
+
+# ------------------------------------------------------------------ paired measurement ---------------------
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    """GET url on one kept-alive http.client connection per client; a status other than expect is an error."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    expect: int = 200
+
+
+@dataclass(frozen=True)
+class GetItemTarget:
+    """One DynamoDB get_item per request with a boto3 client: the bare backend baseline."""
+
+    endpoint_url: str
+    region: str
+    table: str
+    key: dict[str, Any]
+
+
+Target = HttpTarget | GetItemTarget
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Aggregate rates (requests/s over all clients) of each slot, baseline and subject in turn."""
+
+    baseline: list[float]
+    subject: list[float]
+    errors: int
+
+    @property
+    def ratios(self) -> list[float]:
+        """subject / baseline of each pair of adjacent slots."""
+        return [s / b for b, s in zip(self.baseline, self.subject, strict=False) if b]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios) if self.ratios else 0.0
+
+    @property
+    def quartiles(self) -> tuple[float, float]:
+        if len(self.ratios) < 2:
+            return self.ratio, self.ratio
+        low, _, high = statistics.quantiles(self.ratios, n=4)
+        return low, high
+
+    @property
+    def baseline_rate(self) -> float:
+        return statistics.fmean(self.baseline) if self.baseline else 0.0
+
+    @property
+    def subject_rate(self) -> float:
+        return statistics.fmean(self.subject) if self.subject else 0.0
+
+
+def _sender(target: Target | None) -> Callable[[], bool] | None:
+    """A function that makes one request of target and tells whether it succeeded."""
+    if target is None:
+        return None
+    if isinstance(target, GetItemTarget):
+        import boto3
+
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=target.endpoint_url,
+            region_name=target.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+        def get_item() -> bool:
+            client.get_item(TableName=target.table, Key=target.key)
+            return True
+
+        return get_item
+    parts = urlsplit(target.url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+
+    def get() -> bool:
+        connection.request("GET", path, headers=target.headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status == target.expect
+
+    return get
+
+
+def _paired_client(
+    targets: tuple[Target | None, Target | None],
+    slots: int,
+    slice_s: float,
+    ready: Any,
+    start: Any,
+    start_at: Any,
+    out: multiprocessing.Queue,
+) -> None:
+    senders = [_sender(target) for target in targets]
+    for send in senders:
+        for _ in range(WARM_REQUESTS if send else 0):
+            send()  # type: ignore[misc]
+    ready.put(True)
+    start.wait()
+    rates, errors = [0.0] * slots, 0
+    for slot in range(slots):
+        slot_end = start_at.value + (slot + 1) * slice_s
+        send = senders[slot % 2]
+        if send is None:
+            time.sleep(max(0.0, slot_end - time.time()))
+            continue
+        # A request still running when its slot ends delays this slot's start; the rate is taken over the
+        # time this client actually spent on the slot's target, so the overlap does not bias either side.
+        done, began = 0, time.perf_counter()
+        while time.time() < slot_end:
+            if not send():
+                errors += 1
+            done += 1
+        rates[slot] = done / (time.perf_counter() - began)
+    out.put((rates, errors))
+
+
+def run_paired(
+    baseline: Target,
+    subject: Target,
+    *,
+    seconds: float = 6.0,
+    slice_s: float = 0.1,
+    baseline_clients: int = 1,
+    subject_clients: int = 1,
+) -> PairedResult:
+    """Rates of baseline and subject measured in alternating slices of slice_s seconds, all clients in step.
+
+    On a machine shared with other work the rates move by tens of percent from one second to the next.
+    Alternating every 100 ms, a change of load lands on both sides of nearly every pair, so the median of
+    the pairs' ratios is steady where separately timed runs are not. Each client is a process of its own
+    (eight clients are eight, not eight threads behind one GIL); client i takes part in the baseline's
+    slices if i < baseline_clients and in the subject's if i < subject_clients.
+    """
+    clients = max(baseline_clients, subject_clients)
+    slots = 2 * max(1, round(seconds / (2 * slice_s)))
+    context = multiprocessing.get_context("spawn")
+    ready, out = context.Queue(), context.Queue()
+    start, start_at = context.Event(), context.Value("d", 0.0)
+    processes = [
+        context.Process(
+            target=_paired_client,
+            args=(
+                (baseline if i < baseline_clients else None, subject if i < subject_clients else None),
+                slots,
+                slice_s,
+                ready,
+                start,
+                start_at,
+                out,
+            ),
+        )
+        for i in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get(timeout=120)
+    start_at.value = time.time() + 0.05
+    start.set()
+    results = [out.get(timeout=seconds + 120) for _ in processes]
+    for process in processes:
+        process.join()
+    totals = [sum(rates[slot] for rates, _ in results) for slot in range(slots)]
+    return PairedResult(totals[0::2], totals[1::2], sum(errors for _, errors in results))
