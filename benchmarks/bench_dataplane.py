@@ -2,7 +2,8 @@
 
 Baselines: a bare moto server get_item loop (boto3, one client) and a stdlib HTTP server with TCP_NODELAY
 answering a fixed body (the floor of any Python HTTP server here). Measured through the lab, on the local
-backend, with keep-alive clients in separate processes:
+backend, with keep-alive clients in separate processes (loopback_load.KeepAliveGet: lean enough that the
+server, not the client, sets the pace):
 
 - authenticated GET /items/{id}: gateway, Cognito authorizer, warm Lambda environment, one DynamoDB
   get_item in the handler (goal: at least 0.8 of the bare get_item rate with one client);
