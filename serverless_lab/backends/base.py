@@ -111,18 +111,27 @@ class Backend(ABC):
             )
         return boto3.session.Session(region_name=self.region)
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the service, cached per backend (clients are thread-safe in boto3)."""
-        with self._lock:
-            if service not in self._clients:
-                self._clients[service] = self._new_client(service)
-            return self._clients[service]
+    def client(self, service: str, *, validate: bool = True) -> Any:
+        """A boto3 client for the service, cached per backend (clients are thread-safe in boto3).
 
-    def _new_client(self, service: str) -> Any:
+        validate=False: a client without botocore's client-side parameter validation, for calls the lab
+        builds itself on a hot path (the service validates every request anyway, as AWS does).
+        """
+        key = service if validate else f"{service} (unvalidated)"
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._new_client(service, validate=validate)
+            return self._clients[key]
+
+    def _new_client(self, service: str, *, validate: bool = True) -> Any:
         # Offline, a failure is a bug to see at once; on AWS, control-plane APIs throttle (API Gateway allows
         # a few calls per second per account), so retry with backoff as boto3's standard mode does.
         attempts = 2 if self.offline else 10
-        config = Config(retries={"max_attempts": attempts, "mode": "standard"}, max_pool_connections=32)
+        config = Config(
+            retries={"max_attempts": attempts, "mode": "standard"},
+            max_pool_connections=32,
+            parameter_validation=validate,
+        )
         # One session per backend: a boto3 Session loads botocore's service models, which costs tens of
         # milliseconds per new session; clients made from one session share its loader cache.
         if "session" not in self.services:

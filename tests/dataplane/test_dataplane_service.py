@@ -112,6 +112,25 @@ def test_logs_reach_cloudwatch_logs_on_the_backend(
     assert [s["logStreamName"] for s in streams] == [invocation.log_stream_name]
 
 
+def test_a_blank_printed_line_reaches_cloudwatch_as_a_newline_with_the_lines_around_it(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    # CloudWatch Logs refuses an empty message; Lambda's events keep their newline, so a blank line is "\n".
+    source = "def handler(event, context):\n    print('before')\n    print()\n    print('after')\n    return 'ok'\n"
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
+    invocation = dataplane.invoke(function, {})
+    dataplane.flush_logs()
+    events = backend.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+    messages = [event["message"] for event in events]
+    start = messages.index(f"START RequestId: {invocation.request_id} Version: $LATEST")
+    assert messages[start + 1 : start + 5] == [
+        "before",
+        "\n",
+        "after",
+        f"END RequestId: {invocation.request_id}",
+    ]
+
+
 def test_reserved_concurrency_zero_throttles(backend: Backend, dataplane: DataPlane, function: str) -> None:
     backend.client("lambda").put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
     with pytest.raises(TooManyRequestsException) as raised:

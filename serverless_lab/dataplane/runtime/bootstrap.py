@@ -153,7 +153,9 @@ class LogCollector:
             return
         *lines, self._partial = text.split("\n")
         now = int(time.time() * 1000)
-        self.events.extend((now, line) for line in lines)
+        # On Lambda each event keeps its line's newline, so a blank line is the event "\n"; CloudWatch Logs
+        # refuses an empty message, and one empty line would cost the whole batch it travels in.
+        self.events.extend((now, line or "\n") for line in lines)
 
     def add_event(self, message: str) -> None:
         # logging records go through the runtime's framed log sink: one event each, newlines kept.
