@@ -38,10 +38,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 os.environ.setdefault("SERVERLESS_LAB_HOME", tempfile.mkdtemp(prefix="bench-dataplane-"))
@@ -50,12 +49,13 @@ for _name in [n for n in os.environ if n.startswith("AWS_")]:
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loopback_load import (  # noqa: E402
-    WARM_REQUESTS,
     GetItemTarget,
     HttpTarget,
+    KeepAliveGet,
     PairedResult,
-    run_load,
     run_paired,
+    run_paired_inline,
+    sender,
 )
 
 from serverless_lab import Lab  # noqa: E402
@@ -104,23 +104,6 @@ def stdlib_floor() -> Iterator[str]:
         server.server_close()
 
 
-def paired_inline(
-    baseline: Callable[[], object], subject: Callable[[], object], *, seconds: float, slice_s: float
-) -> PairedResult:
-    """run_paired's alternation for two calls made in this process (one client): the lab's own layers."""
-    for _ in range(WARM_REQUESTS):
-        baseline()
-        subject()
-    rates: list[list[float]] = [[], []]
-    for slot in range(2 * max(1, round(seconds / (2 * slice_s)))):
-        call, done, began = (baseline, subject)[slot % 2], 0, time.perf_counter()
-        while time.perf_counter() - began < slice_s:
-            call()
-            done += 1
-        rates[slot % 2].append(done / (time.perf_counter() - began))
-    return PairedResult(rates[0], rates[1], 0)
-
-
 @contextlib.contextmanager
 def inprocess_dataplane(lab: Lab) -> Iterator[str]:
     """A second data plane of the same backend whose handlers run on threads of the lab process; its URL."""
@@ -138,9 +121,8 @@ def inprocess_dataplane(lab: Lab) -> Iterator[str]:
 
 def inside_the_lab(
     lab: Lab,
-    table: str,
-    key: dict[str, Any],
-    item: dict[str, Any],
+    get_item: GetItemTarget,
+    item_id: str,
     sub: str,
     token: str,
     api: str,
@@ -151,29 +133,18 @@ def inside_the_lab(
     """GET /items/{id} without the client process and sockets (the data plane's handle()), and the items
     function without the gateway (invoke() with the event's essentials), each against a bare get_item
     made in the same process: what the HTTP layers and the gateway add to the runtime and the handler."""
-    import boto3
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=lab.backend.endpoint_url,
-        region_name=lab.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    bare = sender(get_item)
     dataplane = lab.dataplane()
-    parts = urlsplit(f"{api}/items/{item['itemId']}")
+    parts = urlsplit(f"{api}/items/{item_id}")
     request = HttpRequest("GET", parts.path, headers=(("Host", parts.netloc), ("Authorization", token)))
     event = {
         "resource": "/items/{id}",
-        "path": f"/items/{item['itemId']}",
+        "path": f"/items/{item_id}",
         "httpMethod": "GET",
-        "pathParameters": {"id": item["itemId"]},
+        "pathParameters": {"id": item_id},
         "requestContext": {"authorizer": {"claims": {"sub": sub}}},
     }
     function = lab.function_name("items")
-
-    def bare() -> None:
-        client.get_item(TableName=table, Key=key)
 
     def through_handle() -> None:
         if (status := dataplane.handle(request).status) != 200:
@@ -185,8 +156,8 @@ def inside_the_lab(
             raise RuntimeError(f"the items function answered {payload!r} to invoke()")
 
     return {
-        "items_handle": paired_inline(bare, through_handle, seconds=seconds, slice_s=slice_s),
-        "items_invoke": paired_inline(bare, through_invoke, seconds=seconds, slice_s=slice_s),
+        "items_handle": run_paired_inline(bare, through_handle, seconds=seconds, slice_s=slice_s),
+        "items_invoke": run_paired_inline(bare, through_invoke, seconds=seconds, slice_s=slice_s),
     }
 
 
@@ -258,7 +229,8 @@ def main() -> int:
     sub = lab.outputs["users"]["sample_subs"][users[0]["username"]]
     key = {"owner": {"S": sub}, "itemId": {"S": item["itemId"]}}
     site = lab.site_url()
-    run_load(site + "app.js", clients=1, seconds=0.5)  # fills the edge cache
+    if KeepAliveGet(site + "app.js")() != 200:  # the first request fills the edge cache
+        raise RuntimeError(f"the site did not serve {site}app.js")
 
     print(
         f"each comparison: {seconds:.0f} s of baseline and subject in alternating {slice_s * 1000:.0f} ms slices "
@@ -293,7 +265,9 @@ def main() -> int:
                 baseline_clients=baseline_clients,
                 subject_clients=subject_clients,
             )
-    results.update(inside_the_lab(lab, table, key, item, sub, token, api, seconds=seconds, slice_s=slice_s))
+    results.update(
+        inside_the_lab(lab, get_item, item["itemId"], sub, token, api, seconds=seconds, slice_s=slice_s)
+    )
 
     def compared(name: str) -> str:
         result = results[name]

@@ -4,8 +4,9 @@ Each client process keeps one connection to 127.0.0.1 and sends the same request
 server under test, not the client, sets the pace. Clients live in their own processes so that eight clients
 are eight, not eight threads behind one GIL.
 
-`run_load` measures one target for a while. `run_paired` measures a baseline and a subject in alternating
-100 ms slices, which is how the benchmarks compare them on a machine whose speed drifts with other work.
+`run_paired` measures a baseline and a subject in alternating 100 ms slices, which is how the benchmarks
+compare them on a machine whose speed drifts with other work; `run_paired_inline` does the same for two
+calls made in the calling process.
 """
 
 from __future__ import annotations
@@ -91,38 +92,6 @@ class KeepAliveGet:
             self.sock = None
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    requests: int
-    errors: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def _client(
-    url: str,
-    headers: dict[str, str],
-    seconds: float,
-    expect: int,
-    start_at: float,
-    out: multiprocessing.Queue,
-) -> None:
-    get = KeepAliveGet(url, headers)
-    while time.time() < start_at:
-        time.sleep(0.001)
-    done = errors = 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        if get() != expect:
-            errors += 1
-        done += 1
-    out.put((done, errors))
-    get.close()
-
-
 def _collect(queue: Any, processes: list[Any], *, timeout: float) -> list[Any]:
     """One message from each client process; a clear error as soon as one of them died instead."""
     messages: list[Any] = []
@@ -139,30 +108,6 @@ def _collect(queue: Any, processes: list[Any], *, timeout: float) -> list[Any]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the load clients did not answer within {timeout:.0f} s") from None
     return messages
-
-
-def run_load(
-    url: str,
-    *,
-    clients: int = 1,
-    seconds: float = 2.0,
-    headers: dict[str, str] | None = None,
-    expect: int = 200,
-) -> LoadResult:
-    """Requests per second that `clients` keep-alive connections get from url in `seconds`."""
-    context = multiprocessing.get_context("spawn")
-    queue: multiprocessing.Queue = context.Queue()
-    start_at = time.time() + 0.5 + 0.1 * clients  # all clients start together, after they are spawned
-    processes = [
-        context.Process(target=_client, args=(url, headers or {}, seconds, expect, start_at, queue))
-        for _ in range(clients)
-    ]
-    for process in processes:
-        process.start()
-    results = _collect(queue, processes, timeout=seconds + 60)
-    for process in processes:
-        process.join()
-    return LoadResult(sum(r[0] for r in results), sum(r[1] for r in results), seconds)
 
 
 # ------------------------------------------------------------------ paired measurement ---------------------
@@ -223,10 +168,8 @@ class PairedResult:
         return statistics.fmean(self.subject) if self.subject else 0.0
 
 
-def _sender(target: Target | None) -> Callable[[], bool] | None:
+def sender(target: Target) -> Callable[[], bool]:
     """A function that makes one request of target and tells whether it succeeded."""
-    if target is None:
-        return None
     if isinstance(target, GetItemTarget):
         import boto3
 
@@ -256,7 +199,7 @@ def _paired_client(
     start_at: Any,
     out: multiprocessing.Queue,
 ) -> None:
-    senders = [_sender(target) for target in targets]
+    senders = [sender(target) if target else None for target in targets]
     for send in senders:
         for _ in range(WARM_REQUESTS if send else 0):
             send()  # type: ignore[misc]
@@ -269,18 +212,27 @@ def _paired_client(
         if send is None:
             time.sleep(max(0.0, slot_end - time.time()))
             continue
-        # A request still running when its slot ends delays this slot's start; the rate is taken over the
-        # time this client actually spent on the slot's target, so the overlap does not bias either side.
-        # Every slot gets at least one request, so a stall longer than a slice leaves no empty slot behind.
-        done, began = 0, time.perf_counter()
-        while True:
-            if not send():
-                errors += 1
-            done += 1
-            if time.time() >= slot_end:
-                break
-        rates[slot] = done / (time.perf_counter() - began)
+        rates[slot], failed = _slice(send, slot_end, time.time)
+        errors += failed
     out.put((rates, errors))
+
+
+def _slice(send: Callable[[], object], end: float, clock: Callable[[], float]) -> tuple[float, int]:
+    """send() until clock() reaches end: (rate over the time actually spent, calls that answered False).
+
+    A request still running when its slot ends delays the next slot's start; the rate is taken over the
+    time spent on this slot's target, so the overlap does not bias either side. Every slot gets at least
+    one request, so a stall longer than a slice leaves no empty slot behind.
+    """
+    done = failed = 0
+    began = time.perf_counter()
+    while True:
+        if send() is False:
+            failed += 1
+        done += 1
+        if clock() >= end:
+            break
+    return done / (time.perf_counter() - began), failed
 
 
 def run_paired(
@@ -330,3 +282,19 @@ def run_paired(
         process.join()
     totals = [sum(rates[slot] for rates, _ in results) for slot in range(slots)]
     return PairedResult(totals[0::2], totals[1::2], sum(errors for _, errors in results))
+
+
+def run_paired_inline(
+    baseline: Callable[[], object], subject: Callable[[], object], *, seconds: float, slice_s: float = 0.1
+) -> PairedResult:
+    """run_paired's alternation for two calls made in this process, one after the other (one client)."""
+    for _ in range(WARM_REQUESTS):
+        baseline()
+        subject()
+    rates: list[list[float]] = [[], []]
+    errors = 0
+    for slot in range(2 * max(1, round(seconds / (2 * slice_s)))):
+        rate, failed = _slice((baseline, subject)[slot % 2], time.perf_counter() + slice_s, time.perf_counter)
+        rates[slot % 2].append(rate)
+        errors += failed
+    return PairedResult(rates[0], rates[1], errors)

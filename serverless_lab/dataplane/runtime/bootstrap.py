@@ -153,8 +153,8 @@ class LogCollector:
             return
         *lines, self._partial = text.split("\n")
         now = int(time.time() * 1000)
-        # On Lambda each event keeps its line's newline, so a blank line is the event "\n"; CloudWatch Logs
-        # refuses an empty message, and one empty line would cost the whole batch it travels in.
+        # Lambda's events keep their line's newline; the lab's drop it, except a blank line's, which is the
+        # event "\n": CloudWatch Logs refuses an empty message, which would cost the whole batch.
         self.events.extend((now, line or "\n") for line in lines)
 
     def add_event(self, message: str) -> None:
