@@ -119,6 +119,7 @@ def test_a_blank_printed_line_reaches_cloudwatch_as_a_newline_with_the_lines_aro
     source = "def handler(event, context):\n    print('before')\n    print()\n    print('after')\n    return 'ok'\n"
     backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
     invocation = dataplane.invoke(function, {})
+    assert invocation.payload == "ok"
     dataplane.flush_logs()
     events = backend.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
     messages = [event["message"] for event in events]
@@ -129,6 +130,26 @@ def test_a_blank_printed_line_reaches_cloudwatch_as_a_newline_with_the_lines_aro
         "after",
         f"END RequestId: {invocation.request_id}",
     ]
+
+
+def test_cloudwatch_orders_start_before_the_handler_lines_and_end_after_them(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    # CloudWatch Logs returns events by timestamp: START carries the time the invoke began, END and REPORT
+    # the time it ended, so a handler that prints and then works reads back between them.
+    source = "import time\ndef handler(event, context):\n    print('early')\n    time.sleep(0.05)\n    return 'ok'\n"
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
+    dataplane.invoke(function, {})  # the cold start's INIT lines out of the way
+    invocation = dataplane.invoke(function, {})
+    dataplane.flush_logs()
+    events = backend.client("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{function}", logStreamNames=[invocation.log_stream_name]
+    )["events"]
+    mine = [e for e in events if invocation.request_id in e["message"] or e["message"] == "early"][-4:]
+    assert [e["message"].split(" RequestId")[0] for e in mine] == ["START", "early", "END", "REPORT"]
+    stamps = [e["timestamp"] for e in mine]
+    assert stamps == sorted(stamps)
+    assert stamps[2] - stamps[0] >= 50, "END is stamped when the invoke ends, 50 ms of sleep after START"
 
 
 def test_reserved_concurrency_zero_throttles(backend: Backend, dataplane: DataPlane, function: str) -> None:

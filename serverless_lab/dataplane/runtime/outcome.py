@@ -45,6 +45,7 @@ class Outcome:
     error_type: str | None = None
     calls: list[dict[str, Any]] | None = None
     start_at: int = 0  # how many init events precede START
+    start_ms: int | None = None  # when the invoke phase began (epoch ms): START's timestamp
 
     def fail_platform(self, timed_out: bool, since: float) -> None:
         self.duration_ms = (time.monotonic() - since) * 1000
@@ -69,8 +70,11 @@ class Outcome:
         # inside the invoke phase, so its output follows START.
         start_at = 0 if self.suppressed_init else self.start_at
         ordered = events  # the caller's list, used only for this invocation: no copy
-        now = logs.now_ms()  # one reading for the three lines (written microseconds apart anyway)
-        ordered.insert(start_at, (now, logs.start_line(self.request_id, spec.version)))
+        now = logs.now_ms()
+        # START is stamped when the invoke phase begins, END and REPORT when it ends: CloudWatch Logs orders
+        # events by timestamp, so a START stamped at the end would sort after the handler's own lines.
+        start = now if self.start_ms is None else self.start_ms
+        ordered.insert(start_at, (start, logs.start_line(self.request_id, spec.version)))
         ordered.append((now, logs.end_line(self.request_id)))
         ordered.append(
             (

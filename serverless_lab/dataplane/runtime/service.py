@@ -376,6 +376,8 @@ class LambdaRuntime:
         if env.worker is None:
             outcome.cold = True
             outcome.suppressed_init = env.initialized
+            if env.initialized:  # a suppressed init runs inside the invoke phase, after START
+                outcome.start_ms = logs.now_ms()
             if not env.initialized:
                 events.append((logs.now_ms(), logs.init_start_line(spec.runtime)))
             limit = spec.timeout_s if env.initialized else INIT_PHASE_LIMIT_S
@@ -417,11 +419,14 @@ class LambdaRuntime:
         # The function timeout bounds the invoke phase; a first init has its own 10 s limit, a suppressed
         # init runs inside the invoke phase and counts against the timeout.
         invoke_started = time.monotonic()
+        invoke_started_ms = logs.now_ms()
+        if outcome.start_ms is None:
+            outcome.start_ms = invoke_started_ms
         deadline = (started if outcome.suppressed_init else invoke_started) + spec.timeout_s
         header = {
             "request_id": request_id,
             "invoked_function_arn": spec.arn,
-            "deadline_epoch_ms": logs.now_ms() + int((deadline - time.monotonic()) * 1000),
+            "deadline_epoch_ms": invoke_started_ms + int((deadline - invoke_started) * 1000),
             "client_context": client_context,
             "identity": identity,
             "trace_id": trace_id,
