@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..dataplane.runtime.logs import line_of
 from ..steps.users import STUDENT_TAG
 from .deployed import deployed
 
@@ -128,7 +129,8 @@ def function_logs(lab: Any, function: str, limit: int = 30) -> list[str]:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
             return []
         raise
-    return [event["message"].rstrip("\n") for event in sorted(events, key=lambda e: e["timestamp"])][-limit:]
+    # CloudWatch keeps each line's newline (and a tab before a REPORT line's): shown as the lines they are.
+    return [line_of(event["message"]) for event in sorted(events, key=lambda e: e["timestamp"])][-limit:]
 
 
 def remove_extras(lab: Any) -> list[str]:

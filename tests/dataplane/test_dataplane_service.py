@@ -104,10 +104,13 @@ def test_logs_reach_cloudwatch_logs_on_the_backend(
     group = f"/aws/lambda/{function}"
     events = backend.client("logs").filter_log_events(logGroupName=group)["events"]
     messages = [event["message"] for event in events]
-    assert any(m.startswith(f"START RequestId: {invocation.request_id}") for m in messages)
-    assert any(
-        m.startswith(f"REPORT RequestId: {invocation.request_id}") and "Init Duration" in m for m in messages
-    )
+    assert f"START RequestId: {invocation.request_id} Version: $LATEST\n" in messages
+    assert f"END RequestId: {invocation.request_id}\n" in messages
+    # As Lambda writes them: every event ends with its newline, REPORT with a tab before it.
+    (report,) = [m for m in messages if m.startswith(f"REPORT RequestId: {invocation.request_id}")]
+    assert "\tInit Duration: " in report and report.endswith(" ms\t\n")
+    assert all(m.endswith("\n") for m in messages)
+    assert [m.rstrip("\t\n") for m in messages] == [line.rstrip("\t") for line in invocation.logs]
     streams = backend.client("logs").describe_log_streams(logGroupName=group)["logStreams"]
     assert [s["logStreamName"] for s in streams] == [invocation.log_stream_name]
 
@@ -115,7 +118,7 @@ def test_logs_reach_cloudwatch_logs_on_the_backend(
 def test_a_blank_printed_line_reaches_cloudwatch_as_a_newline_with_the_lines_around_it(
     backend: Backend, dataplane: DataPlane, function: str
 ) -> None:
-    # CloudWatch Logs refuses an empty message; Lambda's events keep their newline, so a blank line is "\n".
+    # Lambda's events keep their newline, so a blank line is "\n" (CloudWatch Logs refuses an empty message).
     source = "def handler(event, context):\n    print('before')\n    print()\n    print('after')\n    return 'ok'\n"
     backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
     invocation = dataplane.invoke(function, {})
@@ -123,13 +126,15 @@ def test_a_blank_printed_line_reaches_cloudwatch_as_a_newline_with_the_lines_aro
     dataplane.flush_logs()
     events = backend.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
     messages = [event["message"] for event in events]
-    start = messages.index(f"START RequestId: {invocation.request_id} Version: $LATEST")
+    start = messages.index(f"START RequestId: {invocation.request_id} Version: $LATEST\n")
     assert messages[start + 1 : start + 5] == [
-        "before",
+        "before\n",
         "\n",
-        "after",
-        f"END RequestId: {invocation.request_id}",
+        "after\n",
+        f"END RequestId: {invocation.request_id}\n",
     ]
+    lines = invocation.logs  # the lab's own view: the lines without their ends
+    assert lines[lines.index(messages[start].rstrip("\n")) + 1 :][:3] == ["before", "", "after"]
 
 
 def test_cloudwatch_orders_start_before_the_handler_lines_and_end_after_them(
@@ -145,8 +150,8 @@ def test_cloudwatch_orders_start_before_the_handler_lines_and_end_after_them(
     events = backend.client("logs").filter_log_events(
         logGroupName=f"/aws/lambda/{function}", logStreamNames=[invocation.log_stream_name]
     )["events"]
-    mine = [e for e in events if invocation.request_id in e["message"] or e["message"] == "early"][-4:]
-    assert [e["message"].split(" RequestId")[0] for e in mine] == ["START", "early", "END", "REPORT"]
+    mine = [e for e in events if invocation.request_id in e["message"] or e["message"] == "early\n"][-4:]
+    assert [e["message"].split(" RequestId")[0] for e in mine] == ["START", "early\n", "END", "REPORT"]
     stamps = [e["timestamp"] for e in mine]
     assert stamps == sorted(stamps)
     assert stamps[2] - stamps[0] >= 50, "END is stamped when the invoke ends, 50 ms of sleep after START"

@@ -153,9 +153,9 @@ class LogCollector:
             return
         *lines, self._partial = text.split("\n")
         now = int(time.time() * 1000)
-        # Lambda's events keep their line's newline; the lab's drop it, except a blank line's, which is the
-        # event "\n": CloudWatch Logs refuses an empty message, which would cost the whole batch.
-        self.events.extend((now, line or "\n") for line in lines)
+        # Lines without their newline: the lab adds it back when it writes them to CloudWatch Logs, where
+        # a blank line is the event "\n", as on Lambda (see logs.cloudwatch_message).
+        self.events.extend((now, line) for line in lines)
 
     def add_event(self, message: str) -> None:
         # logging records go through the runtime's framed log sink: one event each, newlines kept.

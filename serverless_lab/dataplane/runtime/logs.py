@@ -5,6 +5,10 @@ INIT_REPORT, the new-style `Status:` field and the error types of a failed invok
 function logs" (log group /aws/lambda/<name>, stream YYYY/MM/DD/[version]<32 hex>), and the runtime
 interface emulator's timeout answer (`Sandbox.Timedout`, "RequestId: <id> Error: Task timed out after
 3.00 seconds"). Fields of the REPORT line are separated by tabs as in CloudWatch.
+
+The lab keeps lines without their line end (`Invocation.logs`); CloudWatch Logs stores each event as
+Lambda writes it, newline included, and a REPORT line with a tab before the newline, as captured events
+show ("END RequestId: ...\n", "REPORT RequestId: ...\tMax Memory Used: 118 MB\t\n").
 """
 
 from __future__ import annotations
@@ -78,6 +82,18 @@ def report_line(
     if error_type is not None:
         fields.append(f"Error Type: {error_type}")
     return "\t".join(fields)
+
+
+def cloudwatch_message(line: str, *, report: bool = False) -> str:
+    """A line as a CloudWatch Logs event message: its newline kept (a blank line is "\n", never the empty
+    message PutLogEvents refuses), a REPORT line ending in a tab before it."""
+    return f"{line}\t\n" if report else f"{line}\n"
+
+
+def line_of(message: str) -> str:
+    """The inverse of cloudwatch_message: an event's message as the line the lab shows."""
+    line = message[:-1] if message.endswith("\n") else message
+    return line[:-1] if line.startswith("REPORT RequestId: ") and line.endswith("\t") else line
 
 
 def init_report_line(init_ms: float, error_type: str | None, status: str | None) -> str:

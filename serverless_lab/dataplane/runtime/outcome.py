@@ -76,21 +76,21 @@ class Outcome:
         start = now if self.start_ms is None else self.start_ms
         ordered.insert(start_at, (start, logs.start_line(self.request_id, spec.version)))
         ordered.append((now, logs.end_line(self.request_id)))
-        ordered.append(
-            (
-                now,
-                logs.report_line(
-                    self.request_id,
-                    duration_ms=duration,
-                    billed_ms=billed,
-                    memory_mb=spec.memory_mb,
-                    max_memory_used_mb=self.max_memory_used_mb,
-                    init_ms=report_init,
-                    status=self.status,
-                    error_type=self.error_type,
-                ),
-            )
+        report = logs.report_line(
+            self.request_id,
+            duration_ms=duration,
+            billed_ms=billed,
+            memory_mb=spec.memory_mb,
+            max_memory_used_mb=self.max_memory_used_mb,
+            init_ms=report_init,
+            status=self.status,
+            error_type=self.error_type,
         )
+        ordered.append((now, report))
+        # What CloudWatch Logs receives: every line with its newline, REPORT with its trailing tab.
+        message = logs.cloudwatch_message
+        log_events = [(stamp, message(line)) for stamp, line in ordered]
+        log_events[-1] = (now, message(report, report=True))
         if self.error is not None:
             raw = self.raw if self.raw is not None else json.dumps(self.error).encode()
             payload: Any = self.error
@@ -117,7 +117,7 @@ class Outcome:
             suppressed_init=self.suppressed_init,
             log_group_name=spec.log_group_name,
             log_stream_name=self.env.log_stream_name,
-            log_events=ordered,
+            log_events=log_events,
         )
 
 

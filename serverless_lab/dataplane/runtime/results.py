@@ -37,6 +37,7 @@ class Invocation:
     suppressed_init: bool = False
     log_group_name: str = ""
     log_stream_name: str = ""
+    # (epoch ms, message) as CloudWatch Logs stores them: `logs` with each line's newline (runtime/logs.py)
     log_events: list[tuple[int, str]] = field(default_factory=list)
 
 

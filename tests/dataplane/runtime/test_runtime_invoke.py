@@ -55,7 +55,10 @@ def test_cold_and_warm_logs_have_lambdas_shape(runtime, make_spec, log_sink):
     assert group == "/aws/lambda/printer"
     assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", stream)
     assert stream == cold.log_stream_name and stream.endswith(cold.environment_id)
-    assert [message for _, message in events] == cold.logs
+    # CloudWatch gets each line with its newline, the REPORT line with a tab before it, as Lambda writes them
+    assert [message for _, message in events] == [line + "\n" for line in cold.logs[:-1]] + [
+        cold.logs[-1] + "\t\n"
+    ]
     assert all(isinstance(ts, int) and ts > 1_600_000_000_000 for ts, _ in events)
 
 
