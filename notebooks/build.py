@@ -424,7 +424,9 @@ event = {"httpMethod": "GET", "resource": "/me", "requestContext": {"authorizer"
 runs = [lab.invoke("me", event) for _ in range(2)]
 pd.DataFrame([{"cold": r.cold, "init_ms": r.init_ms, "duration_ms": r.duration_ms, "billed_ms": r.billed_ms, "status": r.payload["statusCode"]} for r in runs])"""),
     md("""The log lines, read back with the CloudWatch Logs client. Expected: `INIT_START`, `START`, the handler's
-JSON line, `END`, `REPORT` — and the `REPORT` of the cold start carries an `Init Duration`."""),
+JSON line, `END`, `REPORT` — and the `REPORT` of the cold start carries an `Init Duration`. Each message
+ends with its newline (`\\n`; the `REPORT` line with a tab before it), exactly as Lambda writes them to
+CloudWatch Logs."""),
     code("""lab.dataplane().flush_logs()  # the runtime ships log lines in the background, as Lambda does
 logs = lab.backend.client("logs")
 events = logs.filter_log_events(logGroupName="/aws/lambda/" + lab.function_name("me"))["events"]
