@@ -5,6 +5,7 @@ notebooks can call it in-process; `server.py` puts it on loopback. Paths on the 
 
 - ``/restapis/<rest-api-id>/<stage>/_user_request_/<path>``: a REST API stage (LocalStack's convention);
 - ``/cognito-idp/``: Cognito's JSON API for the browser, passed through to the backend;
+- ``/2015-03-31/functions/<name>/invocations``: Lambda's Invoke API (moto cannot run functions);
 - ``/_edge/<distribution-id>/<path>``: a distribution (each one is also served at the root of a port of its
   own, so that absolute asset paths work in a browser);
 - ``/``: an index of what is served, ``/_lab/urls``: the same as JSON.
@@ -26,8 +27,15 @@ from .config import ControlPlane, NotFound
 from .edge import Edge
 from .gateway import Gateway, LambdaResult
 from .http import HttpRequest, HttpResponse
+from .lambda_api import InvokeCall, LambdaInvokeApi
 from .log_shipping import LogShipper
-from .runtime import FunctionSpec, Invocation, LambdaRuntime, TooManyRequestsException
+from .runtime import (
+    FunctionSpec,
+    Invocation,
+    LambdaRuntime,
+    ResourceNotFoundException,
+    TooManyRequestsException,
+)
 
 API_PREFIX = "/restapis/"
 USER_REQUEST = "_user_request_"
@@ -71,12 +79,13 @@ class DataPlane:
             idle_timeout_s=idle_timeout_s,
         )
         self.integration_timeout_s = integration_timeout_s
+        self.account_id = backend.account_id()
         self._invokers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="invoke")
         self.gateway = Gateway(
             api_source=self.control_plane.rest_api,
             invoke=self._invoke_for_gateway,
             jwks_source=self.control_plane.jwks,
-            account_id=backend.account_id(),
+            account_id=self.account_id,
             app_clients_source=self._app_clients,
         )
         self.edge = Edge(
@@ -84,6 +93,7 @@ class DataPlane:
             origin=self.control_plane.origin_object,
             invalidations=self.control_plane.invalidations,
         )
+        self.lambda_api = LambdaInvokeApi(self._invoke_call)
         self.base_url = f"http://127.0.0.1:{backend.dataplane_port}" if backend.dataplane_port else ""
         self.distribution_urls: dict[str, str] = {}
 
@@ -92,6 +102,22 @@ class DataPlane:
         """A synchronous Invoke, as `lambda.invoke(InvocationType="RequestResponse")` does on AWS."""
         spec = self.control_plane.function(function)
         return self.runtime.invoke(spec, event)
+
+    def _invoke_call(self, call: InvokeCall) -> Invocation:
+        """An Invoke API request: the function the control plane has under that name, run as asked."""
+        name = call.function if call.qualifier in (None, "$LATEST") else f"{call.function}:{call.qualifier}"
+        try:
+            spec = self.control_plane.function(name)
+        except NotFound:
+            arn = name if name.startswith("arn:") else self._function_arn(name)
+            raise ResourceNotFoundException(f"Function not found: {arn}") from None
+        return self.runtime.invoke(
+            spec, call.payload, invocation_type=call.invocation_type, client_context=call.client_context
+        )
+
+    def _function_arn(self, name: str) -> str:
+        name = name.rsplit("function:", 1)[-1]  # a partial ARN ("123456789012:function:name") or a name
+        return f"arn:aws:lambda:{self.backend.region}:{self.account_id}:function:{name}"
 
     def _invoke_for_gateway(self, function_arn: str, event: dict[str, Any], timeout_s: float) -> LambdaResult:
         try:
@@ -159,6 +185,8 @@ class DataPlane:
         if path.startswith(EDGE_PREFIX):
             distribution_id, _, rest = path[len(EDGE_PREFIX) :].partition("/")
             return self.handle_edge(distribution_id, request.with_path("/" + rest), spans)
+        if self.lambda_api.serves(path):
+            return self.lambda_api.handle(request)
         if path == "/_lab/urls":
             return _json(200, self.urls().as_dict())
         if path in ("/", "/index.html") and request.method in ("GET", "HEAD"):

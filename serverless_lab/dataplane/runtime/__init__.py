@@ -16,7 +16,9 @@ from serverless_lab.dataplane.runtime.errors import (
     InvalidRequestContentException,
     InvalidRuntimeException,
     RequestTooLargeException,
+    ResourceNotFoundException,
     TooManyRequestsException,
+    UnknownOperationException,
     ValidationException,
 )
 from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
@@ -33,7 +35,9 @@ __all__ = [
     "Invocation",
     "LambdaRuntime",
     "RequestTooLargeException",
+    "ResourceNotFoundException",
     "TooManyRequestsException",
+    "UnknownOperationException",
     "ValidationException",
     "code_sha256",
 ]

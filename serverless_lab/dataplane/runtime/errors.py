@@ -11,6 +11,8 @@ with `function_error="Unhandled"` and the runtime's error document. These are th
     ├── InvalidParameterValueException (400)    a configuration value Lambda refuses (reserved env keys ...)
     ├── InvalidRequestContentException (400)    the event is not JSON
     ├── RequestTooLargeException (413)          the event is over 6 MB
+    ├── ResourceNotFoundException (404)         Invoke names a function (or version) that does not exist
+    ├── UnknownOperationException (404)         a request under /2015-03-31/functions/ that is not Invoke
     ├── InvalidRuntimeException (502)           a runtime the local runtime cannot run (not python3.x)
     └── CodeIntegrityError (502)                the zip's sha256 is not the function's CodeSha256
 """
@@ -60,6 +62,20 @@ class RequestTooLargeException(LambdaError):
 
     status = 413
     code = "RequestTooLargeException"
+
+
+class ResourceNotFoundException(LambdaError):
+    """The function (or the version or alias a qualifier names) does not exist."""
+
+    status = 404
+    code = "ResourceNotFoundException"
+
+
+class UnknownOperationException(LambdaError):
+    """A path or method under Lambda's /2015-03-31/functions/ that the lab does not serve (it serves Invoke)."""
+
+    status = 404
+    code = "UnknownOperationException"
 
 
 class InvalidRuntimeException(LambdaError):
