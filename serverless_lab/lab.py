@@ -84,6 +84,8 @@ class Lab:
         self.region = self.backend.region
         self.names = Names(self.student, self.backend.account_id(), self.region)
         self._outputs = self._load_outputs()
+        if self.backend.offline and "lambda-invoke" not in self.backend.services:
+            self.backend.serve_invoke_with(self._invoke_api)
 
     @classmethod
     def connect(cls, **kwargs: Any) -> Lab:
@@ -181,6 +183,15 @@ class Lab:
             if "dataplane" not in self.backend.services:
                 self.backend.services["dataplane"] = DataPlane(self.backend, **options)
             return self.backend.services["dataplane"]  # type: ignore[no-any-return]
+
+    def _invoke_api(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The backend's Lambda clients' Invoke calls, answered by the local runtime (see serve_invoke_with)."""
+        from .dataplane.http import HttpRequest
+
+        answer = self.dataplane().handle(HttpRequest(method, path, query, tuple(headers), body))
+        return answer.status, answer.headers, answer.body
 
     def serve(self) -> DataPlaneServer:
         """Serves the data plane on loopback in the background (idempotent); returns the running server."""

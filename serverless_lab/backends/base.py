@@ -8,16 +8,19 @@ request can reach AWS even when the user's shell holds real credentials.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import threading
 import urllib.request
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.config import Config
 
 from ..errors import OfflineViolationError
@@ -54,6 +57,24 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# (method, path, query, headers, body) -> (status, headers, body): an HTTP exchange without a socket.
+LocalInvoke = Callable[
+    [str, str, str, list[tuple[str, str]], bytes], tuple[int, list[tuple[str, str]], bytes]
+]
+
+
+class _Answer(io.BytesIO):
+    """The raw body of an AWSResponse that was never on the wire: botocore reads it with stream(), or with
+    read() behind a StreamingBody (Invoke's Payload)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value  # HTTP header bytes are latin-1
 
 
 def refuse_non_loopback(request: Any, **_: Any) -> None:
@@ -139,7 +160,31 @@ class Backend(ABC):
         client = self.services["session"].client(service, endpoint_url=self.endpoint_url, config=config)
         if self.offline and self.endpoint_url is not None:
             client.meta.events.register_first("before-send.*.*", refuse_non_loopback)
+        if self.offline and service == "lambda":
+            client.meta.events.register_first("before-send.lambda.Invoke", self._invoke_locally)
         return client
+
+    def serve_invoke_with(self, handler: LocalInvoke) -> None:
+        """Where this backend's Lambda clients send Invoke offline (the lab's data plane sets it).
+
+        moto keeps functions but runs none without Docker: its Invoke answers 200 with a Docker error as
+        the payload. Offline, an Invoke made with `client("lambda")` goes to `handler(method, path, query,
+        headers, body) -> (status, headers, body)` instead, the Invoke API of the lab's runtime, before
+        anything is sent.
+        """
+        self.services["lambda-invoke"] = handler
+
+    def _invoke_locally(self, request: Any, **_: Any) -> AWSResponse | None:
+        handler = self.services.get("lambda-invoke")
+        if handler is None:  # no lab wired a runtime to this backend: the backend answers
+            return None
+        body = request.body.read() if hasattr(request.body, "read") else request.body
+        body = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+        parts = urlsplit(request.url)
+        status, headers, answer = handler(
+            request.method, parts.path, parts.query, [(k, _text(v)) for k, v in request.headers.items()], body
+        )
+        return AWSResponse(request.url, status, HeadersDict(headers), _Answer(answer))
 
     def child_environment(self) -> dict[str, str]:
         """Variables for code the lab runs on the user's behalf (Lambda environments, the CLI's children).

@@ -51,7 +51,9 @@ class MemoryBackend(Backend):
                 # profile in the user's shell can never be picked up by a client created outside the lab.
                 for variable, value in FAKE_CREDENTIALS.items():
                     os.environ.setdefault(variable, value)
-                MemoryBackend._mock = mock_aws()
+                # moto never runs a function here: Invoke is answered by the lab (Backend.serve_invoke_with),
+                # and moto's own attempt, which its stubber still makes, must not try to reach Docker.
+                MemoryBackend._mock = mock_aws(config={"lambda": {"use_docker": False}})
                 MemoryBackend._mock.start()
         self._started = True
 

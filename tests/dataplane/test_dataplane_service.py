@@ -3,6 +3,7 @@ plain boto3 creates or changes is served, without a restart."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -11,10 +12,12 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from serverless_lab import Lab
 from serverless_lab.backends import Backend, make_backend
 from serverless_lab.dataplane.http import HttpRequest
 from serverless_lab.dataplane.runtime import TooManyRequestsException
@@ -359,3 +362,71 @@ def test_late_logs_of_a_destroyed_function_do_not_bring_its_log_group_back(
     backend.client("lambda").delete_function(FunctionName=function)
     dataplane.control_plane.write_logs(group, "2026/01/01/[$LATEST]0", [(0, "after destroy")])
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+
+
+# --- Lambda's Invoke API with boto3: moto keeps the function, the lab runs it ------------------------------
+
+
+@pytest.fixture
+def lambda_client(backend: Backend) -> Any:
+    Lab(backend=backend, student="invoker")  # a lab wires its backend's Invoke to the local runtime
+    return backend.client("lambda")
+
+
+def test_boto3_invoke_runs_a_plain_boto3_function_with_its_log_tail(
+    lambda_client: Any, function: str
+) -> None:
+    answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps({"n": 1}), LogType="Tail")
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer
+    assert answer["ExecutedVersion"] == "$LATEST"
+    assert json.loads(answer["Payload"].read()) == {"greeting": "hello", "event": {"n": 1}}
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    log = base64.b64decode(answer["LogResult"]).decode().splitlines()
+    assert log[0].startswith("INIT_START Runtime Version: python:3.12")
+    assert log[1:3] == [f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}"]
+    assert log[3].startswith(f"REPORT RequestId: {request_id}\tDuration: ") and "\tInit Duration: " in log[3]
+
+
+def test_boto3_invoke_reports_function_errors_and_lambdas_own_errors(
+    backend: Backend, lambda_client: Any, function: str
+) -> None:
+    source = "def handler(event, context):\n    raise ValueError('no such thing')\n"
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
+    failed = lambda_client.invoke(FunctionName=function)
+    assert (failed["StatusCode"], failed["FunctionError"]) == (200, "Unhandled")
+    error = json.loads(failed["Payload"].read())
+    assert (error["errorType"], error["errorMessage"]) == ("ValueError", "no such thing")
+
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException, match=":function:no-such-fn"):
+        lambda_client.invoke(FunctionName="no-such-fn")
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException, match=f":function:{function}:7$"):
+        lambda_client.invoke(FunctionName=function, Qualifier="7")
+    with pytest.raises(lambda_client.exceptions.InvalidRequestContentException, match="Could not parse"):
+        lambda_client.invoke(FunctionName=function, Payload=b"{not json")
+    assert lambda_client.invoke(FunctionName=function, InvocationType="DryRun")["StatusCode"] == 204
+
+    backend.client("lambda").put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
+    time.sleep(1.1)  # the lab's data plane reads configuration back with a 1 s cache
+    with pytest.raises(lambda_client.exceptions.TooManyRequestsException) as throttled:
+        lambda_client.invoke(FunctionName=function)
+    assert throttled.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_boto3_event_invoke_answers_202_and_runs_the_function_later(
+    backend: Backend, lambda_client: Any, function: str
+) -> None:
+    source = "def handler(event, context):\n    print('queued run', event['n'])\n"
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
+    answer = lambda_client.invoke(FunctionName=function, InvocationType="Event", Payload=b'{"n": 5}')
+    assert answer["StatusCode"] == 202 and answer["Payload"].read() == b""
+    logs = backend.client("logs")
+    deadline = time.monotonic() + 10
+    messages: list[str] = []
+    while time.monotonic() < deadline and "queued run 5\n" not in messages:
+        time.sleep(0.2)
+        Lab(backend=backend, student="invoker").dataplane().flush_logs()
+        with contextlib.suppress(ClientError):  # the log group appears with the first line
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+            messages = [event["message"] for event in events]
+    assert "queued run 5\n" in messages
