@@ -152,6 +152,9 @@ class LocalServer:
                 "and the lab picks a free one."
             )
         port = port or free_port()
+        # The data plane's port is chosen with the server's, so every kernel and the generated config.js
+        # agree on where `serverless-lab serve` answers (and the server passes Lambda's Invoke there).
+        dataplane_port = free_port()
         instance = uuid.uuid4().hex
         log = open(self.home / "moto-server.log", "ab")  # noqa: SIM115 - the child keeps it open
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -164,6 +167,8 @@ class LocalServer:
                 str(port),
                 "--instance",
                 instance,
+                "--dataplane-port",
+                str(dataplane_port),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -171,9 +176,7 @@ class LocalServer:
             env=env,
             start_new_session=True,  # the server outlives the kernel or CLI that started it
         )
-        # The data plane's port is chosen with the server's, so every kernel and the generated config.js
-        # agree on where `serverless-lab serve` answers.
-        state = ServerState(process.pid, "127.0.0.1", port, instance, time.time(), free_port())
+        state = ServerState(process.pid, "127.0.0.1", port, instance, time.time(), dataplane_port)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             answer = probe(state.endpoint, timeout=0.5)

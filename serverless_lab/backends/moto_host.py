@@ -7,7 +7,10 @@ Run as ``python -m serverless_lab.backends.moto_host --port N --instance ID``. I
   own server from a foreign process that took the recorded port;
 - ``GET /_lab/lambda-code?region=R&account=A&name=F``: the deployment package of function F, byte for byte.
   On AWS, ``get_function`` returns a pre-signed URL of the package; moto returns no URL for a ZipFile upload,
-  so the data plane needs this route to run exactly the code the control plane holds.
+  so the data plane needs this route to run exactly the code the control plane holds;
+- ``POST /2015-03-31/functions/<name>/invocations`` (Lambda's Invoke): passed to the lab's data plane on its
+  loopback port, which runs the function. moto cannot run functions without Docker (its Invoke answers
+  200 with a Docker error as the payload); when no data plane is serving, the answer says how to start one.
 
 It binds 127.0.0.1 unless ``--host`` says otherwise (moto's ThreadedMotoServer binds 0.0.0.0).
 """
@@ -17,14 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 HEALTH_PATH = "/_lab/health"
+INVOKE_PATH = re.compile(r"/2015-03-31/functions/[^/]+/invocations")
+# Hop-by-hop and framing headers are the forwarding's own.
+_NOT_FORWARDED = frozenset({"host", "connection", "content-length", "transfer-encoding", "keep-alive"})
 CODE_PATH = "/_lab/lambda-code"
 APP_NAME = "serverless-lab-moto"
 
@@ -34,21 +43,29 @@ StartResponse = Callable[..., Any]
 def lambda_code_bytes(account_id: str, region: str, name: str) -> bytes:
     """The zip moto holds for a function (in this process); KeyError when there is no such function."""
     from moto.awslambda.models import lambda_backends
+    from moto.awslambda_simple.models import lambda_simple_backends
 
-    backend = lambda_backends[account_id][region]
-    try:
-        function = backend.get_function(name)
-    except Exception as error:  # moto raises its own UnknownFunctionException
-        raise KeyError(name) from error
-    return bytes(function.code_bytes)
+    # moto keeps functions in lambda_simple_backends when it is told not to use Docker (the memory backend).
+    for backends in (lambda_backends, lambda_simple_backends):
+        try:
+            return bytes(backends[account_id][region].get_function(name).code_bytes)
+        except Exception:  # moto raises its own UnknownFunctionException
+            continue
+    raise KeyError(name)
 
 
 class LabRoutes:
-    """WSGI middleware: the two /_lab/ routes in front of moto's dispatcher."""
+    """WSGI middleware: the /_lab/ routes and Lambda's Invoke in front of moto's dispatcher."""
 
-    def __init__(self, moto_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], instance: str):
+    def __init__(
+        self,
+        moto_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+        instance: str,
+        dataplane_port: int = 0,
+    ):
         self.moto_app = moto_app
         self.instance = instance
+        self.dataplane_port = dataplane_port
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -72,7 +89,49 @@ class LabRoutes:
                 "200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(body)))]
             )
             return [body]
+        if environ.get("REQUEST_METHOD") == "POST" and INVOKE_PATH.fullmatch(path):
+            return self.forward_invoke(environ, start_response)
         return self.moto_app(environ, start_response)
+
+    def forward_invoke(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Lambda's Invoke, answered by the data plane that `serverless-lab serve` or lab.serve() runs."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _NOT_FORWARDED
+        }
+        query = environ.get("QUERY_STRING", "")
+        url = f"http://127.0.0.1:{self.dataplane_port}{environ.get('PATH_INFO', '')}" + (
+            f"?{query}" if query else ""
+        )
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=960) as answer:  # over Lambda's 900 s limit
+                status, reason, answer_headers, data = (
+                    answer.status,
+                    answer.reason,
+                    answer.headers,
+                    answer.read(),
+                )
+        except urllib.error.HTTPError as error:  # Lambda's own errors (404, 429 ...) come back as they are
+            status, reason, answer_headers, data = error.code, error.reason, error.headers, error.read()
+        except OSError:  # nothing listens on the data plane's port
+            message = (
+                "The lab runs functions in its data plane, and none is serving this backend: start one with "
+                "`serverless-lab serve`, or call lab.serve() in a notebook. (moto cannot run functions "
+                "without Docker.)"
+            )
+            data = json.dumps({"Type": "Service", "message": message}).encode()
+            start_response(
+                "502 Bad Gateway",
+                [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ServiceException")],
+            )
+            return [data]
+        kept = [(k, v) for k, v in answer_headers.items() if k.lower() not in _NOT_FORWARDED]
+        start_response(f"{status} {reason}", [*kept, ("Content-Length", str(len(data)))])
+        return [data]
 
 
 class NoDelayRequestHandler(WSGIRequestHandler):
@@ -86,10 +145,10 @@ class NoDelayRequestHandler(WSGIRequestHandler):
         return None
 
 
-def build_app(instance: str) -> LabRoutes:
+def build_app(instance: str, dataplane_port: int = 0) -> LabRoutes:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return LabRoutes(DomainDispatcherApplication(create_backend_app), instance)
+    return LabRoutes(DomainDispatcherApplication(create_backend_app), instance, dataplane_port)
 
 
 # The services the lab's stack uses. moto imports a service's models on its first request; API Gateway's
@@ -124,10 +183,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--instance", required=True)
+    parser.add_argument("--dataplane-port", type=int, default=0, help="where the lab's data plane serves")
     args = parser.parse_args(argv)
-    server = make_server(
-        args.host, args.port, build_app(args.instance), threaded=True, request_handler=NoDelayRequestHandler
-    )
+    app = build_app(args.instance, args.dataplane_port)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=NoDelayRequestHandler)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     server.serve_forever()
 

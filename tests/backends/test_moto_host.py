@@ -1,0 +1,95 @@
+"""The local backend's server passes Lambda's Invoke to the lab's data plane: a boto3 client the lab never
+made, pointed at the moto server, gets the function's answer (moto alone answers a Docker error)."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+
+from serverless_lab import Lab
+from serverless_lab.backends.local import free_port
+from serverless_lab.backends.moto_host import build_app
+
+ROLE_POLICY = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+)
+
+
+def plain_client(endpoint_url: str) -> Any:
+    """A boto3 client made without the lab: no hook of the lab's on it."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def function(local_backend: Any) -> Any:
+    name = f"plain-{uuid.uuid4().hex[:8]}"
+    iam = local_backend.client("iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n")
+    local_backend.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": package.getvalue()},
+    )
+    yield name
+    local_backend.client("lambda").delete_function(FunctionName=name)
+    iam.delete_role(RoleName=name)
+
+
+def test_invoke_on_the_moto_server_runs_in_the_served_data_plane(local_backend: Any, function: str) -> None:
+    lab = Lab(backend=local_backend, student=f"invoke-{uuid.uuid4().hex[:6]}")
+    server = lab.serve()
+    try:
+        through_moto = plain_client(local_backend.endpoint_url).invoke(
+            FunctionName=function, Payload=b'{"n": 21}'
+        )
+        assert through_moto["StatusCode"] == 200 and "FunctionError" not in through_moto
+        assert json.loads(through_moto["Payload"].read()) == {"doubled": 42}
+        direct = plain_client(server.url).invoke(
+            FunctionName=function, Payload=b'{"n": 1}'
+        )  # the data plane's port
+        assert json.loads(direct["Payload"].read()) == {"doubled": 2}
+        missing = plain_client(local_backend.endpoint_url)
+        with pytest.raises(missing.exceptions.ResourceNotFoundException):
+            missing.invoke(FunctionName=f"{function}-gone")
+    finally:
+        lab.stop_serving()  # the backend's data-plane port belongs to whoever serves next
+
+
+def test_invoke_without_a_served_data_plane_says_how_to_start_one() -> None:
+    app = build_app("test-instance", dataplane_port=free_port())  # nothing listens there
+    started: list[Any] = []
+    body = b'{"n": 1}'
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/2015-03-31/functions/hello/invocations",
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "HTTP_X_AMZ_INVOCATION_TYPE": "RequestResponse",
+    }
+    answer = json.loads(b"".join(app(environ, lambda status, headers: started.append((status, headers)))))
+    ((status, headers),) = started
+    assert status.startswith("502")
+    assert ("x-amzn-ErrorType", "ServiceException") in headers
+    assert "serverless-lab serve" in answer["message"] and "lab.serve()" in answer["message"]
