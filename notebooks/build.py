@@ -432,6 +432,14 @@ logs = lab.backend.client("logs")
 events = logs.filter_log_events(logGroupName="/aws/lambda/" + lab.function_name("me"))["events"]
 [event["message"] for event in events]"""),
     md("""
+The same function through Lambda's own Invoke API, with boto3 as on AWS. Expected: `StatusCode` 200, the
+handler's answer in `Payload`, and with `LogType="Tail"` the last lines of its log in `LogResult` (base64).
+"""),
+    code("""import base64, json
+
+answer = lab.backend.client("lambda").invoke(FunctionName=lab.function_name("me"), Payload=json.dumps(event), LogType="Tail")
+answer["StatusCode"], json.loads(answer["Payload"].read())["statusCode"], base64.b64decode(answer["LogResult"]).decode().splitlines()[-1]"""),
+    md("""
 A timeout: a function with a 1-second timeout asked to sleep 3 seconds. Expected: `Sandbox.Timedout`,
 `Task timed out after 1.00 seconds`, and a `REPORT` line with `Status: timeout`.
 """),
