@@ -31,11 +31,11 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 HEALTH_PATH = "/_lab/health"
+CODE_PATH = "/_lab/lambda-code"
 INVOKE_PATH = re.compile(r"/2015-03-31/functions/[^/]+/invocations")
+APP_NAME = "serverless-lab-moto"
 # Hop-by-hop and framing headers are the forwarding's own.
 _NOT_FORWARDED = frozenset({"host", "connection", "content-length", "transfer-encoding", "keep-alive"})
-CODE_PATH = "/_lab/lambda-code"
-APP_NAME = "serverless-lab-moto"
 
 StartResponse = Callable[..., Any]
 

@@ -79,7 +79,11 @@ class LambdaInvokeApi:
             invocation = self._invoke(call)
         except LambdaError as error:
             return error_response(error)
-        return invoke_response(invocation, tail=(request.header("X-Amz-Log-Type") or "None") == "Tail")
+        # The version that ran: $LATEST, or the one the qualifier names (an alias would name its version;
+        # the lab runs the configuration the control plane returns for the qualified name).
+        version = call.qualifier or "$LATEST"
+        tail = (request.header("X-Amz-Log-Type") or "None") == "Tail"
+        return invoke_response(invocation, tail=tail, version=version)
 
 
 def parse_invoke(request: HttpRequest) -> InvokeCall:
@@ -140,12 +144,12 @@ def _client_context(value: str | None) -> dict[str, Any] | None:
     return context
 
 
-def invoke_response(invocation: Invocation, *, tail: bool) -> HttpResponse:
+def invoke_response(invocation: Invocation, *, tail: bool, version: str = "$LATEST") -> HttpResponse:
     """Lambda's answer to a run (or queued, or dry) invocation."""
     headers = [("x-amzn-RequestId", invocation.request_id)]
     if invocation.status_code != 200:  # 202 Event, 204 DryRun: no payload, no log
         return HttpResponse(invocation.status_code, headers, b"")
-    headers += [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+    headers += [("Content-Type", "application/json"), ("X-Amz-Executed-Version", version)]
     if invocation.function_error:
         headers.append(("X-Amz-Function-Error", invocation.function_error))
     if tail:

@@ -75,6 +75,8 @@ def test_a_synchronous_invoke_answers_the_payload_with_lambdas_headers() -> None
     answer = LambdaInvokeApi(recorder).handle(invoke_request())
     assert (answer.status, answer.body) == (200, b'{"ok": true}')
     assert answer.header("X-Amz-Executed-Version") == "$LATEST"
+    versioned = LambdaInvokeApi(Recorder()).handle(invoke_request("hello:3"))
+    assert versioned.header("X-Amz-Executed-Version") == "3"
     assert answer.header("x-amzn-RequestId") == "r-1"
     assert answer.header("X-Amz-Function-Error") is None and answer.header("X-Amz-Log-Result") is None
     (call,) = recorder.calls
