@@ -1,10 +1,19 @@
-"""Labs that several test folders share (tests/ is on sys.path: its conftest.py sits there)."""
+"""Labs and functions that several test folders share (tests/ is on sys.path: its conftest.py sits there)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 from serverless_lab import Lab
+from serverless_lab.backends import Backend
 
 
 def deployed_memory_lab(prefix: str, run: str | None = None) -> Lab:
@@ -12,3 +21,43 @@ def deployed_memory_lab(prefix: str, run: str | None = None) -> Lab:
     lab = Lab(backend="memory", student=f"{prefix}-{run or uuid.uuid4().hex[:4]}")
     lab.require("api")
     return lab
+
+
+ROLE_POLICY = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+)
+
+
+def zip_source(source: str, name: str = "app.py") -> bytes:
+    """A deployment package holding one file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def plain_function(backend: Backend, source: str, prefix: str = "plain", **settings: Any) -> Iterator[str]:
+    """A python3.12 function `app.handler` (and its role) made with plain boto3, not through the lab;
+    removed afterwards unless a test deleted it already. `settings` go to create_function as they are."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    iam = backend.client("iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+    backend.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zip_source(source)},
+        **settings,
+    )
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(ClientError):
+            backend.client("lambda").delete_function(FunctionName=name)
+        iam.delete_role(RoleName=name)

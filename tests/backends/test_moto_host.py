@@ -6,23 +6,16 @@ from __future__ import annotations
 import io
 import json
 import uuid
-import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from shared_labs import plain_function
 
 from serverless_lab import Lab
 from serverless_lab.backends.local import free_port
 from serverless_lab.backends.moto_host import build_app
-
-ROLE_POLICY = json.dumps(
-    {
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
-    }
-)
 
 
 def plain_client(endpoint_url: str) -> Any:
@@ -37,23 +30,11 @@ def plain_client(endpoint_url: str) -> Any:
 
 
 @pytest.fixture
-def function(local_backend: Any) -> Any:
-    name = f"plain-{uuid.uuid4().hex[:8]}"
-    iam = local_backend.client("iam")
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
-    package = io.BytesIO()
-    with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n")
-    local_backend.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": package.getvalue()},
-    )
-    yield name
-    local_backend.client("lambda").delete_function(FunctionName=name)
-    iam.delete_role(RoleName=name)
+def function(local_backend: Any) -> Iterator[str]:
+    with plain_function(
+        local_backend, "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n"
+    ) as name:
+        yield name
 
 
 def test_invoke_on_the_moto_server_runs_in_the_served_data_plane(local_backend: Any, function: str) -> None:

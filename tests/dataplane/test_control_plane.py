@@ -3,28 +3,19 @@ and refresh() makes the next request read the control plane itself."""
 
 from __future__ import annotations
 
-import io
-import json
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from shared_labs import plain_function
 
 from serverless_lab.backends import Backend, make_backend
 from serverless_lab.dataplane.config import ControlPlane, NotFound
 
 TTL_S = 0.1  # the refresher reads a used entry 0.01 s before it expires, at 0.09 s
-ROLE_POLICY = json.dumps(
-    {
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
-    }
-)
 
 
 class Clock:
@@ -63,23 +54,10 @@ def plane(backend: Backend, clock: Clock) -> Iterator[ControlPlane]:
 
 @pytest.fixture
 def function(backend: Backend) -> Iterator[str]:
-    name = f"config-{uuid.uuid4().hex[:8]}"
-    iam = backend.client("iam")
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
-    package = io.BytesIO()
-    with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    backend.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": package.getvalue()},
-        Timeout=3,
-    )
-    yield name
-    backend.client("lambda").delete_function(FunctionName=name)
-    iam.delete_role(RoleName=name)
+    with plain_function(
+        backend, "def handler(event, context):\n    return event\n", "config", Timeout=3
+    ) as name:
+        yield name
 
 
 @pytest.fixture

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import time
 import uuid
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from shared_labs import plain_function, zip_source
 
 from serverless_lab import Lab
 from serverless_lab.backends import Backend, make_backend
@@ -24,20 +23,6 @@ from serverless_lab.dataplane.runtime import TooManyRequestsException
 from serverless_lab.dataplane.service import DataPlane
 
 FIXTURES = Path(__file__).resolve().parent.parent / "handlers_fixtures"
-ROLE_POLICY = json.dumps(
-    {
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
-    }
-)
-
-
-def zip_source(source: str, name: str = "app.py") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, source)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -56,26 +41,9 @@ def dataplane(backend: Backend) -> Iterator[DataPlane]:
 @pytest.fixture
 def function(backend: Backend) -> Iterator[str]:
     """A function made with plain boto3, not through the lab."""
-    name = f"plain-{uuid.uuid4().hex[:8]}"
-    iam = backend.client("iam")
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
-    backend.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={
-            "ZipFile": zip_source(
-                "import os\ndef handler(event, context):\n    return {'greeting': os.environ.get('GREETING'), 'event': event}\n"
-            )
-        },
-        Timeout=3,
-        Environment={"Variables": {"GREETING": "hello"}},
-    )
-    yield name
-    with contextlib.suppress(ClientError):  # a test may have deleted it already
-        backend.client("lambda").delete_function(FunctionName=name)
-    iam.delete_role(RoleName=name)
+    source = "import os\ndef handler(event, context):\n    return {'greeting': os.environ.get('GREETING'), 'event': event}\n"
+    with plain_function(backend, source, Timeout=3, Environment={"Variables": {"GREETING": "hello"}}) as name:
+        yield name
 
 
 def test_a_function_made_with_plain_boto3_is_served_and_changes_take_effect(
