@@ -378,7 +378,7 @@ class LambdaRuntime:
             outcome.suppressed_init = env.initialized
             if env.initialized:  # a suppressed init runs inside the invoke phase, after START
                 outcome.start_ms = logs.now_ms()
-            if not env.initialized:
+            else:
                 events.append((logs.now_ms(), logs.init_start_line(spec.runtime)))
             limit = spec.timeout_s if env.initialized else INIT_PHASE_LIMIT_S
             worker = self._start_worker(spec, env, task_root)
