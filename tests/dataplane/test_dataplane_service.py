@@ -371,6 +371,8 @@ def test_boto3_invoke_reports_function_errors_and_lambdas_own_errors(
         lambda_client.invoke(FunctionName=function, Qualifier="7")
     with pytest.raises(lambda_client.exceptions.InvalidRequestContentException, match="Could not parse"):
         lambda_client.invoke(FunctionName=function, Payload=b"{not json")
+    with pytest.raises(lambda_client.exceptions.RequestTooLargeException, match="smaller than 6291456 bytes"):
+        lambda_client.invoke(FunctionName=function, Payload=json.dumps({"x": "a" * 6_291_456}))
     assert lambda_client.invoke(FunctionName=function, InvocationType="DryRun")["StatusCode"] == 204
 
     backend.client("lambda").put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
