@@ -36,6 +36,7 @@ from serverless_lab.dataplane.runtime import (
     UnknownOperationException,
     ValidationException,
 )
+from serverless_lab.dataplane.runtime.logs import new_request_id
 from serverless_lab.errors import LambdaError
 
 INVOKE_PREFIX = "/2015-03-31/functions/"
@@ -166,6 +167,10 @@ def error_response(error: LambdaError) -> HttpResponse:
         body["Reason"] = reason
     return HttpResponse(
         error.status,
-        [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.code)],
+        [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", error.code),
+            ("x-amzn-RequestId", new_request_id()),  # every Lambda answer carries one, errors too
+        ],
         json.dumps(body).encode(),
     )

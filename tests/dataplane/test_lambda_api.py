@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 
@@ -162,6 +163,10 @@ def test_lambda_errors_carry_status_error_type_and_message(error: Exception, sta
     assert answer.status == status
     assert answer.header("x-amzn-ErrorType") == type(error).code  # type: ignore[attr-defined]
     assert body["message"] == str(error) and body["Type"] == "User"
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        answer.header("x-amzn-RequestId") or "",
+    )
     if isinstance(error, TooManyRequestsException):
         assert body["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
 
