@@ -84,7 +84,7 @@ class Lab:
         self.region = self.backend.region
         self.names = Names(self.student, self.backend.account_id(), self.region)
         self._outputs = self._load_outputs()
-        if self.backend.offline and "lambda-invoke" not in self.backend.services:
+        if self.backend.offline:  # every lab of a backend answers with the backend's one data plane
             self.backend.serve_invoke_with(self._invoke_api)
 
     @classmethod

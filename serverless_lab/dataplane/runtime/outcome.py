@@ -86,11 +86,11 @@ class Outcome:
             status=self.status,
             error_type=self.error_type,
         )
-        ordered.append((now, report))
         # What CloudWatch Logs receives: every line with its newline, REPORT with its trailing tab.
         message = logs.cloudwatch_message
         log_events = [(stamp, message(line)) for stamp, line in ordered]
-        log_events[-1] = (now, message(report, report=True))
+        log_events.append((now, message(report, report=True)))
+        ordered.append((now, report))
         if self.error is not None:
             raw = self.raw if self.raw is not None else json.dumps(self.error).encode()
             payload: Any = self.error
