@@ -200,9 +200,14 @@ class Backend(ABC):
         return env
 
     # --- what moto cannot serve over its API ----------------------------------------------------------
-    def lambda_code(self, function_name: str) -> bytes:
-        """The deployment package of a function, from the pre-signed URL ``get_function`` returns."""
-        location = self.client("lambda").get_function(FunctionName=function_name)["Code"].get("Location")
+    def lambda_code(self, function_name: str, version: str = "$LATEST") -> bytes:
+        """The deployment package of one version of a function, from the pre-signed URL ``get_function``
+        returns (each published version keeps the code it was published with)."""
+        location = (
+            self.client("lambda")
+            .get_function(FunctionName=function_name, Qualifier=version)["Code"]
+            .get("Location")
+        )
         if not location or not location.startswith(("http://", "https://")):
             raise LookupError(f"The backend gives no download URL for the code of {function_name!r}.")
         with urllib.request.urlopen(location, timeout=30) as response:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -254,8 +255,10 @@ class LocalBackend(Backend):
     def dataplane_port(self) -> int | None:
         return self.state.dataplane_port or None
 
-    def lambda_code(self, function_name: str) -> bytes:
+    def lambda_code(self, function_name: str, version: str = "$LATEST") -> bytes:
         name = function_name.split(":function:")[-1].split(":")[0]
-        query = f"?account={self.account_id()}&region={self.region}&name={name}"
+        query = "?" + urllib.parse.urlencode(
+            {"account": self.account_id(), "region": self.region, "name": name, "version": version}
+        )
         with urllib.request.urlopen(self.state.endpoint + CODE_PATH + query, timeout=30) as response:
             return response.read()

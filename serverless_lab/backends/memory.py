@@ -83,9 +83,9 @@ class MemoryBackend(Backend):
         env["AWS_ENDPOINT_URL"] = self.http_endpoint()
         return env
 
-    def lambda_code(self, function_name: str) -> bytes:
+    def lambda_code(self, function_name: str, version: str = "$LATEST") -> bytes:
         name = function_name.split(":function:")[-1].split(":")[0]
-        return lambda_code_bytes(self.account_id(), self.region, name)
+        return lambda_code_bytes(self.account_id(), self.region, name, version)
 
     def cognito_endpoint(self) -> str:
         return self.http_endpoint() + "/"

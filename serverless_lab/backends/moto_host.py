@@ -40,15 +40,17 @@ _NOT_FORWARDED = frozenset({"host", "connection", "content-length", "transfer-en
 StartResponse = Callable[..., Any]
 
 
-def lambda_code_bytes(account_id: str, region: str, name: str) -> bytes:
-    """The zip moto holds for a function (in this process); KeyError when there is no such function."""
+def lambda_code_bytes(account_id: str, region: str, name: str, version: str = "$LATEST") -> bytes:
+    """The zip moto holds for one version of a function (in this process); KeyError when there is no such
+    function or version."""
     from moto.awslambda.models import lambda_backends
     from moto.awslambda_simple.models import lambda_simple_backends
 
     # moto keeps functions in lambda_simple_backends when it is told not to use Docker (the memory backend).
     for backends in (lambda_backends, lambda_simple_backends):
         try:
-            return bytes(backends[account_id][region].get_function(name).code_bytes)
+            qualifier = None if version == "$LATEST" else version
+            return bytes(backends[account_id][region].get_function(name, qualifier).code_bytes)
         except Exception:  # moto raises its own UnknownFunctionException
             continue
     raise KeyError(name)
@@ -80,7 +82,9 @@ class LabRoutes:
 
             query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             try:
-                body = lambda_code_bytes(query["account"], query["region"], query["name"])
+                body = lambda_code_bytes(
+                    query["account"], query["region"], query["name"], query.get("version", "$LATEST")
+                )
             except KeyError as error:
                 message = json.dumps({"message": f"Function not found: {error}"}).encode()
                 start_response("404 Not Found", [("Content-Type", "application/json")])

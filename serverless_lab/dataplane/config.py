@@ -131,7 +131,7 @@ class ControlPlane:
         return self.cached(("function", name_or_arn), read)
 
     def function_code(self, spec: FunctionSpec) -> bytes:
-        return self.backend.lambda_code(spec.name)
+        return self.backend.lambda_code(spec.name, spec.version)
 
     def functions(self) -> list[str]:
         return [f["FunctionName"] for f in self.client("lambda").list_functions().get("Functions", [])]

@@ -7,8 +7,8 @@ clients, so `lambda_client.invoke(...)` gives what Lambda gives. Source: the Inv
 
 - request headers X-Amz-Invocation-Type (RequestResponse, Event, DryRun), X-Amz-Log-Type (None, Tail),
   X-Amz-Client-Context (base64 JSON); the Qualifier query parameter; the payload is the body;
-- the answer: 200 with the function's response, 202 for Event, 204 for DryRun; X-Amz-Executed-Version,
-  X-Amz-Function-Error ("Unhandled") when the function failed, X-Amz-Log-Result (the last 4 KB of the
+- the answer: 200 with the function's response, 202 for Event, 204 for DryRun; X-Amz-Executed-Version
+  (the version that ran: an alias answers with the number of its version), X-Amz-Function-Error ("Unhandled") when the function failed, X-Amz-Log-Result (the last 4 KB of the
   invocation's log, base64) for Tail;
 - Lambda's own errors as the REST-JSON protocol carries them: the status, the x-amzn-ErrorType header, a
   body of {"Type": "User", "message": ...} (plus "Reason" on a throttle), which botocore raises as
@@ -80,11 +80,8 @@ class LambdaInvokeApi:
             invocation = self._invoke(call)
         except LambdaError as error:
             return error_response(error)
-        # The version that ran: $LATEST, or the one the qualifier names (an alias would name its version;
-        # the lab runs the configuration the control plane returns for the qualified name).
-        version = call.qualifier or "$LATEST"
         tail = (request.header("X-Amz-Log-Type") or "None") == "Tail"
-        return invoke_response(invocation, tail=tail, version=version)
+        return invoke_response(invocation, tail=tail)
 
 
 def parse_invoke(request: HttpRequest) -> InvokeCall:
@@ -145,12 +142,12 @@ def _client_context(value: str | None) -> dict[str, Any] | None:
     return context
 
 
-def invoke_response(invocation: Invocation, *, tail: bool, version: str = "$LATEST") -> HttpResponse:
+def invoke_response(invocation: Invocation, *, tail: bool) -> HttpResponse:
     """Lambda's answer to a run (or queued, or dry) invocation."""
     headers = [("x-amzn-RequestId", invocation.request_id)]
     if invocation.status_code != 200:  # 202 Event, 204 DryRun: no payload, no log
         return HttpResponse(invocation.status_code, headers, b"")
-    headers += [("Content-Type", "application/json"), ("X-Amz-Executed-Version", version)]
+    headers += [("Content-Type", "application/json"), ("X-Amz-Executed-Version", invocation.executed_version)]
     if invocation.function_error:
         headers.append(("X-Amz-Function-Error", invocation.function_error))
     if tail:

@@ -106,13 +106,20 @@ class DataPlane:
     def _invoke_call(self, call: InvokeCall) -> Invocation:
         """An Invoke API request: the function the control plane has under that name, run as asked."""
         name = call.function if call.qualifier in (None, "$LATEST") else f"{call.function}:{call.qualifier}"
+        # The ARN the caller named, qualifier included ("...:function:f:live"): the handler's
+        # context.invoked_function_arn, as Lambda passes it.
+        arn = call.function if call.function.startswith("arn:") else self._function_arn(call.function)
+        invoked_arn = f"{arn}:{call.qualifier}" if call.qualifier else arn
         try:
             spec = self.control_plane.function(name)
         except NotFound:
-            arn = name if name.startswith("arn:") else self._function_arn(name)
-            raise ResourceNotFoundException(f"Function not found: {arn}") from None
+            raise ResourceNotFoundException(f"Function not found: {invoked_arn}") from None
         return self.runtime.invoke(
-            spec, call.payload, invocation_type=call.invocation_type, client_context=call.client_context
+            spec,
+            call.payload,
+            invocation_type=call.invocation_type,
+            client_context=call.client_context,
+            invoked_arn=invoked_arn,
         )
 
     def _function_arn(self, name: str) -> str:
@@ -132,11 +139,13 @@ class DataPlane:
         # The integration timeout is the gateway's, not the function's: after it API Gateway answers 504
         # while the invocation goes on in Lambda, so the invoke runs on a worker thread that may outlive it.
         try:
+            # The handler sees the integration's function ARN (an alias suffix included) as invoked_function_arn.
+            invoked_arn = function_arn if function_arn.startswith("arn:") else None
             if timeout_s > spec.timeout_s + 1.0:
                 # The function stops at its own timeout first: no need to watch the gateway's clock.
-                invocation = self.runtime.invoke(spec, event)
+                invocation = self.runtime.invoke(spec, event, invoked_arn=invoked_arn)
             else:
-                future = self._invokers.submit(self.runtime.invoke, spec, event)
+                future = self._invokers.submit(self.runtime.invoke, spec, event, invoked_arn=invoked_arn)
                 invocation = future.result(timeout=timeout_s)
         except concurrent.futures.TimeoutError:
             return LambdaResult(timed_out=True)

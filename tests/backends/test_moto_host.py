@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from shared_labs import plain_function
+from shared_labs import plain_function, zip_source
 
 from serverless_lab import Lab
 from serverless_lab.backends.local import free_port
@@ -55,6 +55,21 @@ def test_invoke_on_the_moto_server_runs_in_the_served_data_plane(local_backend: 
             missing.invoke(FunctionName=f"{function}-gone")
     finally:
         lab.stop_serving()  # the backend's data-plane port belongs to whoever serves next
+
+
+def test_a_published_version_runs_the_code_it_was_published_with(local_backend: Any, function: str) -> None:
+    control = local_backend.client("lambda")
+    control.publish_version(FunctionName=function)
+    changed = "def handler(event, context):\n    return {'tripled': event['n'] * 3}\n"
+    control.update_function_code(FunctionName=function, ZipFile=zip_source(changed))
+    control.create_alias(FunctionName=function, Name="live", FunctionVersion="1")
+    # The moto server hands each version's own package to the lab (its /_lab/ code route).
+    assert local_backend.lambda_code(function, "1") != local_backend.lambda_code(function)
+    invoker = Lab(backend=local_backend, student=f"invoke-{uuid.uuid4().hex[:6]}").backend.client("lambda")
+    aliased = invoker.invoke(FunctionName=function, Qualifier="live", Payload=b'{"n": 2}')
+    assert (aliased["ExecutedVersion"], json.loads(aliased["Payload"].read())) == ("1", {"doubled": 4})
+    latest = invoker.invoke(FunctionName=function, Payload=b'{"n": 2}')
+    assert (latest["ExecutedVersion"], json.loads(latest["Payload"].read())) == ("$LATEST", {"tripled": 6})
 
 
 def test_invoke_without_a_served_data_plane_says_how_to_start_one() -> None:

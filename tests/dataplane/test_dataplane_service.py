@@ -383,6 +383,30 @@ def test_boto3_invoke_reports_function_errors_and_lambdas_own_errors(
     assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
 
 
+def test_boto3_invoke_of_an_alias_runs_its_version_and_tells_the_handler_the_arn_it_was_called_by(
+    backend: Backend, lambda_client: Any, function: str
+) -> None:
+    source = "def handler(event, context):\n    return {'arn': context.invoked_function_arn, 'v': VERSION}\n"
+    control = backend.client("lambda")
+    control.update_function_code(FunctionName=function, ZipFile=zip_source("VERSION = 1\n" + source))
+    control.get_waiter("function_updated_v2").wait(FunctionName=function)
+    control.publish_version(FunctionName=function)
+    control.update_function_code(FunctionName=function, ZipFile=zip_source("VERSION = 2\n" + source))
+    control.create_alias(FunctionName=function, Name="live", FunctionVersion="1")
+    arn = control.get_function_configuration(FunctionName=function)["FunctionArn"]
+
+    aliased = lambda_client.invoke(FunctionName=function, Qualifier="live")
+    # Invoke API reference: X-Amz-Executed-Version is "the version of the function that executed".
+    assert aliased["ExecutedVersion"] == "1"
+    assert json.loads(aliased["Payload"].read()) == {"arn": f"{arn}:live", "v": 1}
+    latest = lambda_client.invoke(FunctionName=function)
+    assert latest["ExecutedVersion"] == "$LATEST"
+    assert json.loads(latest["Payload"].read()) == {"arn": arn, "v": 2}
+    by_arn = lambda_client.invoke(FunctionName=f"{arn}:1")
+    assert by_arn["ExecutedVersion"] == "1"
+    assert json.loads(by_arn["Payload"].read()) == {"arn": f"{arn}:1", "v": 1}
+
+
 def test_boto3_event_invoke_answers_202_and_runs_the_function_later(
     backend: Backend, lambda_client: Any, function: str
 ) -> None:

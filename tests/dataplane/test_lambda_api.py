@@ -30,6 +30,7 @@ def invocation(
     payload: bytes = b'{"ok": true}',
     error: bool = False,
     log: list[str] | None = None,
+    executed_version: str = "$LATEST",
 ) -> Invocation:
     lines = log if log is not None else ["START RequestId: r-1 Version: $LATEST", "END RequestId: r-1"]
     return Invocation(
@@ -49,6 +50,7 @@ def invocation(
         environment_id="e",
         status_code=status_code,
         log_events=[(0, line + "\n") for line in lines],
+        executed_version=executed_version,
     )
 
 
@@ -76,8 +78,9 @@ def test_a_synchronous_invoke_answers_the_payload_with_lambdas_headers() -> None
     answer = LambdaInvokeApi(recorder).handle(invoke_request())
     assert (answer.status, answer.body) == (200, b'{"ok": true}')
     assert answer.header("X-Amz-Executed-Version") == "$LATEST"
-    versioned = LambdaInvokeApi(Recorder()).handle(invoke_request("hello:3"))
-    assert versioned.header("X-Amz-Executed-Version") == "3"
+    # The version that ran, not the qualifier as named: an alias answers with its version's number.
+    aliased = LambdaInvokeApi(Recorder(invocation(executed_version="3"))).handle(invoke_request("hello:live"))
+    assert aliased.header("X-Amz-Executed-Version") == "3"
     assert answer.header("x-amzn-RequestId") == "r-1"
     assert answer.header("X-Amz-Function-Error") is None and answer.header("X-Amz-Log-Result") is None
     (call,) = recorder.calls

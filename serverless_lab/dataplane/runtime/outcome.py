@@ -118,6 +118,7 @@ class Outcome:
             log_group_name=spec.log_group_name,
             log_stream_name=self.env.log_stream_name,
             log_events=log_events,
+            executed_version=spec.version,
         )
 
 
@@ -219,4 +220,5 @@ def empty_invocation(spec: FunctionSpec, *, status_code: int) -> Invocation:
         environment_id="",
         status_code=status_code,
         log_group_name=spec.log_group_name,
+        executed_version=spec.version,
     )

@@ -39,6 +39,9 @@ class Invocation:
     log_stream_name: str = ""
     # (epoch ms, message) as CloudWatch Logs stores them: `logs` with each line's newline (runtime/logs.py)
     log_events: list[tuple[int, str]] = field(default_factory=list)
+    # The version that ran, Invoke's X-Amz-Executed-Version: $LATEST or a number, also when the caller
+    # named an alias (Invoke API reference: "the version of the function that executed").
+    executed_version: str = "$LATEST"
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,13 @@ class LambdaRuntime:
         client_context: dict[str, Any] | None = None,
         identity: dict[str, Any] | None = None,
         trace_id: str | None = None,
+        invoked_arn: str | None = None,
     ) -> Invocation:
-        """Run the function on `event` (a JSON-able value, or the raw payload as bytes)."""
+        """Run the function on `event` (a JSON-able value, or the raw payload as bytes).
+
+        `invoked_arn` is the ARN the caller named (an alias or version suffix included), which Lambda gives
+        the handler as context.invoked_function_arn; without it, the configuration's own FunctionArn.
+        """
         if self._closed:
             raise UsageError("This LambdaRuntime is shut down; create a new one.")
         if not isinstance(spec, FunctionSpec):
@@ -132,7 +137,7 @@ class LambdaRuntime:
             invocation = empty_invocation(spec, status_code=202)
             worker = threading.Thread(
                 target=self._run_event,
-                args=(spec, body, invocation.request_id),
+                args=(spec, body, invocation.request_id, invoked_arn),
                 name=f"lambda-event-{spec.name}",
                 daemon=True,
             )
@@ -140,7 +145,7 @@ class LambdaRuntime:
             self._background.append(worker)
             worker.start()
             return invocation
-        return self._run(spec, body, None, client_context, identity, trace_id)
+        return self._run(spec, body, None, client_context, identity, trace_id, invoked_arn)
 
     @property
     def code_root(self) -> Path:
@@ -311,13 +316,13 @@ class LambdaRuntime:
 
     # ------------------------------------------------------------------ one invoke
 
-    def _run_event(self, spec: FunctionSpec, body: bytes, request_id: str) -> None:
+    def _run_event(self, spec: FunctionSpec, body: bytes, request_id: str, invoked_arn: str | None) -> None:
         # Lambda queues asynchronous events and retries throttles itself; the lab retries a few times.
         for attempt in range(5):
             if self._closed:
                 return
             try:
-                self._run(spec, body, request_id, None, None, None)
+                self._run(spec, body, request_id, None, None, None, invoked_arn)
                 return
             except TooManyRequestsException:
                 time.sleep(0.2 * (attempt + 1))
@@ -333,6 +338,7 @@ class LambdaRuntime:
         client_context: dict[str, Any] | None,
         identity: dict[str, Any] | None,
         trace_id: str | None,
+        invoked_arn: str | None = None,
     ) -> Invocation:
         self.reap_idle()
         task_root = self._code.task_root(spec.name, spec.code_sha256, lambda: self._code_loader(spec))
@@ -348,6 +354,7 @@ class LambdaRuntime:
                 client_context,
                 identity,
                 trace_id,
+                invoked_arn or spec.arn,
             )
         except BaseException:
             dead = True
@@ -369,6 +376,7 @@ class LambdaRuntime:
         client_context: dict[str, Any] | None,
         identity: dict[str, Any] | None,
         trace_id: str | None,
+        invoked_arn: str,
     ) -> tuple[Invocation, bool]:
         events: list[tuple[int, str]] = []
         outcome = Outcome(request_id=request_id, spec=spec, env=env)
@@ -425,7 +433,7 @@ class LambdaRuntime:
         deadline = (started if outcome.suppressed_init else invoke_started) + spec.timeout_s
         header = {
             "request_id": request_id,
-            "invoked_function_arn": spec.arn,
+            "invoked_function_arn": invoked_arn,
             "deadline_epoch_ms": invoke_started_ms + int((deadline - invoke_started) * 1000),
             "client_context": client_context,
             "identity": identity,

@@ -35,6 +35,9 @@ def test_the_handler_sees_lambdas_variables_and_context(handlers_zip, make_spec,
             client_context={"custom": {"tenant": "ada"}},
             identity={"cognitoIdentityId": "eu-west-1:abc", "cognitoIdentityPoolId": "eu-west-1:pool"},
         )
+        # Called through an alias, the handler sees the ARN it was called by; the version stays its own.
+        aliased = runtime.invoke(spec, {}, invoked_arn=f"{spec.arn}:live").payload["context"]
+    assert (aliased["invoked_function_arn"], aliased["function_version"]) == (f"{spec.arn}:live", "$LATEST")
     seen = invocation.payload
     environ = seen["environ"]
     assert environ["TABLE_NAME"] == "items"
