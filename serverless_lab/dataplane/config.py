@@ -99,8 +99,12 @@ class ControlPlane:
                 region=self.backend.region,
             )
 
-        # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS.
-        return self.cached(("api", rest_api_id, stage, deployment), read_api, ttl_s=float("inf"))
+        # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS. Stage
+        # variables take effect without one (update_stage), so they are part of the key too.
+        variables = tuple(sorted((stage_info.get("variables") or {}).items()))
+        return self.cached(
+            ("api", rest_api_id, stage, deployment, *map(repr, variables)), read_api, ttl_s=float("inf")
+        )
 
     def rest_apis(self) -> list[tuple[str, str, str]]:
         """(rest_api_id, name, stage) for every stage of every REST API on the backend."""

@@ -33,6 +33,7 @@ from serverless_lab.dataplane.gateway_errors import (
     RequestTooLarge,
 )
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
+from serverless_lab.dataplane.lambda_api import FUNCTION_NAME
 from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
 from serverless_lab.errors import LabError
@@ -45,6 +46,7 @@ __all__ = [
     "answer_mock",
     "gateway_error_response",
     "map_proxy_result",
+    "with_stage_variables",
 ]
 
 # REST API payload quota: 10 MB (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
@@ -99,6 +101,20 @@ class _RequestState:
 
     detail: dict[str, Any] | None
     api: RestApiConfig | None = None
+
+
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+
+
+def with_stage_variables(text: str, variables: Mapping[str, str]) -> str:
+    """An integration URI with its `${stageVariables.<name>}` references filled in from the stage.
+
+    API Gateway fills them in for each request, which is how one API invokes a different function or
+    alias per stage (`...:function:items:${stageVariables.alias}`, "Set up stage variables for REST APIs"
+    in the API Gateway developer guide). A variable the stage does not define becomes empty; the function
+    it names then does not exist, and the request fails with 500 as on AWS.
+    """
+    return _STAGE_VARIABLE.sub(lambda found: variables.get(found.group(1), ""), text)
 
 
 class Gateway:
@@ -248,6 +264,10 @@ class Gateway:
         function_arn = integration.function_arn
         if function_arn is None:
             raise InternalServerError()
+        if "${stageVariables." in function_arn:
+            function_arn = with_stage_variables(function_arn, api.stage.variables)
+            if not FUNCTION_NAME.fullmatch(function_arn):  # e.g. "...:function:items:" (variable unset)
+                raise InternalServerError()
         event = build_proxy_event(request, api, route, ids, self._account_id, claims)
         start, started = self._clock(), time.perf_counter()
         try:

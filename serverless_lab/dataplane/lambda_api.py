@@ -44,7 +44,7 @@ INVOKE_SUFFIX = "/invocations"
 LOG_TAIL_BYTES = 4096  # "the last 4 KB of the execution log"
 CLIENT_CONTEXT_MAX_BYTES = 3583  # "up to 3,583 bytes of base64-encoded data"
 # The FunctionName pattern of the Invoke API reference (name, partial ARN or ARN, with an optional qualifier).
-_FUNCTION_NAME = re.compile(
+FUNCTION_NAME = re.compile(
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
     r"([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
 )
@@ -93,11 +93,11 @@ def parse_invoke(request: HttpRequest) -> InvokeCall:
     if request.method != "POST" or not raw_name or "/" in raw_name:
         raise UnknownOperationException("Unknown operation")
     function = unquote(raw_name)
-    matched = _FUNCTION_NAME.fullmatch(function) if 1 <= len(function) <= 170 else None
+    matched = FUNCTION_NAME.fullmatch(function) if 1 <= len(function) <= 170 else None
     if matched is None:
         raise ValidationException(
             f"1 validation error detected: Value '{function}' at 'functionName' failed to satisfy "
-            f"constraint: Member must satisfy regular expression pattern: {_FUNCTION_NAME.pattern}"
+            f"constraint: Member must satisfy regular expression pattern: {FUNCTION_NAME.pattern}"
         )
     query = dict(parse_qsl(request.query, keep_blank_values=True))
     qualifier = query.get("Qualifier") or None

@@ -130,10 +130,8 @@ class DataPlane:
         try:
             spec = self.control_plane.function(function_arn)
         except NotFound:
-            # API Gateway answers 500 when the integration's function does not exist (or it lacks permission).
-            return LambdaResult(
-                function_error="Unhandled", error={"errorMessage": f"Function not found: {function_arn}"}
-            )
+            # Lambda refuses the invoke (404); API Gateway answers that with 500, as when it lacks permission.
+            raise ResourceNotFoundException(f"Function not found: {function_arn}") from None
         if self.integration_timeout_s is not None:
             timeout_s = self.integration_timeout_s
         # The integration timeout is the gateway's, not the function's: after it API Gateway answers 504

@@ -135,13 +135,22 @@ def test_reserved_concurrency_zero_throttles(backend: Backend, dataplane: DataPl
     assert raised.value.status == 429
 
 
-def make_api(backend: Backend, function: str, path_part: str) -> tuple[str, str]:
-    """A REST API made with plain boto3: one resource with an AWS_PROXY GET, deployed to stage `dev`."""
+def make_api(
+    backend: Backend,
+    function: str,
+    path_part: str,
+    *,
+    qualifier: str = "",
+    variables: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """A REST API made with plain boto3: one resource with an AWS_PROXY GET, deployed to stage `dev`
+    (with `variables`); the integration invokes the function, with `:qualifier` when one is given."""
     apigateway = backend.client("apigateway")
     api = apigateway.create_rest_api(name=f"plain-{function}")["id"]
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
     resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart=path_part)["id"]
     arn = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    arn += f":{qualifier}" if qualifier else ""
     apigateway.put_method(restApiId=api, resourceId=resource, httpMethod="GET", authorizationType="NONE")
     apigateway.put_integration(
         restApiId=api,
@@ -151,7 +160,7 @@ def make_api(backend: Backend, function: str, path_part: str) -> tuple[str, str]
         integrationHttpMethod="POST",
         uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
     )
-    apigateway.create_deployment(restApiId=api, stageName="dev")
+    apigateway.create_deployment(restApiId=api, stageName="dev", variables=variables or {})
     return api, root
 
 
@@ -178,6 +187,59 @@ def test_the_lambda_span_carries_the_invocation_and_no_span_is_made_unasked(
     assert set(lambda_span["detail"]) >= {"request_id", "init_ms", "duration_ms", "environment_id", "calls"}
     again = dataplane.handle(request)  # no spans asked for: the same answer
     assert (again.status, json.loads(again.body)) == (200, {"path": "/hello", "resource": "/hello"})
+
+
+def test_a_stage_variable_in_the_integration_uri_picks_the_alias_per_stage(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    control = backend.client("lambda")
+    versioned = (
+        "import json\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps(WHO)}\n"
+    )
+    control.update_function_code(FunctionName=function, ZipFile=zip_source("WHO = 'one'\n" + versioned))
+    control.get_waiter("function_updated_v2").wait(FunctionName=function)
+    control.publish_version(FunctionName=function)
+    control.update_function_code(FunctionName=function, ZipFile=zip_source("WHO = 'two'\n" + versioned))
+    control.get_waiter("function_updated_v2").wait(FunctionName=function)
+    control.publish_version(FunctionName=function)
+    control.create_alias(FunctionName=function, Name="stable", FunctionVersion="1")
+    control.create_alias(FunctionName=function, Name="next", FunctionVersion="2")
+    api, _ = make_api(
+        backend, function, "who", qualifier="${stageVariables.alias}", variables={"alias": "stable"}
+    )
+    request = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/who")
+    assert (dataplane.handle(request).status, dataplane.handle(request).body) == (200, b'"one"')
+
+    apigateway = backend.client("apigateway")
+    apigateway.update_stage(
+        restApiId=api,
+        stageName="dev",
+        patchOperations=[{"op": "replace", "path": "/variables/alias", "value": "next"}],
+    )
+    time.sleep(1.1)  # the data plane reads the stage again after 1 s; no new deployment is needed
+    assert dataplane.handle(request).body == b'"two"'
+    # A variable the stage lacks leaves no function to invoke: API Gateway's 500, not a traceback.
+    apigateway.update_stage(
+        restApiId=api, stageName="dev", patchOperations=[{"op": "remove", "path": "/variables/alias"}]
+    )
+    dataplane.control_plane.refresh()
+    missing = dataplane.handle(request)
+    assert (missing.status, missing.body) == (500, b'{"message": "Internal server error"}')
+
+
+def test_an_integration_whose_function_is_gone_answers_500(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    api, _ = make_api(backend, function, "hello")
+    request = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/hello")
+    assert dataplane.handle(request).status == 200
+    backend.client("lambda").delete_function(FunctionName=function)
+    dataplane.control_plane.refresh()
+    gone = dataplane.handle(request)
+    # Lambda refuses the invoke with 404, which API Gateway answers with 500 (a configuration error).
+    assert (gone.status, gone.body) == (500, b'{"message": "Internal server error"}')
+    assert gone.header("x-amzn-ErrorType") == "InternalServerErrorException"
 
 
 def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(

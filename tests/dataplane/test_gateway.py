@@ -12,7 +12,12 @@ import pytest
 from gateway_helpers import FUNCTION_ARN, NOW, POOL, FakeLambda, make_api, make_gateway
 
 from serverless_lab.dataplane.api_model import GatewayResponseConfig
-from serverless_lab.dataplane.gateway import MAX_REQUEST_BODY_BYTES, LambdaResult, uuid4_text
+from serverless_lab.dataplane.gateway import (
+    MAX_REQUEST_BODY_BYTES,
+    LambdaResult,
+    uuid4_text,
+    with_stage_variables,
+)
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.errors import GatewayError, LambdaError
 
@@ -230,6 +235,14 @@ def test_lambda_service_refusal_is_500() -> None:
     assert_gateway_error(
         response, 500, b'{"message": "Internal server error"}', "InternalServerErrorException"
     )
+
+
+def test_stage_variables_fill_an_integration_uri_and_an_unset_one_becomes_empty() -> None:
+    uri = "arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.fn}:${stageVariables.alias}"
+    filled = with_stage_variables(uri, {"fn": "items", "alias": "live"})
+    assert filled == "arn:aws:lambda:us-east-1:123456789012:function:items:live"
+    assert with_stage_variables(uri, {"fn": "items"}).endswith(":function:items:")
+    assert with_stage_variables("no variables", {"fn": "x"}) == "no variables"
 
 
 def test_body_over_10_mb_is_413_plain_text() -> None:
