@@ -17,7 +17,10 @@ server, not the client, sets the pace):
   the items function through invoke() (no gateway either), each against get_item from the same process:
   how much of the gap to the bare get_item the HTTP layers, the gateway and the runtime each take;
 - memory: each idle execution environment (goal < 60 MB) and the whole lab after the load (goal < 600 MB
-  PSS: pages that forked environments share with their zygote are counted once).
+  PSS: pages that forked environments share with their zygote are counted once);
+- where the time of a request goes: CPU time per request of each process it crosses (the lab, its
+  execution environments, the moto server, the load clients), from /proc, for GET /me and GET /items/{id}
+  (not a goal; it shows which process a speed-up would have to come from).
 
     .venv/bin/python benchmarks/bench_dataplane.py [--seconds 6] [--slice 0.1]
 
@@ -53,6 +56,7 @@ from loopback_load import (  # noqa: E402
     HttpTarget,
     KeepAliveGet,
     PairedResult,
+    run_load,
     run_paired,
     run_paired_inline,
     sender,
@@ -196,6 +200,42 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             stack.append(child)
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(target: HttpTarget, moto_pid: int, *, clients: int, seconds: float) -> dict[str, float]:
+    """Microseconds of CPU per request in each process a request crosses, under `clients` clients."""
+    lab_pid = os.getpid()
+    before: dict[int, float] = {}
+
+    def read_counters() -> None:
+        for pid in [lab_pid, moto_pid, *descendants(lab_pid)]:
+            before[pid] = cpu_seconds(pid)
+
+    load = run_load(target, clients=clients, seconds=seconds, on_start=read_counters)
+    if load.errors or not load.requests:
+        raise RuntimeError(f"{load.errors} of {load.requests} requests to {target.url} failed")
+    moto_side = {moto_pid, *descendants(moto_pid)}
+    spent = {pid: cpu_seconds(pid) - start for pid, start in before.items()}
+    environments = sum(
+        t for pid, t in spent.items() if pid not in moto_side | set(load.client_pids) | {lab_pid}
+    )
+    per_request = 1e6 / load.requests
+    return {
+        "rate": load.rate,
+        "lab": spent[lab_pid] * per_request,
+        "environments": environments * per_request,
+        "moto": sum(spent.get(pid, 0.0) for pid in moto_side) * per_request,
+        "clients": load.client_cpu_s * per_request,
+    }
 
 
 def main() -> int:
@@ -378,6 +418,24 @@ def main() -> int:
     for name, value, bar in others:
         print(f"  {'above  ' if value >= bar else 'below  '} {value:5.3f} vs {bar:.3f}  {name}")
 
+    moto_pid = LocalServer().read_state().pid  # type: ignore[union-attr]
+    print(
+        "\nwhere a request's time goes: CPU per request of each process, in us (lab: gateway, runtime and HTTP "
+        "server; environments: the function; moto: DynamoDB and the lab's log writes and configuration reads)"
+    )
+    for name, target, clients in (
+        ("GET /me, 1 client", me, 1),
+        ("GET /me, 8 clients", me, 8),
+        ("GET /items/{id}, 1 client", items, 1),
+    ):
+        split = cpu_per_request(target, moto_pid, clients=clients, seconds=min(seconds, 3.0))
+        total = split["lab"] + split["environments"] + split["moto"] + split["clients"]
+        print(
+            f"  {name:<26} {split['rate']:>6,.0f} req/s: lab {split['lab']:>5.0f}, environments "
+            f"{split['environments']:>5.0f}, moto {split['moto']:>5.0f}, clients {split['clients']:>4.0f}; "
+            f"{total:,.0f} us of CPU in {1e6 / split['rate']:,.0f} us per request ({os.cpu_count()} cores)"
+        )
+
     # Cold start: a configuration change retires the environments; the next request starts a new one.
     dataplane = lab.dataplane()
     function = lab.function_name("me")
@@ -412,7 +470,6 @@ def main() -> int:
             f"idle execution environments: {len(environments)}, largest RSS {largest:.1f} MB, "
             f"PSS {largest_pss:.1f} MB (goal < 60 MB)"
         )
-    moto_pid = LocalServer().read_state().pid  # type: ignore[union-attr]
     pids = set([os.getpid(), moto_pid, *descendants(os.getpid())])
     total_rss = sum(rss_mb(pid) for pid in pids)
     total_pss = sum(pss_mb(pid) for pid in pids)

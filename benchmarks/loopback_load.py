@@ -6,7 +6,8 @@ are eight, not eight threads behind one GIL.
 
 `run_paired` measures a baseline and a subject in alternating 100 ms slices, which is how the benchmarks
 compare them on a machine whose speed drifts with other work; `run_paired_inline` does the same for two
-calls made in the calling process.
+calls made in the calling process. `run_load` drives one target for a while and reports what the clients
+themselves cost, so a benchmark can split the CPU time of a request between the processes it crosses.
 """
 
 from __future__ import annotations
@@ -298,3 +299,66 @@ def run_paired_inline(
         rates[slot % 2].append(rate)
         errors += failed
     return PairedResult(rates[0], rates[1], errors)
+
+
+# ------------------------------------------------------------------ plain load -------------------------------
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Requests answered by all clients together, over `seconds`, and the CPU time the clients used."""
+
+    requests: int
+    seconds: float
+    client_cpu_s: float
+    client_pids: tuple[int, ...]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def _load_client(target: Target, seconds: float, ready: Any, start: Any, out: multiprocessing.Queue) -> None:
+    send = sender(target)
+    for _ in range(WARM_REQUESTS):
+        send()
+    ready.put(True)
+    start.wait()
+    done = failed = 0
+    cpu = time.process_time()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        if send() is False:
+            failed += 1
+        done += 1
+    out.put((done, time.process_time() - cpu, failed))
+
+
+def run_load(
+    target: Target, *, clients: int = 1, seconds: float = 2.0, on_start: Callable[[], object] | None = None
+) -> LoadResult:
+    """`clients` processes sending requests to target for `seconds`; on_start() runs as they start (to read
+    the servers' CPU counters), and the caller reads them again when this returns."""
+    context = multiprocessing.get_context("spawn")
+    ready, out, start = context.Queue(), context.Queue(), context.Event()
+    processes = [
+        context.Process(target=_load_client, args=(target, seconds, ready, start, out))
+        for _ in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    _collect(ready, processes, timeout=120)
+    if on_start is not None:
+        on_start()
+    start.set()
+    results = _collect(out, processes, timeout=seconds + 120)
+    for process in processes:
+        process.join()
+    return LoadResult(
+        requests=sum(done for done, _, _ in results),
+        seconds=seconds,
+        client_cpu_s=sum(cpu for _, cpu, _ in results),
+        client_pids=tuple(p.pid for p in processes if p.pid is not None),
+        errors=sum(failed for _, _, failed in results),
+    )
