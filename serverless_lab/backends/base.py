@@ -213,6 +213,15 @@ class Backend(ABC):
         with urllib.request.urlopen(location, timeout=30) as response:
             return response.read()
 
+    def lambda_layer_code(self, layer_version_arn: str) -> bytes:
+        """The content of a layer version, from the pre-signed URL ``get_layer_version_by_arn`` returns."""
+        content = self.client("lambda").get_layer_version_by_arn(Arn=layer_version_arn)["Content"]
+        location = content.get("Location")
+        if not location or not location.startswith(("http://", "https://")):
+            raise LookupError(f"The backend gives no download URL for the layer {layer_version_arn!r}.")
+        with urllib.request.urlopen(location, timeout=30) as response:
+            return response.read()
+
     def jwks(self, user_pool_id: str) -> dict[str, Any]:
         """The pool's public signing keys, from its /.well-known/jwks.json as Cognito publishes them."""
         url = self.issuer(user_pool_id) + "/.well-known/jwks.json"

@@ -262,3 +262,10 @@ class LocalBackend(Backend):
         )
         with urllib.request.urlopen(self.state.endpoint + CODE_PATH + query, timeout=30) as response:
             return response.read()
+
+    def lambda_layer_code(self, layer_version_arn: str) -> bytes:
+        query = "?" + urllib.parse.urlencode(
+            {"account": self.account_id(), "region": self.region, "layer": layer_version_arn}
+        )
+        with urllib.request.urlopen(self.state.endpoint + CODE_PATH + query, timeout=30) as response:
+            return response.read()

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .base import FAKE_CREDENTIALS, Backend
-from .moto_host import NoDelayRequestHandler, build_app, lambda_code_bytes
+from .moto_host import NoDelayRequestHandler, build_app, lambda_code_bytes, lambda_layer_bytes
 
 
 @dataclass
@@ -86,6 +86,9 @@ class MemoryBackend(Backend):
     def lambda_code(self, function_name: str, version: str = "$LATEST") -> bytes:
         name = function_name.split(":function:")[-1].split(":")[0]
         return lambda_code_bytes(self.account_id(), self.region, name, version)
+
+    def lambda_layer_code(self, layer_version_arn: str) -> bytes:
+        return lambda_layer_bytes(self.account_id(), self.region, layer_version_arn)
 
     def cognito_endpoint(self) -> str:
         return self.http_endpoint() + "/"

@@ -5,9 +5,10 @@ Run as ``python -m serverless_lab.backends.moto_host --port N --instance ID``. I
 
 - ``GET /_lab/health``: ``{"app": "serverless-lab-moto", "instance": ID, "pid": N}``, so the lab can tell its
   own server from a foreign process that took the recorded port;
-- ``GET /_lab/lambda-code?region=R&account=A&name=F``: the deployment package of function F, byte for byte.
-  On AWS, ``get_function`` returns a pre-signed URL of the package; moto returns no URL for a ZipFile upload,
-  so the data plane needs this route to run exactly the code the control plane holds;
+- ``GET /_lab/lambda-code?region=R&account=A&name=F&version=V``: the deployment package of version V of
+  function F, byte for byte (``&layer=ARN`` instead of name and version: the content of that layer
+  version). On AWS, ``get_function`` and ``get_layer_version`` return pre-signed URLs; moto returns none
+  for a ZipFile upload, so the data plane needs this route to run exactly the code the control plane holds;
 - ``POST /2015-03-31/functions/<name>/invocations`` (Lambda's Invoke): passed to the lab's data plane on its
   loopback port, which runs the function. moto cannot run functions without Docker (its Invoke answers
   200 with a Docker error as the payload); when no data plane is serving, the answer says how to start one.
@@ -56,6 +57,22 @@ def lambda_code_bytes(account_id: str, region: str, name: str, version: str = "$
     raise KeyError(name)
 
 
+def lambda_layer_bytes(account_id: str, region: str, arn: str) -> bytes:
+    """The zip moto holds for a layer version (in this process); KeyError when there is no such version."""
+    from moto.awslambda.models import lambda_backends
+    from moto.awslambda_simple.models import lambda_simple_backends
+
+    name, _, version = arn.rpartition(":")
+    for backends in (lambda_backends, lambda_simple_backends):
+        try:
+            return bytes(
+                backends[account_id][region].get_layer_version(name.rsplit(":", 1)[-1], version).code_bytes
+            )
+        except Exception:  # moto raises its own UnknownLayerVersionException
+            continue
+    raise KeyError(arn)
+
+
 class LabRoutes:
     """WSGI middleware: the /_lab/ routes and Lambda's Invoke in front of moto's dispatcher."""
 
@@ -82,9 +99,12 @@ class LabRoutes:
 
             query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             try:
-                body = lambda_code_bytes(
-                    query["account"], query["region"], query["name"], query.get("version", "$LATEST")
-                )
+                if "layer" in query:
+                    body = lambda_layer_bytes(query["account"], query["region"], query["layer"])
+                else:
+                    body = lambda_code_bytes(
+                        query["account"], query["region"], query["name"], query.get("version", "$LATEST")
+                    )
             except KeyError as error:
                 message = json.dumps({"message": f"Function not found: {error}"}).encode()
                 start_response("404 Not Found", [("Content-Type", "application/json")])

@@ -18,7 +18,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -33,7 +33,7 @@ from .distribution_model import (
     distribution_from_boto3,
     invalidation_from_boto3,
 )
-from .runtime import FunctionSpec
+from .runtime import CodeIntegrityError, FunctionSpec, LayerSpec
 
 T = TypeVar("T")
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
@@ -128,11 +128,29 @@ class ControlPlane:
                 reserved = concurrency.get("ReservedConcurrentExecutions")
             except ClientError:
                 reserved = None
+            layers = [self._layer(lambda_client, item["Arn"]) for item in configuration.get("Layers") or ()]
             return function_spec_from_boto3(
-                configuration, reserved, self.backend.region, self.backend.account_id()
+                configuration, reserved, self.backend.region, self.backend.account_id(), layers
             )
 
         return self.cached(("function", name_or_arn), read)
+
+    @staticmethod
+    def _layer(lambda_client: Any, arn: str) -> LayerSpec:
+        """A layer version the function uses, with the CodeSha256 of its content (GetLayerVersion)."""
+        name, _, version = arn.rpartition(":")
+        try:
+            content = lambda_client.get_layer_version(LayerName=name, VersionNumber=int(version))["Content"]
+        except (ClientError, ValueError) as error:
+            # On AWS a function keeps a layer version that was deleted after it was added; moto forgets it.
+            raise CodeIntegrityError(
+                f"The layer version {arn} that the function uses cannot be read ({error}). Publish the layer "
+                "again and point the function at the new version (update_function_configuration(Layers=...))."
+            ) from error
+        return LayerSpec(arn=arn, code_sha256=content["CodeSha256"])
+
+    def layer_code(self, layer: LayerSpec) -> bytes:
+        return self.backend.lambda_layer_code(layer.arn)
 
     def function_code(self, spec: FunctionSpec) -> bytes:
         return self.backend.lambda_code(spec.name, spec.version)
@@ -304,9 +322,13 @@ def _s3_error(code: str, message: str) -> bytes:
 
 
 def function_spec_from_boto3(
-    configuration: Mapping[str, Any], reserved: int | None, region: str, account_id: str
+    configuration: Mapping[str, Any],
+    reserved: int | None,
+    region: str,
+    account_id: str,
+    layers: Sequence[LayerSpec] = (),
 ) -> FunctionSpec:
-    """A FunctionSpec from get_function_configuration (and get_function_concurrency)."""
+    """A FunctionSpec from get_function_configuration (and get_function_concurrency, get_layer_version)."""
     return FunctionSpec(
         name=configuration["FunctionName"],
         arn=configuration["FunctionArn"],
@@ -320,4 +342,5 @@ def function_spec_from_boto3(
         reserved_concurrency=reserved,
         region=region,
         account_id=account_id,
+        layers=tuple(layers),
     )

@@ -73,6 +73,7 @@ class DataPlane:
         self.logs = LogShipper(self.control_plane.write_logs)
         self.runtime = LambdaRuntime(
             code_loader=self.control_plane.function_code,
+            layer_loader=self.control_plane.layer_code,
             log_sink=self.logs.ship,
             base_environment=base_environment,
             isolation=isolation,  # type: ignore[arg-type]

@@ -72,6 +72,17 @@ def test_a_published_version_runs_the_code_it_was_published_with(local_backend: 
     assert (latest["ExecutedVersion"], json.loads(latest["Payload"].read())) == ("$LATEST", {"tripled": 6})
 
 
+def test_a_layer_published_on_the_moto_server_is_importable(local_backend: Any) -> None:
+    control = local_backend.client("lambda")
+    content = zip_source("WORD = 'from the layer'\n", "python/greeting.py")
+    arn = control.publish_layer_version(LayerName="greeting", Content={"ZipFile": content})["LayerVersionArn"]
+    assert local_backend.lambda_layer_code(arn) == content  # the moto server's /_lab/ code route
+    source = "import greeting\ndef handler(event, context):\n    return greeting.WORD\n"
+    with plain_function(local_backend, source, Layers=[arn]) as function:
+        invoker = Lab(backend=local_backend, student=f"layer-{uuid.uuid4().hex[:6]}").backend.client("lambda")
+        assert json.loads(invoker.invoke(FunctionName=function)["Payload"].read()) == "from the layer"
+
+
 def test_invoke_without_a_served_data_plane_says_how_to_start_one() -> None:
     app = build_app("test-instance", dataplane_port=free_port())  # nothing listens there
     started: list[Any] = []

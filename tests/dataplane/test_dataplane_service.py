@@ -469,6 +469,30 @@ def test_boto3_invoke_of_an_alias_runs_its_version_and_tells_the_handler_the_arn
     assert json.loads(by_arn["Payload"].read()) == {"arn": f"{arn}:1", "v": 1}
 
 
+def test_a_function_made_with_plain_boto3_imports_from_its_layers(
+    backend: Backend, lambda_client: Any
+) -> None:
+    control = backend.client("lambda")
+
+    def publish(source: str) -> str:
+        content = zip_source(source, "python/greeting.py")  # a layer's Python code goes under python/
+        return control.publish_layer_version(LayerName="greeting", Content={"ZipFile": content})[
+            "LayerVersionArn"
+        ]
+
+    first = publish("WORD = 'hello from layer 1'\n")
+    source = "import greeting\ndef handler(event, context):\n    return greeting.WORD\n"
+    with plain_function(backend, source, Layers=[first]) as function:
+        answer = lambda_client.invoke(FunctionName=function)
+        assert json.loads(answer["Payload"].read()) == "hello from layer 1"
+        second = publish("WORD = 'hello from layer 2'\n")
+        control.update_function_configuration(FunctionName=function, Layers=[second])
+        time.sleep(1.1)  # the data plane reads the configuration again after 1 s: new environments
+        assert (
+            json.loads(lambda_client.invoke(FunctionName=function)["Payload"].read()) == "hello from layer 2"
+        )
+
+
 def test_boto3_event_invoke_answers_202_and_runs_the_function_later(
     backend: Backend, lambda_client: Any, function: str
 ) -> None:

@@ -23,7 +23,7 @@ from serverless_lab.dataplane.runtime.errors import (
 )
 from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
 from serverless_lab.dataplane.runtime.service import LambdaRuntime
-from serverless_lab.dataplane.runtime.spec import FunctionSpec
+from serverless_lab.dataplane.runtime.spec import FunctionSpec, LayerSpec
 
 __all__ = [
     "CodeIntegrityError",
@@ -34,6 +34,7 @@ __all__ = [
     "InvalidRuntimeException",
     "Invocation",
     "LambdaRuntime",
+    "LayerSpec",
     "RequestTooLargeException",
     "ResourceNotFoundException",
     "TooManyRequestsException",

@@ -13,6 +13,9 @@ lambda-concurrency.html, configuration-envvars.html):
   a reservation share the account's concurrency minus the reservations. Excess requests get 429
   TooManyRequestsException "Rate Exceeded.".
 - Idle environments are shut down after idle_timeout_s (Lambda keeps them for an unpublished while).
+- A function's layers (layer_loader fetches each version's content) are extracted in order into one folder
+  standing in for /opt; its python/ and python/lib/<runtime>/site-packages/ folders come after the task
+  root on sys.path, as in Lambda's Python runtime.
 
 isolation="process" (default) forks each environment from a zygote (see zygote.py). isolation="inprocess"
 runs handlers on threads of the lab process: much cheaper for tests, but weaker: one invoke at a time,
@@ -38,7 +41,7 @@ from serverless_lab.dataplane.runtime.errors import (
 )
 from serverless_lab.dataplane.runtime.outcome import RESPONSE_LIMIT, Outcome, empty_invocation, encode_event
 from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
-from serverless_lab.dataplane.runtime.spec import FunctionSpec
+from serverless_lab.dataplane.runtime.spec import FunctionSpec, LayerSpec
 from serverless_lab.dataplane.runtime.workers import InProcessWorker, ProcessWorker, Zygote
 from serverless_lab.dataplane.runtime.zygote import INIT_PHASE_LIMIT_S
 from serverless_lab.errors import UsageError
@@ -75,6 +78,7 @@ class LambdaRuntime:
         self,
         *,
         code_loader: Callable[[FunctionSpec], bytes],
+        layer_loader: Callable[[LayerSpec], bytes] | None = None,
         log_sink: LogSink | None = None,
         base_environment: Mapping[str, str] | None = None,
         isolation: Literal["process", "inprocess"] = "process",
@@ -87,6 +91,7 @@ class LambdaRuntime:
         if not callable(code_loader):
             raise UsageError("code_loader must be a callable that returns a function's zip as bytes.")
         self._code_loader = code_loader
+        self._layer_loader = layer_loader
         self._log_sink = log_sink
         self._base_environment = dict(base_environment or {})
         self._isolation = isolation
@@ -303,10 +308,24 @@ class LambdaRuntime:
         variables.setdefault("AWS_EC2_METADATA_DISABLED", "true")
         return variables
 
+    def _layer_paths(self, spec: FunctionSpec) -> list[str]:
+        """Where the function's layers are importable from, after the task root as on Lambda (sys.path of
+        the Python runtime: /var/task, then /opt/python/lib/python3.x/site-packages, then /opt/python)."""
+        if not spec.layers:
+            return []
+        if self._layer_loader is None:
+            raise UsageError(
+                f"Function {spec.name} uses layers, and this LambdaRuntime has no layer_loader to fetch them."
+            )
+        opt = self._code.opt_root(spec.layers, self._layer_loader)
+        return [str(opt / "python" / "lib" / spec.runtime / "site-packages"), str(opt / "python")]
+
     def _start_worker(self, spec: FunctionSpec, env: _Environment, task_root: Path) -> Any:
         request = {
             "environment": self._environment_variables(spec, env, task_root),
             "task_root": str(task_root),
+            # sys.path of the function: its task root, then its layers
+            "code_paths": [str(task_root), *self._layer_paths(spec)],
             "handler": spec.handler,
             "memory_mb": spec.memory_mb,
         }

@@ -26,6 +26,9 @@ _HANDLER = re.compile(r"[^\s]{1,128}")
 _ENV_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 _VERSION = re.compile(r"\$LATEST|[0-9]{1,10}")
 _PYTHON_RUNTIME = re.compile(r"python3\.[0-9]+")
+# A layer version ARN (Lambda API reference, LayerVersionArn pattern).
+_LAYER_VERSION_ARN = re.compile(r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+")
+MAX_LAYERS = 5  # "You can add up to five layers to a function" (Lambda quotas)
 
 # "Defined runtime environment variables" (Lambda developer guide, configuration-envvars): the reserved ones
 # cannot be set by the function's configuration; Lambda refuses them with the message below.
@@ -60,6 +63,22 @@ def _constraint(value: Any, member: str, constraint: str) -> ValidationException
     )
 
 
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer version of a function: its ARN and the CodeSha256 of its content."""
+
+    arn: str
+    code_sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit(":", 2)[-2]
+
+    @property
+    def version(self) -> int:
+        return int(self.arn.rsplit(":", 1)[-1])
+
+
 @dataclass(frozen=True, kw_only=True)
 class FunctionSpec:
     """One function version's configuration: what decides how its execution environments are built."""
@@ -76,6 +95,8 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     region: str = "us-east-1"
     account_id: str = "123456789012"
+    # In the order Lambda extracts them into /opt: a later layer's files replace an earlier one's.
+    layers: tuple[LayerSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _FUNCTION_NAME.fullmatch(self.name):
@@ -123,6 +144,7 @@ class FunctionSpec:
             )
         self._check_environment()
         object.__setattr__(self, "environment", dict(self.environment))
+        self._check_layers()
 
     @staticmethod
     def _check_int(member: str, value: Any, low: int, high: int) -> None:
@@ -152,6 +174,23 @@ class FunctionSpec:
                 f"modification. Reserved keys used in this request: {','.join(reserved)}"
             )
 
+    def _check_layers(self) -> None:
+        layers = tuple(self.layers)
+        if len(layers) > MAX_LAYERS:
+            raise InvalidParameterValueException(
+                f"A function can use at most {MAX_LAYERS} layers (Lambda quota); this one lists {len(layers)}."
+            )
+        for layer in layers:
+            if not isinstance(layer, LayerSpec) or not _LAYER_VERSION_ARN.fullmatch(layer.arn):
+                arn = getattr(layer, "arn", layer)
+                raise _constraint(
+                    arn,
+                    "layers",
+                    "Member must satisfy constraint: [Member must satisfy regular expression pattern: "
+                    f"{_LAYER_VERSION_ARN.pattern}]",
+                )
+        object.__setattr__(self, "layers", layers)
+
     @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.name}"
@@ -174,6 +213,7 @@ class FunctionSpec:
             tuple(sorted(self.environment.items())),
             self.region,
             self.account_id,
+            self.layers,
         )
 
 

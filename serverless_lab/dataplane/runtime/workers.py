@@ -386,6 +386,9 @@ class InProcessWorker:
         self._environment: dict[str, str] = dict(request["environment"])
         self._environ_swap = EnvironSwap(self._environment)
         self._task_root = request["task_root"]
+        self._code_paths: list[str] = list(request["code_paths"])  # the task root, then the layers'
+        # Modules loaded from these folders belong to the environment (see the class docstring).
+        self._code_prefixes = tuple(dict.fromkeys([self._task_root, *self._code_paths]))
         self._bootstrap = _load_bootstrap()
         self._handler: Any = None
         self._root_level = logging.WARNING
@@ -414,7 +417,7 @@ class InProcessWorker:
             saved_level = root.level
             last_module = _last_module()
             undo = self._environ_swap.apply()
-            sys.path.insert(0, self._task_root)
+            sys.path[0:0] = self._code_paths
             sys.stdout = bootstrap.CapturedStream(saved_stdout)
             sys.stderr = bootstrap.CapturedStream(saved_stderr)
             bootstrap.install_lambda_logging()
@@ -430,11 +433,14 @@ class InProcessWorker:
                 if root.level != saved_level:
                     root.setLevel(saved_level)
                 sys.stdout, sys.stderr = saved_stdout, saved_stderr
-                if self._task_root in sys.path:
-                    sys.path.remove(self._task_root)
+                for path in self._code_paths:
+                    if path in sys.path:
+                        sys.path.remove(path)
                 self._environ_swap.restore(undo)
                 for name in _imported_since(last_module):
-                    if str(getattr(sys.modules.get(name), "__file__", "") or "").startswith(self._task_root):
+                    if str(getattr(sys.modules.get(name), "__file__", "") or "").startswith(
+                        self._code_prefixes
+                    ):
                         self._modules[name] = sys.modules.pop(name)
         return finished, value
 
@@ -453,7 +459,7 @@ class InProcessWorker:
             return {"type": "ready", "logs": collector.take()}
 
         for name in list(sys.modules):  # a module of an earlier environment must not be reused
-            if str(getattr(sys.modules.get(name), "__file__", "") or "").startswith(self._task_root):
+            if str(getattr(sys.modules.get(name), "__file__", "") or "").startswith(self._code_prefixes):
                 del sys.modules[name]
         finished, header = self._in_environment(init, deadline)
         if not finished:

@@ -172,7 +172,7 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
     os.environ.update(request["environment"])
     time.tzset()  # TZ=:UTC
     os.chdir(request["task_root"])
-    sys.path.insert(0, request["task_root"])
+    sys.path[0:0] = request["code_paths"]  # the task root, then the layers' folders
     _set_memory_limit(int(request["memory_mb"]))
     collector = bootstrap.LogCollector()
     bootstrap.set_process_collector(collector)
