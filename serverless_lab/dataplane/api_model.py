@@ -151,6 +151,7 @@ class RestApiConfig:
     binary_media_types: tuple[str, ...] = ()
     endpoint_types: tuple[str, ...] = ("EDGE",)
     gateway_responses: Mapping[str, GatewayResponseConfig] = field(default_factory=dict)
+    api_key_source: str = "HEADER"  # where a method that requires an API key reads it: HEADER or AUTHORIZER
 
     @property
     def domain_name(self) -> str:
@@ -205,6 +206,7 @@ def rest_api_from_boto3(
         # Binary media types are stored with "/" escaped as "~1" when added by a patch operation.
         binary_media_types=tuple(t.replace("~1", "/") for t in rest_api.get("binaryMediaTypes") or () if t),
         endpoint_types=tuple((rest_api.get("endpointConfiguration") or {}).get("types") or ("EDGE",)),
+        api_key_source=str(rest_api.get("apiKeySource") or "HEADER"),
         gateway_responses={
             item["responseType"]: GatewayResponseConfig(
                 response_type=item["responseType"],

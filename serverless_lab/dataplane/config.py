@@ -34,6 +34,7 @@ from .distribution_model import (
     invalidation_from_boto3,
 )
 from .runtime import CodeIntegrityError, FunctionSpec, LayerSpec
+from .usage_plans import ApiKeyGrant
 
 T = TypeVar("T")
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
@@ -105,6 +106,51 @@ class ControlPlane:
         return self.cached(
             ("api", rest_api_id, stage, deployment, *map(repr, variables)), read_api, ttl_s=float("inf")
         )
+
+    def api_keys(self, rest_api_id: str, stage: str) -> dict[str, ApiKeyGrant]:
+        """The enabled API keys of the usage plans that include this stage, by key value."""
+
+        def read() -> dict[str, ApiKeyGrant]:
+            apigateway = self.client("apigateway")
+            plans = [
+                plan
+                for page in apigateway.get_paginator("get_usage_plans").paginate()
+                for plan in page.get("items", [])
+                if any(
+                    item.get("apiId") == rest_api_id and item.get("stage") == stage
+                    for item in plan.get("apiStages") or ()
+                )
+            ]
+            if not plans:
+                return {}
+            keys = {
+                key["id"]: key
+                for page in apigateway.get_paginator("get_api_keys").paginate(includeValues=True)
+                for key in page.get("items", [])
+            }
+            grants: dict[str, ApiKeyGrant] = {}
+            for plan in plans:
+                throttle, quota = plan.get("throttle") or {}, plan.get("quota") or {}
+                for page in apigateway.get_paginator("get_usage_plan_keys").paginate(usagePlanId=plan["id"]):
+                    for item in page.get("items", []):
+                        key = keys.get(item["id"])
+                        if key is None or not key.get("enabled") or not key.get("value"):
+                            continue  # a disabled key is refused like an unknown one
+                        grants.setdefault(
+                            key["value"],
+                            ApiKeyGrant(
+                                key_id=key["id"],
+                                plan_id=plan["id"],
+                                rate_limit=throttle.get("rateLimit"),
+                                burst_limit=throttle.get("burstLimit"),
+                                quota_limit=quota.get("limit"),
+                                quota_period=quota.get("period"),
+                                quota_offset=int(quota.get("offset") or 0),
+                            ),
+                        )
+            return grants
+
+        return self.cached(("api-keys", rest_api_id, stage), read)
 
     def rest_apis(self) -> list[tuple[str, str, str]]:
         """(rest_api_id, name, stage) for every stage of every REST API on the backend."""

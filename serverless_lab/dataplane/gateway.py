@@ -29,6 +29,7 @@ from serverless_lab.dataplane.gateway_errors import (
     IncompleteSignature,
     IntegrationThrottled,
     InternalServerError,
+    InvalidApiKey,
     MissingAuthenticationToken,
     RequestTooLarge,
 )
@@ -36,6 +37,7 @@ from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.dataplane.lambda_api import FUNCTION_NAME
 from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
+from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter
 from serverless_lab.errors import LabError
 
 __all__ = [
@@ -129,8 +131,12 @@ class Gateway:
         clock: Callable[[], float] = time.time,
         account_id: str = "123456789012",
         app_clients_source: Callable[[str], Collection[str]] | None = None,
+        api_keys_source: Callable[[str, str], Mapping[str, ApiKeyGrant]] | None = None,
     ) -> None:
         self._api_source = api_source
+        # The enabled API keys of a stage's usage plans by value; none when not given (every key refused).
+        self._api_keys_source = api_keys_source or (lambda rest_api_id, stage: {})
+        self._usage = UsagePlanMeter()
         self._invoke = invoke
         self._clock = clock
         self._account_id = account_id
@@ -207,11 +213,15 @@ class Gateway:
         if state.detail is not None:
             state.detail["resource"] = route.resource.path
         claims = self._authorize(request, api, route, spans)
+        # After the authorizer, as on API Gateway: the API key, then its usage plan's throttle and quota.
+        api_key = (
+            self._check_api_key(request, api, rest_api_id, stage) if route.method.api_key_required else None
+        )
         integration = route.method.integration
         if integration is None:
             raise InternalServerError()
         if integration.type == "AWS_PROXY":
-            response = self._invoke_lambda(request, api, route, integration, ids, claims, spans)
+            response = self._invoke_lambda(request, api, route, integration, ids, claims, spans, api_key)
         elif integration.type == "MOCK":
             response = answer_mock(integration, request)
         else:
@@ -251,6 +261,17 @@ class Gateway:
             _record(spans, "authorizer", authorizer.name or authorizer.id, start, started, status, detail)
         return result.claims
 
+    def _check_api_key(
+        self, request: HttpRequest, api: RestApiConfig, rest_api_id: str, stage: str
+    ) -> tuple[str, str]:
+        """The (value, id) of the valid API key in x-api-key, counted against its usage plan."""
+        value = request.header("x-api-key") if api.api_key_source == "HEADER" else None
+        grant = self._api_keys_source(rest_api_id, stage).get(value) if value else None
+        if grant is None:
+            raise InvalidApiKey()
+        self._usage.admit(grant)
+        return value, grant.key_id  # type: ignore[return-value]
+
     def _invoke_lambda(
         self,
         request: HttpRequest,
@@ -260,6 +281,7 @@ class Gateway:
         ids: RequestIds,
         claims: dict[str, str] | None,
         spans: list[Span] | None,
+        api_key: tuple[str, str] | None = None,
     ) -> HttpResponse:
         function_arn = integration.function_arn
         if function_arn is None:
@@ -268,7 +290,7 @@ class Gateway:
             function_arn = with_stage_variables(function_arn, api.stage.variables)
             if not FUNCTION_NAME.fullmatch(function_arn):  # e.g. "...:function:items:" (variable unset)
                 raise InternalServerError()
-        event = build_proxy_event(request, api, route, ids, self._account_id, claims)
+        event = build_proxy_event(request, api, route, ids, self._account_id, claims, api_key)
         start, started = self._clock(), time.perf_counter()
         try:
             result = self._invoke(function_arn, event, integration.timeout_in_millis / 1000)

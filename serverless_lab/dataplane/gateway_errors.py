@@ -9,10 +9,13 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     ├── MissingAuthenticationToken (403)  no resource, or no method on the resource
     ├── IncompleteSignature (403)         the same, when the request carries an Authorization header
     ├── Forbidden (403)                   unknown stage (or API) on this endpoint
+    │   └── InvalidApiKey (403)           a method that requires an API key, without a valid one
     ├── Unauthorized (401)                Cognito authorizer: missing, forged, foreign or wrong kind of token
     ├── TokenExpired (401)                Cognito authorizer: the token's exp has passed
     ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys
     ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
+    ├── UsagePlanThrottled (429)          the API key's usage plan throttle (token bucket) is empty
+    ├── QuotaExceeded (429)               the API key's usage plan quota for the period is used up
     ├── InternalServerError (500)         configuration errors
     │   └── IntegrationThrottled (500)    a throttled Lambda invoke (INTEGRATION_FAILURE, customisable)
     ├── BadGateway (502)                  Lambda error or malformed Lambda proxy response
@@ -36,10 +39,13 @@ __all__ = [
     "IncompleteSignature",
     "IntegrationThrottled",
     "InternalServerError",
+    "InvalidApiKey",
     "MissingAuthenticationToken",
+    "QuotaExceeded",
     "RequestTooLarge",
     "TokenExpired",
     "Unauthorized",
+    "UsagePlanThrottled",
 ]
 
 
@@ -93,6 +99,31 @@ class Forbidden(GatewayAnswerError):
     status = 403
     body_message = "Forbidden"
     error_type = "ForbiddenException"
+
+
+class InvalidApiKey(Forbidden):
+    """INVALID_API_KEY: the method requires an API key and x-api-key holds none this stage's usage plans
+    include (missing, unknown, disabled, or in a plan of another stage)."""
+
+    response_type = "INVALID_API_KEY"
+
+
+class UsagePlanThrottled(GatewayAnswerError):
+    """THROTTLED: the usage plan's rate and burst limits for this key are used up."""
+
+    status = 429
+    body_message = "Too Many Requests"
+    error_type = "TooManyRequestsException"
+    response_type = "THROTTLED"
+
+
+class QuotaExceeded(GatewayAnswerError):
+    """QUOTA_EXCEEDED: the key made as many requests as its usage plan's quota allows this period."""
+
+    status = 429
+    body_message = "Limit Exceeded"
+    error_type = "LimitExceededException"
+    response_type = "QUOTA_EXCEEDED"
 
 
 class Unauthorized(GatewayAnswerError):

@@ -91,8 +91,10 @@ def build_proxy_event(
     ids: RequestIds,
     account_id: str,
     claims: Mapping[str, str] | None = None,
+    api_key: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The event a Lambda proxy integration receives for this request."""
+    """The event a Lambda proxy integration receives for this request (`api_key`: the value and id of the
+    API key a method that requires one was called with)."""
     host = request.first_values().get("host")
     domain_name, domain_prefix, port, proto = _host_parts(host, api.domain_name)
     single_headers, multi_headers = _event_headers(request, ids, host, domain_name, port, proto)
@@ -122,6 +124,8 @@ def build_proxy_event(
         "domainName": domain_name,
         "apiId": api.id,
     }
+    if api_key is not None:  # a method that requires an API key: the key the request used, and its id
+        request_context["identity"]["apiKey"], request_context["identity"]["apiKeyId"] = api_key
     if claims is not None:
         # A Cognito user pool authorizer passes the token's claims, every value a string.
         request_context["authorizer"] = {"claims": dict(claims)}

@@ -88,6 +88,7 @@ class DataPlane:
             jwks_source=self.control_plane.jwks,
             account_id=self.account_id,
             app_clients_source=self._app_clients,
+            api_keys_source=self.control_plane.api_keys,
         )
         self.edge = Edge(
             distribution_source=self.control_plane.distribution,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 from botocore.exceptions import ClientError
 from shared_labs import plain_function, zip_source
 
@@ -142,6 +143,7 @@ def make_api(
     *,
     qualifier: str = "",
     variables: dict[str, str] | None = None,
+    api_key_required: bool = False,
 ) -> tuple[str, str]:
     """A REST API made with plain boto3: one resource with an AWS_PROXY GET, deployed to stage `dev`
     (with `variables`); the integration invokes the function, with `:qualifier` when one is given."""
@@ -151,7 +153,13 @@ def make_api(
     resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart=path_part)["id"]
     arn = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
     arn += f":{qualifier}" if qualifier else ""
-    apigateway.put_method(restApiId=api, resourceId=resource, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_method(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="GET",
+        authorizationType="NONE",
+        apiKeyRequired=api_key_required,
+    )
     apigateway.put_integration(
         restApiId=api,
         resourceId=resource,
@@ -240,6 +248,48 @@ def test_an_integration_whose_function_is_gone_answers_500(
     # Lambda refuses the invoke with 404, which API Gateway answers with 500 (a configuration error).
     assert (gone.status, gone.body) == (500, b'{"message": "Internal server error"}')
     assert gone.header("x-amzn-ErrorType") == "InternalServerErrorException"
+
+
+def test_api_keys_and_usage_plans_made_with_boto3_guard_a_method(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    source = "import json\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps(event)}\n"
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
+    api, _ = make_api(backend, function, "keyed", api_key_required=True)
+    apigateway = backend.client("apigateway")
+    key = apigateway.create_api_key(name=f"student-{function}", enabled=True)
+    plan = apigateway.create_usage_plan(
+        name=f"plan-{function}",
+        apiStages=[{"apiId": api, "stage": "dev"}],
+        throttle={"rateLimit": 0.01, "burstLimit": 2},
+    )
+    apigateway.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+
+    def get(*headers: tuple[str, str]) -> Any:
+        return dataplane.handle(
+            HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/keyed", headers=headers)
+        )
+
+    assert (get().status, get().body) == (403, b'{"message":"Forbidden"}')
+    answer = get(("x-api-key", key["value"]))
+    assert answer.status == 200
+    event = json.loads(answer.body)
+    APIGatewayProxyEventModel.model_validate(event)
+    assert (
+        event["requestContext"]["identity"]["apiKey"],
+        event["requestContext"]["identity"]["apiKeyId"],
+    ) == (
+        key["value"],
+        key["id"],
+    )
+    assert get(("x-api-key", key["value"])).status == 200  # the burst of 2
+    throttled = get(("x-api-key", key["value"]))
+    assert (throttled.status, throttled.body) == (429, b'{"message":"Too Many Requests"}')
+    apigateway.update_api_key(
+        apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+    )
+    time.sleep(1.1)  # the data plane reads the keys again after 1 s
+    assert get(("x-api-key", key["value"])).status == 403, "a disabled key is refused"
 
 
 def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(

@@ -1,0 +1,107 @@
+"""API keys and usage plans of a REST API stage: which keys a method that requires one accepts, and each
+key's throttle and quota, as API Gateway applies them.
+
+A pure core: the keys come from the control plane as `ApiKeyGrant`s (GetUsagePlans, GetUsagePlanKeys,
+GetApiKeys with their values), and `UsagePlanMeter.admit()` counts the requests. What it copies from the API
+Gateway developer guide ("Usage plans and API keys for REST APIs", "Throttle requests to your REST APIs"):
+
+- a method with apiKeyRequired answers 403 `{"message":"Forbidden"}` (gateway response INVALID_API_KEY)
+  unless the request's `x-api-key` header holds the value of an enabled key that a usage plan of this
+  stage includes (API key source HEADER; a key source of AUTHORIZER needs a Lambda authorizer, which the
+  lab does not run, so no key is found);
+- a plan's throttle is a token bucket: burstLimit tokens at most, refilled at rateLimit per second, one
+  per request; an empty bucket answers 429 `{"message":"Too Many Requests"}` (THROTTLED);
+- a plan's quota counts the requests of a key per DAY, WEEK or MONTH (offset: for WEEK the weekday the
+  period starts on, 0 = Sunday; for MONTH the day after the first); past it, 429 `{"message":"Limit
+  Exceeded"}` (QUOTA_EXCEEDED). Throttled requests do not count against the quota.
+
+Departures: the counts live in the data plane's process (they start again when it restarts, where AWS keeps
+them), per-method throttle overrides of a plan's API stage are not applied, and a plan's quota counts this
+lab's requests only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from serverless_lab.dataplane.gateway_errors import QuotaExceeded, UsagePlanThrottled
+
+__all__ = ["ApiKeyGrant", "UsagePlanMeter", "quota_period_index"]
+
+_SECONDS_PER_DAY = 86_400
+_EPOCH_WEEKDAY_FROM_SUNDAY = 4  # 1970-01-01 was a Thursday
+
+
+@dataclass(frozen=True)
+class ApiKeyGrant:
+    """One enabled API key in one usage plan of the stage, with the plan's limits (None: no limit)."""
+
+    key_id: str
+    plan_id: str
+    rate_limit: float | None = None
+    burst_limit: int | None = None
+    quota_limit: int | None = None
+    quota_period: str | None = None  # DAY, WEEK or MONTH
+    quota_offset: int = 0
+
+
+def quota_period_index(period: str, offset: int, epoch_seconds: float) -> int:
+    """A number that changes exactly when a new quota period of this kind begins."""
+    if period == "DAY":
+        return int(epoch_seconds // _SECONDS_PER_DAY)
+    if period == "WEEK":
+        days = int(epoch_seconds // _SECONDS_PER_DAY)
+        return (days + _EPOCH_WEEKDAY_FROM_SUNDAY - offset) // 7
+    if period == "MONTH":
+        day = datetime.fromtimestamp(epoch_seconds, UTC) - timedelta(days=offset)
+        return day.year * 12 + day.month
+    raise ValueError(f"Unknown quota period {period!r}: API Gateway's periods are DAY, WEEK and MONTH.")
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    refilled_at: float
+
+
+class UsagePlanMeter:
+    """Token buckets and quota counts of the keys seen so far, per (plan, key); thread-safe."""
+
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time
+    ) -> None:
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._quotas: dict[tuple[str, str], tuple[int, int]] = {}  # (period index, requests in it)
+
+    def admit(self, grant: ApiKeyGrant) -> None:
+        """Counts one request of this key; raises UsagePlanThrottled or QuotaExceeded as API Gateway would."""
+        key = (grant.plan_id, grant.key_id)
+        with self._lock:
+            if grant.rate_limit is not None and grant.burst_limit is not None:
+                self._take_token(key, grant.rate_limit, grant.burst_limit)
+            if grant.quota_limit is not None and grant.quota_period is not None:
+                period = quota_period_index(grant.quota_period, grant.quota_offset, self._wall_clock())
+                counted_period, used = self._quotas.get(key, (period, 0))
+                used = used if counted_period == period else 0
+                if used >= grant.quota_limit:
+                    raise QuotaExceeded()
+                self._quotas[key] = (period, used + 1)
+
+    def _take_token(self, key: tuple[str, str], rate: float, burst: int) -> None:
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(tokens=float(burst), refilled_at=now)
+        else:
+            bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.refilled_at) * rate)
+            bucket.refilled_at = now
+        if bucket.tokens < 1.0:
+            raise UsagePlanThrottled()
+        bucket.tokens -= 1.0
