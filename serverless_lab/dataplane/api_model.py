@@ -93,7 +93,8 @@ class ResourceConfig:
 
 @dataclass(frozen=True)
 class AuthorizerConfig:
-    """An authorizer; this lab serves the COGNITO_USER_POOLS type."""
+    """An authorizer: COGNITO_USER_POOLS (provider_arns), or a Lambda authorizer, TOKEN or REQUEST
+    (authorizer_uri names its function)."""
 
     id: str
     name: str
@@ -102,6 +103,12 @@ class AuthorizerConfig:
     identity_source: str = "method.request.header.Authorization"
     identity_validation_expression: str | None = None
     result_ttl_in_seconds: int = 300
+    authorizer_uri: str | None = None
+
+    @property
+    def function_arn(self) -> str | None:
+        """The Lambda function of a TOKEN or REQUEST authorizer, from its authorizerUri."""
+        return _function_arn(self.authorizer_uri or "")
 
     @property
     def header_name(self) -> str | None:
@@ -276,9 +283,13 @@ def _authorizer_from_boto3(item: Mapping[str, Any]) -> AuthorizerConfig:
         name=item.get("name", ""),
         type=item.get("type", ""),
         provider_arns=tuple(item.get("providerARNs") or ()),
-        identity_source=item.get("identitySource") or "method.request.header.Authorization",
+        # A REQUEST authorizer may have no identity source (then nothing is cached); the others default to
+        # the Authorization header.
+        identity_source=item.get("identitySource")
+        or ("" if item.get("type") == "REQUEST" else "method.request.header.Authorization"),
         identity_validation_expression=item.get("identityValidationExpression"),
         result_ttl_in_seconds=int(ttl) if ttl is not None else 300,
+        authorizer_uri=item.get("authorizerUri"),
     )
 
 

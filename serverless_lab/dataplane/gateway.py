@@ -2,7 +2,9 @@
 
 A pure core in the chalice `local.py` style: `Gateway.handle()` takes an `HttpRequest` and returns an
 `HttpResponse`, opens no sockets, and reaches the rest of the lab only through the callables it is
-given (the stage's configuration, the Lambda invoke, the user pools' JWKS). Every answer carries the
+given (the stage's configuration, the Lambda invoke, the user pools' JWKS, the stage's API keys). The
+method's authorizer runs first (Cognito here, Lambda authorizers in `lambda_authorizer`), then its API key
+and usage plan (`usage_plans`), then the integration. Every answer carries the
 headers AWS adds (`x-amzn-RequestId`, `x-amz-apigw-id`; `X-Amzn-Trace-Id` once the integration ran),
 and every refusal is one of the classes in `gateway_errors`, with AWS's status and body.
 """
@@ -35,6 +37,7 @@ from serverless_lab.dataplane.gateway_errors import (
 )
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.dataplane.lambda_api import FUNCTION_NAME
+from serverless_lab.dataplane.lambda_authorizer import LambdaAuthorizer
 from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
 from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter
@@ -96,6 +99,21 @@ class LambdaResult:
 Span = dict[str, Any]
 
 
+# (method authorizationType, authorizer type) pairs the lab serves.
+_SERVED_AUTHORIZERS = frozenset(
+    {("COGNITO_USER_POOLS", "COGNITO_USER_POOLS"), ("CUSTOM", "TOKEN"), ("CUSTOM", "REQUEST")}
+)
+
+
+@dataclass(frozen=True)
+class _Authorized:
+    """What the method's authorizer let through: requestContext.authorizer, and the API key a Lambda
+    authorizer named (usageIdentifierKey)."""
+
+    context: dict[str, Any]
+    usage_identifier_key: str | None = None
+
+
 @dataclass(slots=True)
 class _RequestState:
     """What handle() learns while serving one request: the API once resolved, the gateway span's detail
@@ -141,6 +159,7 @@ class Gateway:
         self._clock = clock
         self._account_id = account_id
         self._authorizer = CognitoAuthorizer(jwks_source, clock, app_clients_source)
+        self._lambda_authorizer = LambdaAuthorizer(invoke, account_id=account_id)
         # Per stage: the API it was built for, its route table, and the matches made so far.
         self._route_tables: dict[
             tuple[str, str], tuple[RestApiConfig, RouteTable, dict[tuple[str, str], RouteMatch | None]]
@@ -212,16 +231,19 @@ class Gateway:
             raise MissingAuthenticationToken()
         if state.detail is not None:
             state.detail["resource"] = route.resource.path
-        claims = self._authorize(request, api, route, spans)
+        authorized = self._authorize(request, api, route, ids, spans)
         # After the authorizer, as on API Gateway: the API key, then its usage plan's throttle and quota.
         api_key = (
-            self._check_api_key(request, api, rest_api_id, stage) if route.method.api_key_required else None
+            self._check_api_key(request, api, rest_api_id, stage, authorized)
+            if route.method.api_key_required
+            else None
         )
         integration = route.method.integration
         if integration is None:
             raise InternalServerError()
         if integration.type == "AWS_PROXY":
-            response = self._invoke_lambda(request, api, route, integration, ids, claims, spans, api_key)
+            context = authorized.context if authorized is not None else None
+            response = self._invoke_lambda(request, api, route, integration, ids, context, spans, api_key)
         elif integration.type == "MOCK":
             response = answer_mock(integration, request)
         else:
@@ -230,42 +252,72 @@ class Gateway:
         return response
 
     def _authorize(
-        self, request: HttpRequest, api: RestApiConfig, route: RouteMatch, spans: list[Span] | None
-    ) -> dict[str, str] | None:
+        self,
+        request: HttpRequest,
+        api: RestApiConfig,
+        route: RouteMatch,
+        ids: RequestIds,
+        spans: list[Span] | None,
+    ) -> _Authorized | None:
         kind = route.method.authorization_type
         if kind == "NONE":
             return None
         if kind == "AWS_IAM" and request.header("Authorization") is None:
             raise MissingAuthenticationToken()  # an IAM-authorized method without a SigV4 signature
         authorizer = api.authorizers.get(route.method.authorizer_id or "")
-        if kind != "COGNITO_USER_POOLS" or authorizer is None:
-            raise InternalServerError()  # IAM and Lambda authorizers are not served by the lab
-        if spans is None:
-            return self._authorizer.authorize(request, authorizer, route.method).claims
-        start, started = self._clock(), time.perf_counter()
+        if authorizer is None or (kind, authorizer.type) not in _SERVED_AUTHORIZERS:
+            raise InternalServerError()  # IAM authorization is not served by the lab
+        start, started = (self._clock(), time.perf_counter()) if spans is not None else (0.0, 0.0)
         status, detail = 500, {"type": authorizer.type}  # until the authorizer answers
         try:
-            result = self._authorizer.authorize(request, authorizer, route.method)
-        except GatewayAnswerError as error:
-            status, detail["error"] = error.status, type(error).__name__
-            raise
-        else:
+            if kind == "COGNITO_USER_POOLS":
+                result = self._authorizer.authorize(request, authorizer, route.method)
+                authorized = _Authorized({"claims": result.claims})
+                if spans is not None:
+                    detail.update(
+                        token_use=result.token_use,
+                        sub=result.claims.get("sub"),
+                        jwks_cache="hit" if result.jwks_cache_hit else "miss",
+                        result_cache="hit" if result.result_cache_hit else "miss",
+                    )
+            else:
+                allowed = self._lambda_authorizer.authorize(
+                    request,
+                    api,
+                    authorizer,
+                    lambda: build_proxy_event(request, api, route, ids, self._account_id),
+                )
+                authorized = _Authorized(allowed.context, allowed.usage_identifier_key)
+                if spans is not None:
+                    detail.update(
+                        principal_id=allowed.principal_id,
+                        function_arn=authorizer.function_arn,
+                        result_cache="hit" if allowed.cache_hit else "miss",
+                    )
             status = 200
-            detail.update(
-                token_use=result.token_use,
-                sub=result.claims.get("sub"),
-                jwks_cache="hit" if result.jwks_cache_hit else "miss",
-                result_cache="hit" if result.result_cache_hit else "miss",
-            )
+        except GatewayAnswerError as error:
+            if spans is not None:
+                status, detail["error"] = error.status, type(error).__name__
+            raise
         finally:
-            _record(spans, "authorizer", authorizer.name or authorizer.id, start, started, status, detail)
-        return result.claims
+            if spans is not None:
+                _record(spans, "authorizer", authorizer.name or authorizer.id, start, started, status, detail)
+        return authorized
 
     def _check_api_key(
-        self, request: HttpRequest, api: RestApiConfig, rest_api_id: str, stage: str
+        self,
+        request: HttpRequest,
+        api: RestApiConfig,
+        rest_api_id: str,
+        stage: str,
+        authorized: _Authorized | None,
     ) -> tuple[str, str]:
-        """The (value, id) of the valid API key in x-api-key, counted against its usage plan."""
-        value = request.header("x-api-key") if api.api_key_source == "HEADER" else None
+        """The (value, id) of the valid API key, counted against its usage plan: from x-api-key, or, for an
+        API whose key source is AUTHORIZER, the usageIdentifierKey its Lambda authorizer answered."""
+        if api.api_key_source == "AUTHORIZER":
+            value = authorized.usage_identifier_key if authorized is not None else None
+        else:
+            value = request.header("x-api-key")
         grant = self._api_keys_source(rest_api_id, stage).get(value) if value else None
         if grant is None:
             raise InvalidApiKey()
@@ -279,7 +331,7 @@ class Gateway:
         route: RouteMatch,
         integration: IntegrationConfig,
         ids: RequestIds,
-        claims: dict[str, str] | None,
+        authorizer_context: Mapping[str, Any] | None,
         spans: list[Span] | None,
         api_key: tuple[str, str] | None = None,
     ) -> HttpResponse:
@@ -290,7 +342,9 @@ class Gateway:
             function_arn = with_stage_variables(function_arn, api.stage.variables)
             if not FUNCTION_NAME.fullmatch(function_arn):  # e.g. "...:function:items:" (variable unset)
                 raise InternalServerError()
-        event = build_proxy_event(request, api, route, ids, self._account_id, claims, api_key)
+        event = build_proxy_event(
+            request, api, route, ids, self._account_id, api_key=api_key, authorizer=authorizer_context
+        )
         start, started = self._clock(), time.perf_counter()
         try:
             result = self._invoke(function_arn, event, integration.timeout_in_millis / 1000)

@@ -12,6 +12,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     │   └── InvalidApiKey (403)           a method that requires an API key, without a valid one
     ├── Unauthorized (401)                Cognito authorizer: missing, forged, foreign or wrong kind of token
     ├── TokenExpired (401)                Cognito authorizer: the token's exp has passed
+    ├── AccessDenied (403)                Lambda authorizer: its policy allows no access to this method
+    │   └── ExplicitDeny (403)            Lambda authorizer: its policy denies this method
     ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys
     ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
     ├── UsagePlanThrottled (429)          the API key's usage plan throttle (token bucket) is empty
@@ -31,9 +33,11 @@ import json
 from serverless_lab.errors import GatewayError
 
 __all__ = [
+    "AccessDenied",
     "AuthorizerConfigurationError",
     "BadGateway",
     "EndpointTimeout",
+    "ExplicitDeny",
     "Forbidden",
     "GatewayAnswerError",
     "IncompleteSignature",
@@ -141,8 +145,28 @@ class TokenExpired(Unauthorized):
     body_message = "The incoming token has expired"
 
 
+class AccessDenied(GatewayAnswerError):
+    """ACCESS_DENIED: a Lambda authorizer's policy has no Allow for this method's ARN. API Gateway writes
+    this body with a capital "Message", unlike its other answers."""
+
+    status = 403
+    body_message = "User is not authorized to access this resource"
+    error_type = "AccessDeniedException"
+    response_type = "ACCESS_DENIED"
+
+    def body(self) -> bytes:
+        return json.dumps({"Message": self.body_message}, separators=(",", ":")).encode()
+
+
+class ExplicitDeny(AccessDenied):
+    """A Lambda authorizer's policy has a Deny that matches this method's ARN (a Deny wins over an Allow)."""
+
+    body_message = "User is not authorized to access this resource with an explicit deny"
+
+
 class AuthorizerConfigurationError(GatewayAnswerError):
-    """AUTHORIZER_CONFIGURATION_ERROR: the authorizer could not reach its user pool (500, null message)."""
+    """AUTHORIZER_CONFIGURATION_ERROR (500, null message): a Cognito authorizer could not read its user
+    pool's keys, or a Lambda authorizer failed, timed out or answered something other than a policy."""
 
     status = 500
     body_message = None

@@ -92,9 +92,11 @@ def build_proxy_event(
     account_id: str,
     claims: Mapping[str, str] | None = None,
     api_key: tuple[str, str] | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The event a Lambda proxy integration receives for this request (`api_key`: the value and id of the
-    API key a method that requires one was called with)."""
+    """The event a Lambda proxy integration receives for this request. `claims`: a Cognito authorizer's;
+    `authorizer`: requestContext.authorizer as a whole (a Lambda authorizer's principalId and context);
+    `api_key`: the value and id of the API key a method that requires one was called with."""
     host = request.first_values().get("host")
     domain_name, domain_prefix, port, proto = _host_parts(host, api.domain_name)
     single_headers, multi_headers = _event_headers(request, ids, host, domain_name, port, proto)
@@ -129,6 +131,8 @@ def build_proxy_event(
     if claims is not None:
         # A Cognito user pool authorizer passes the token's claims, every value a string.
         request_context["authorizer"] = {"claims": dict(claims)}
+    elif authorizer is not None:
+        request_context["authorizer"] = dict(authorizer)
     return {
         "resource": resource.path,
         "path": request.path,

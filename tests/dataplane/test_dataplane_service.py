@@ -292,6 +292,83 @@ def test_api_keys_and_usage_plans_made_with_boto3_guard_a_method(
     assert get(("x-api-key", key["value"])).status == 403, "a disabled key is refused"
 
 
+AUTHORIZER_SOURCE = """
+def handler(event, context):
+    token = event["authorizationToken"]
+    if token == "let-me-in":
+        effect = "Allow"
+    elif token == "go-away":
+        effect = "Deny"
+    else:
+        raise Exception("Unauthorized")
+    return {
+        "principalId": "student-7",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}],
+        },
+        "context": {"team": "blue", "seats": 3},
+    }
+"""
+
+
+def test_a_lambda_token_authorizer_made_with_boto3_guards_a_method(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    source = "import json\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps(event)}\n"
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
+    with plain_function(backend, AUTHORIZER_SOURCE, prefix="authorizer") as authorizer_function:
+        arn = backend.client("lambda").get_function(FunctionName=authorizer_function)["Configuration"][
+            "FunctionArn"
+        ]
+        apigateway = backend.client("apigateway")
+        api = apigateway.create_rest_api(name=f"custom-{function}")["id"]
+        root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+        resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="guarded")["id"]
+        authorizer = apigateway.create_authorizer(
+            restApiId=api,
+            name="token-check",
+            type="TOKEN",
+            authorizerUri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            identitySource="method.request.header.Authorization",
+            authorizerResultTtlInSeconds=300,
+        )
+        apigateway.put_method(
+            restApiId=api,
+            resourceId=resource,
+            httpMethod="GET",
+            authorizationType="CUSTOM",
+            authorizerId=authorizer["id"],
+        )
+        target = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+        apigateway.put_integration(
+            restApiId=api,
+            resourceId=resource,
+            httpMethod="GET",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{target}/invocations",
+        )
+        apigateway.create_deployment(restApiId=api, stageName="dev")
+
+        def get(token: str | None) -> Any:
+            headers = (("Authorization", token),) if token is not None else ()
+            return dataplane.handle(
+                HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/guarded", headers=headers)
+            )
+
+        allowed = get("let-me-in")
+        assert allowed.status == 200
+        context = json.loads(allowed.body)["requestContext"]["authorizer"]
+        assert (context["principalId"], context["team"], context["seats"]) == ("student-7", "blue", "3")
+        denied = get("go-away")
+        assert (denied.status, denied.body) == (
+            403,
+            b'{"Message":"User is not authorized to access this resource with an explicit deny"}',
+        )
+        assert (get("who-knows").status, get(None).status) == (401, 401)
+
+
 def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(
     backend: Backend, dataplane: DataPlane, function: str
 ) -> None:
