@@ -107,10 +107,11 @@ _SERVED_AUTHORIZERS = frozenset(
 
 @dataclass(frozen=True)
 class _Authorized:
-    """What the method's authorizer let through: requestContext.authorizer, and the API key a Lambda
-    authorizer named (usageIdentifierKey)."""
+    """What the method's authorizer let through: a Cognito authorizer's claims, or a Lambda authorizer's
+    requestContext.authorizer and the API key it named (usageIdentifierKey)."""
 
-    context: dict[str, Any]
+    claims: dict[str, str] | None = None
+    context: dict[str, Any] | None = None
     usage_identifier_key: str | None = None
 
 
@@ -242,8 +243,7 @@ class Gateway:
         if integration is None:
             raise InternalServerError()
         if integration.type == "AWS_PROXY":
-            context = authorized.context if authorized is not None else None
-            response = self._invoke_lambda(request, api, route, integration, ids, context, spans, api_key)
+            response = self._invoke_lambda(request, api, route, integration, ids, authorized, spans, api_key)
         elif integration.type == "MOCK":
             response = answer_mock(integration, request)
         else:
@@ -272,7 +272,7 @@ class Gateway:
         try:
             if kind == "COGNITO_USER_POOLS":
                 result = self._authorizer.authorize(request, authorizer, route.method)
-                authorized = _Authorized({"claims": result.claims})
+                authorized = _Authorized(claims=result.claims)
                 if spans is not None:
                     detail.update(
                         token_use=result.token_use,
@@ -287,7 +287,9 @@ class Gateway:
                     authorizer,
                     lambda: build_proxy_event(request, api, route, ids, self._account_id),
                 )
-                authorized = _Authorized(allowed.context, allowed.usage_identifier_key)
+                authorized = _Authorized(
+                    context=allowed.context, usage_identifier_key=allowed.usage_identifier_key
+                )
                 if spans is not None:
                     detail.update(
                         principal_id=allowed.principal_id,
@@ -331,7 +333,7 @@ class Gateway:
         route: RouteMatch,
         integration: IntegrationConfig,
         ids: RequestIds,
-        authorizer_context: Mapping[str, Any] | None,
+        authorized: _Authorized | None,
         spans: list[Span] | None,
         api_key: tuple[str, str] | None = None,
     ) -> HttpResponse:
@@ -343,7 +345,14 @@ class Gateway:
             if not FUNCTION_NAME.fullmatch(function_arn):  # e.g. "...:function:items:" (variable unset)
                 raise InternalServerError()
         event = build_proxy_event(
-            request, api, route, ids, self._account_id, api_key=api_key, authorizer=authorizer_context
+            request,
+            api,
+            route,
+            ids,
+            self._account_id,
+            authorized.claims if authorized is not None else None,
+            api_key,
+            authorized.context if authorized is not None else None,
         )
         start, started = self._clock(), time.perf_counter()
         try:
