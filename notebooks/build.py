@@ -525,17 +525,36 @@ event = echo.json()
 
 ApiExplorer(lab)  # pick a user, a method, a path and a body; see the answer and its trace"""),
     md("""
+**A Lambda authorizer.** Instead of a user pool, a function can decide: API Gateway calls it with the token
+and the *method ARN* (`arn:aws:execute-api:…/prod/GET/hello`) and enforces the IAM policy it answers. The
+`gatekeeper` allows tokens `student-…` for exactly the method they asked about, denies `blocked`, and
+answers 401 to anything else. API Gateway caches each token's policy for 300 s. Expected: GET 200; the
+same token on POST 403, refused by the cached GET-only policy without calling the function again; a fresh
+token on POST 200; `blocked` 403 (an explicit deny); an unknown token and no token 401. Then the event of
+the first call: the authorizer's `principalId` and `context` (values as strings) under
+`requestContext.authorizer`, where the Cognito authorizer put `claims`.
+"""),
+    code("""gate_api = teaching.deploy_authorizer_api(lab)
+gate_calls = [
+    teaching.call_api(lab, method, "/hello", token=token, rest_api_id=gate_api)
+    for method, token in [("GET", "student-ada"), ("POST", "student-ada"), ("POST", "student-grace"),
+                          ("GET", "blocked"), ("GET", "nobody"), ("GET", None)]
+]
+display(teaching.calls_table(gate_calls))
+gate_calls[0].json()["requestContext"]["authorizer"]"""),
+    md("""
 ## Exercises
 1. Create an item for **grace** through the API (`POST /items`), with a title of your choice, and check it
    landed in her partition.
 """),
     code("""# teaching.call_api(lab, "POST", "/items", user="grace", body={"title": ...})
 check.item_created(lab, "grace", "My first item")"""),
-    code("""teaching.remove_extras(lab)  # the echo API and function are not part of the stack"""),
+    code("""teaching.remove_extras(lab)  # the extra APIs and functions are not part of the stack"""),
     md("""
 ## Recap
 - Resources and methods route; a Lambda proxy integration hands the whole request to the function.
 - The authorizer answers 401 before any function runs; unknown routes get 403.
+- A Lambda authorizer answers a policy; API Gateway enforces and caches it per token, for every method.
 - The function decides its own answers (404, 400...), and must add CORS headers itself.
 """),
 ])

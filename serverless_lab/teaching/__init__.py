@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .classroom import StudentProgress, leftovers, progress, reset_student, students
 from .extras import (
+    deploy_authorizer_api,
     deploy_echo_api,
     deploy_function,
     extra_function_name,
@@ -56,6 +57,7 @@ __all__ = [
     "calls_table",
     "claims_table",
     "decode_token",
+    "deploy_authorizer_api",
     "deploy_echo_api",
     "deploy_function",
     "edge_get",

@@ -22,7 +22,21 @@ from .extras import remove_extras
 
 # The part after `sl-<student>-` of every name the steps and the notebooks' extras give a resource.
 COMPONENTS = frozenset(
-    {"items", "me", "echo", "sleepy", "echo-api", "users", "web", "oac", "lambda", "lambda-policy", "api"}
+    {
+        "items",
+        "me",
+        "echo",
+        "sleepy",
+        "gatekeeper",
+        "echo-api",
+        "gatekeeper-api",
+        "users",
+        "web",
+        "oac",
+        "lambda",
+        "lambda-policy",
+        "api",
+    }
 )
 # One pattern per kind of resource every deployed student has at least one of.
 STUDENT_PATTERNS = {

@@ -3,7 +3,9 @@
 - `echo`: a function that answers with the event it received, behind an API of its own
   (`sl-<student>-echo-api`, `ANY /{proxy+}` with the same Cognito authorizer), so 06-api can show the
   Lambda proxy event exactly as API Gateway builds it;
-- `sleepy`: a function that sleeps longer than its timeout, so 05-functions can show a timeout.
+- `sleepy`: a function that sleeps longer than its timeout, so 05-functions can show a timeout;
+- `gatekeeper`: a Lambda TOKEN authorizer in front of the echo function (`sl-<student>-gatekeeper-api`), so
+  06-api can show a function deciding, API Gateway enforcing its policy, and the policy cache.
 
 They carry the student tag, so `lab.destroy("functions")` removes the functions too; `remove_extras`
 removes everything here, the echo API included (the api step only knows its own API).
@@ -39,7 +41,34 @@ def handler(event, context):
     return {"slept": event.get("seconds", 2)}
 '''
 
-EXTRA_FUNCTIONS = ("echo", "sleepy")
+GATEKEEPER_SOURCE = '''"""A Lambda TOKEN authorizer: tokens "student-<name>" may call the method they asked for; "blocked"
+is denied; anything else is 401.
+
+It answers a policy for exactly the method ARN it was asked about, and API Gateway caches that policy per
+token (300 s by default): the same token on another method is then refused by the cached policy.
+"""
+
+
+def handler(event, context):
+    token = event["authorizationToken"]
+    if token == "blocked":
+        effect = "Deny"
+    elif token.startswith("student-"):
+        effect = "Allow"
+    else:
+        raise Exception("Unauthorized")  # the documented way to answer 401
+    return {
+        "principalId": token,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}],
+        },
+        "context": {"course": "serverless-lab", "seat": 7},
+    }
+'''
+
+EXTRA_FUNCTIONS = ("echo", "sleepy", "gatekeeper")
+EXTRA_APIS = ("echo-api", "gatekeeper-api")
 ECHO_STAGE = "prod"
 
 
@@ -81,42 +110,70 @@ def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memor
     return str(answer["FunctionArn"])
 
 
-def find_echo_api(lab: Any) -> str | None:
-    name = extra_function_name(lab, "echo-api")
+def find_extra_api(lab: Any, name: str = "echo-api") -> str | None:
+    full_name = extra_function_name(lab, name)
     for page in lab.backend.client("apigateway").get_paginator("get_rest_apis").paginate():
         for api in page.get("items", []):
-            if api["name"] == name:
+            if api["name"] == full_name:
                 return str(api["id"])
     return None
 
 
-def deploy_echo_api(lab: Any) -> str:
-    """The echo function behind `ANY /{proxy+}` with the user pool's authorizer; returns the API id."""
-    found = find_echo_api(lab)
-    if found is not None:
-        return found
-    pool_arn = deployed(lab, "users")["user_pool_arn"]
+def find_echo_api(lab: Any) -> str | None:
+    return find_extra_api(lab, "echo-api")
+
+
+def _lambda_uri(lab: Any, function_arn: str) -> str:
+    return f"arn:aws:apigateway:{lab.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def _echo_behind(lab: Any, api_name: str, authorizer: dict[str, Any], authorization_type: str) -> str:
+    """The echo function behind `ANY /{proxy+}` of a new API with this authorizer; returns the API id."""
     function_arn = deploy_function(lab, "echo", ECHO_SOURCE)
     gateway = lab.backend.client("apigateway")
-    api_id = gateway.create_rest_api(name=extra_function_name(lab, "echo-api"))["id"]
+    api_id = gateway.create_rest_api(name=extra_function_name(lab, api_name))["id"]
     root = next(r["id"] for r in gateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
     proxy = gateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
-    authorizer = gateway.create_authorizer(
-        restApiId=api_id, name="cognito", type="COGNITO_USER_POOLS", providerARNs=[pool_arn],
-        identitySource="method.request.header.Authorization",
-    )["id"]  # fmt: skip
+    authorizer_id = gateway.create_authorizer(restApiId=api_id, **authorizer)["id"]
     gateway.put_method(restApiId=api_id, resourceId=proxy, httpMethod="ANY",
-                       authorizationType="COGNITO_USER_POOLS", authorizerId=authorizer)  # fmt: skip
-    uri = f"arn:aws:apigateway:{lab.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+                       authorizationType=authorization_type, authorizerId=authorizer_id)  # fmt: skip
     gateway.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY",
-                            integrationHttpMethod="POST", uri=uri)  # fmt: skip
+                            integrationHttpMethod="POST", uri=_lambda_uri(lab, function_arn))  # fmt: skip
     lab.backend.client("lambda").add_permission(
-        FunctionName=function_arn, StatementId="echo-api", Action="lambda:InvokeFunction",
+        FunctionName=function_arn, StatementId=api_name, Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
         SourceArn=f"arn:aws:execute-api:{lab.region}:{lab.names.account_id}:{api_id}/*/*/*",
     )  # fmt: skip
     gateway.create_deployment(restApiId=api_id, stageName=ECHO_STAGE)
     return str(api_id)
+
+
+def deploy_echo_api(lab: Any) -> str:
+    """The echo function behind `ANY /{proxy+}` with the user pool's authorizer; returns the API id."""
+    found = find_extra_api(lab, "echo-api")
+    if found is not None:
+        return found
+    pool_arn = deployed(lab, "users")["user_pool_arn"]
+    authorizer = {"name": "cognito", "type": "COGNITO_USER_POOLS", "providerARNs": [pool_arn],
+                  "identitySource": "method.request.header.Authorization"}  # fmt: skip
+    return _echo_behind(lab, "echo-api", authorizer, "COGNITO_USER_POOLS")
+
+
+def deploy_authorizer_api(lab: Any) -> str:
+    """The echo function behind `ANY /{proxy+}` with the gatekeeper, a Lambda TOKEN authorizer (policy
+    cached 300 s per token); returns the API id."""
+    found = find_extra_api(lab, "gatekeeper-api")
+    if found is not None:
+        return found
+    gatekeeper_arn = deploy_function(lab, "gatekeeper", GATEKEEPER_SOURCE)
+    lab.backend.client("lambda").add_permission(
+        FunctionName=gatekeeper_arn, StatementId="gatekeeper-authorizer", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+    )  # fmt: skip
+    authorizer = {"name": "gatekeeper", "type": "TOKEN", "authorizerUri": _lambda_uri(lab, gatekeeper_arn),
+                  "identitySource": "method.request.header.Authorization",
+                  "authorizerResultTtlInSeconds": 300}  # fmt: skip
+    return _echo_behind(lab, "gatekeeper-api", authorizer, "CUSTOM")
 
 
 def function_logs(lab: Any, function: str, limit: int = 30) -> list[str]:
@@ -134,11 +191,12 @@ def function_logs(lab: Any, function: str, limit: int = 30) -> list[str]:
 
 
 def remove_extras(lab: Any) -> list[str]:
-    """Deletes the echo API and the extra functions with their log groups; returns what it deleted."""
+    """Deletes the extra APIs and functions, with the functions' log groups; returns what it deleted."""
     deleted = []
-    while (api_id := find_echo_api(lab)) is not None:
-        lab.backend.client("apigateway").delete_rest_api(restApiId=api_id)
-        deleted.append(f"apigateway rest api {api_id}")
+    for api_name in EXTRA_APIS:
+        while (api_id := find_extra_api(lab, api_name)) is not None:
+            lab.backend.client("apigateway").delete_rest_api(restApiId=api_id)
+            deleted.append(f"apigateway rest api {api_id}")
     for name in EXTRA_FUNCTIONS:
         function_name = extra_function_name(lab, name)
         for operation, params, what in (

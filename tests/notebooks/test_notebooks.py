@@ -203,6 +203,7 @@ def test_executed_notebooks_show_what_the_prose_promises(executions: dict[str, E
     assert "ConditionalCheckFailedException" in text("04-table")
     assert "Task timed out after 1.00 seconds" in text("05-functions")
     assert "MissingAuthenticationTokenException" in text("06-api")
+    assert "AccessDeniedException" in text("06-api") and "'principalId': 'student-ada'" in text("06-api")
     assert "lambda-init" in text("07-end-to-end")
     assert "✓ solved: nothing left" in text("09-teardown")
     assert "✓ solved: reset" in text("10-instructor")

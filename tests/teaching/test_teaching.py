@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 import jwt
 import pytest
@@ -19,6 +20,7 @@ from serverless_lab.teaching import (
     calls_table,
     claims_table,
     decode_token,
+    deploy_authorizer_api,
     deploy_echo_api,
     deploy_function,
     edge_get,
@@ -32,7 +34,7 @@ from serverless_lab.teaching import (
     tamper_token,
 )
 from serverless_lab.teaching.deployed import StepNotDeployedError, deployed
-from serverless_lab.teaching.extras import SLEEPY_SOURCE, find_echo_api
+from serverless_lab.teaching.extras import SLEEPY_SOURCE, find_echo_api, find_extra_api
 
 _RUN = uuid.uuid4().hex[:4]
 
@@ -125,6 +127,29 @@ def test_echo_api_shows_the_proxy_event_and_extras_are_removed(lab: Lab) -> None
     removed = remove_extras(lab)
     assert any("rest api" in item for item in removed) and find_echo_api(lab) is None
     assert set(leftovers(lab)["name"]).isdisjoint({lab.names("echo"), lab.names("sleepy")})
+
+
+def test_the_gatekeeper_api_shows_a_lambda_authorizer_and_its_policy_cache(lab: Lab) -> None:
+    api_id = deploy_authorizer_api(lab)
+    assert deploy_authorizer_api(lab) == api_id  # idempotent
+
+    def call(method: str, token: str | None) -> Any:
+        return call_api(lab, method, "/hello", token=token, rest_api_id=api_id)
+
+    allowed = call("GET", "student-ada")
+    authorizer = allowed.json()["requestContext"]["authorizer"]
+    assert allowed.status == 200 and (authorizer["principalId"], authorizer["seat"]) == ("student-ada", "7")
+    # The cached policy names GET only: the same token is refused on POST until the cache entry expires.
+    assert call("POST", "student-ada").status == 403
+    assert call("POST", "student-grace").status == 200  # a new token: a new call, a new policy
+    assert (call("GET", "blocked").status, call("GET", "nobody").status, call("GET", None).status) == (
+        403,
+        401,
+        401,
+    )
+    removed = remove_extras(lab)
+    assert find_extra_api(lab, "gatekeeper-api") is None and any("gatekeeper" in item for item in removed)
+    assert set(leftovers(lab)["name"]).isdisjoint({lab.names("gatekeeper")})
 
 
 def test_deployed_reads_without_applying(lab: Lab) -> None:
