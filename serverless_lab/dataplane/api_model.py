@@ -78,6 +78,10 @@ class MethodConfig:
     authorization_scopes: tuple[str, ...] = ()
     api_key_required: bool = False
     integration: IntegrationConfig | None = None
+    request_validator_id: str | None = None
+    # method.request.{querystring,header,path}.<name> -> required
+    request_parameters: Mapping[str, bool] = field(default_factory=dict)
+    request_models: Mapping[str, str] = field(default_factory=dict)  # content type -> model name
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,9 @@ class RestApiConfig:
     endpoint_types: tuple[str, ...] = ("EDGE",)
     gateway_responses: Mapping[str, GatewayResponseConfig] = field(default_factory=dict)
     api_key_source: str = "HEADER"  # where a method that requires an API key reads it: HEADER or AUTHORIZER
+    # Request validators by id: (validate the body, validate the parameters); models (JSON Schema) by name.
+    request_validators: Mapping[str, tuple[bool, bool]] = field(default_factory=dict)
+    models: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def domain_name(self) -> str:
@@ -188,6 +195,8 @@ def rest_api_from_boto3(
     *,
     gateway_responses: Iterable[Mapping[str, Any]] = (),
     region: str | None = None,
+    request_validators: Iterable[Mapping[str, Any]] = (),
+    models: Iterable[Mapping[str, Any]] = (),
 ) -> RestApiConfig:
     """Build a `RestApiConfig` from raw boto3 responses.
 
@@ -214,6 +223,11 @@ def rest_api_from_boto3(
         binary_media_types=tuple(t.replace("~1", "/") for t in rest_api.get("binaryMediaTypes") or () if t),
         endpoint_types=tuple((rest_api.get("endpointConfiguration") or {}).get("types") or ("EDGE",)),
         api_key_source=str(rest_api.get("apiKeySource") or "HEADER"),
+        request_validators={
+            item["id"]: (bool(item.get("validateRequestBody")), bool(item.get("validateRequestParameters")))
+            for item in request_validators
+        },
+        models={item["name"]: item.get("schema") or "{}" for item in models},
         gateway_responses={
             item["responseType"]: GatewayResponseConfig(
                 response_type=item["responseType"],
@@ -250,6 +264,9 @@ def _method_from_boto3(name: str, method: Mapping[str, Any]) -> MethodConfig:
         authorization_scopes=tuple(method.get("authorizationScopes") or ()),
         api_key_required=bool(method.get("apiKeyRequired")),
         integration=_integration_from_boto3(integration) if integration else None,
+        request_validator_id=method.get("requestValidatorId"),
+        request_parameters={k: bool(v) for k, v in (method.get("requestParameters") or {}).items()},
+        request_models=dict(method.get("requestModels") or {}),
     )
 
 

@@ -91,6 +91,22 @@ class ControlPlane:
                 responses = apigateway.get_gateway_responses(restApiId=rest_api_id).get("items", [])
             except ClientError:
                 responses = []
+            # Read only when a method uses them: most APIs have neither, and each is a call.
+            methods = [m for r in resources for m in (r.get("resourceMethods") or {}).values()]
+            validators = (
+                apigateway.get_request_validators(restApiId=rest_api_id).get("items", [])
+                if any(m.get("requestValidatorId") for m in methods)
+                else []
+            )
+            models = (
+                [
+                    m
+                    for page in apigateway.get_paginator("get_models").paginate(restApiId=rest_api_id)
+                    for m in page["items"]
+                ]
+                if any(m.get("requestModels") for m in methods)
+                else []
+            )
             return rest_api_from_boto3(
                 api,
                 resources,
@@ -98,6 +114,8 @@ class ControlPlane:
                 stage_info,
                 gateway_responses=responses,
                 region=self.backend.region,
+                request_validators=validators,
+                models=models,
             )
 
         # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS. Stage

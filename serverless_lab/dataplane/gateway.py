@@ -39,6 +39,7 @@ from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.dataplane.lambda_api import FUNCTION_NAME
 from serverless_lab.dataplane.lambda_authorizer import LambdaAuthorizer
 from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
+from serverless_lab.dataplane.request_validation import validate_request
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
 from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter
 from serverless_lab.errors import LabError
@@ -239,6 +240,8 @@ class Gateway:
             if route.method.api_key_required
             else None
         )
+        if route.method.request_validator_id is not None:  # then the method's request validator
+            validate_request(request, api, route.method, route.path_parameters)
         integration = route.method.integration
         if integration is None:
             raise InternalServerError()
@@ -478,6 +481,9 @@ def _render_error_template(template: str, error: GatewayAnswerError, ids: Reques
         "$context.error.messageString": json.dumps(error.body_message),
         "$context.error.message": error.body_message or "",
         "$context.error.responseType": error.response_type or "",
+        "$context.error.validationErrorString": "["
+        + ", ".join(getattr(error, "validation_errors", []))
+        + "]",
         "$context.requestId": ids.request_id,
         "$context.extendedRequestId": ids.extended_request_id,
     }

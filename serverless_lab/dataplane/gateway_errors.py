@@ -16,6 +16,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     │   └── ExplicitDeny (403)            Lambda authorizer: its policy denies this method
     ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys
     ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
+    ├── BadRequestParameters (400)        a request validator: a required parameter is missing
+    ├── BadRequestBody (400)              a request validator: the body does not match the method's model
     ├── UsagePlanThrottled (429)          the API key's usage plan throttle (token bucket) is empty
     ├── QuotaExceeded (429)               the API key's usage plan quota for the period is used up
     ├── InternalServerError (500)         configuration errors
@@ -36,6 +38,8 @@ __all__ = [
     "AccessDenied",
     "AuthorizerConfigurationError",
     "BadGateway",
+    "BadRequestBody",
+    "BadRequestParameters",
     "EndpointTimeout",
     "ExplicitDeny",
     "Forbidden",
@@ -183,6 +187,32 @@ class RequestTooLarge(GatewayAnswerError):
 
     def body(self) -> bytes:
         return (self.body_message or "").encode()
+
+
+class BadRequestParameters(GatewayAnswerError):
+    """BAD_REQUEST_PARAMETERS: a request validator found required request parameters missing."""
+
+    status = 400
+    error_type = "BadRequestException"
+    response_type = "BAD_REQUEST_PARAMETERS"
+
+    def __init__(self, missing: list[str]) -> None:
+        self.body_message = f"Missing required request parameters: [{', '.join(missing)}]"
+        super().__init__(self.body_message)
+
+
+class BadRequestBody(GatewayAnswerError):
+    """BAD_REQUEST_BODY: a request validator found the body not valid against the method's model; the
+    reasons are in $context.error.validationErrorString for a customised gateway response."""
+
+    status = 400
+    body_message = "Invalid request body"
+    error_type = "BadRequestException"
+    response_type = "BAD_REQUEST_BODY"
+
+    def __init__(self, validation_errors: list[str]) -> None:
+        self.validation_errors = validation_errors
+        super().__init__(self.body_message)
 
 
 class InternalServerError(GatewayAnswerError):

@@ -369,6 +369,65 @@ def test_a_lambda_token_authorizer_made_with_boto3_guards_a_method(
         assert (get("who-knows").status, get(None).status) == (401, 401)
 
 
+def test_a_request_validator_made_with_boto3_checks_parameters_and_body(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    apigateway = backend.client("apigateway")
+    api = apigateway.create_rest_api(name=f"validated-{function}")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="notes")["id"]
+    validator = apigateway.create_request_validator(
+        restApiId=api, name="all", validateRequestBody=True, validateRequestParameters=True
+    )
+    schema = {
+        "type": "object",
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "minLength": 1}},
+    }
+    apigateway.create_model(
+        restApiId=api, name="Note", contentType="application/json", schema=json.dumps(schema)
+    )
+    apigateway.put_method(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="POST",
+        authorizationType="NONE",
+        requestValidatorId=validator["id"],
+        requestParameters={"method.request.querystring.lang": True},
+        requestModels={"application/json": "Note"},
+    )
+    arn = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    apigateway.put_integration(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )
+    apigateway.create_deployment(restApiId=api, stageName="dev")
+
+    def post(body: bytes, query: str = "lang=en") -> Any:
+        request = HttpRequest(
+            "POST",
+            f"/restapis/{api}/dev/_user_request_/notes",
+            query,
+            (("Content-Type", "application/json"),),
+            body,
+        )
+        return dataplane.handle(request)
+
+    assert post(b'{"text": "hi"}').status == 200
+    missing = post(b'{"text": "hi"}', query="")
+    assert (missing.status, missing.body) == (
+        400,
+        b'{"message":"Missing required request parameters: [lang]"}',
+    )
+    invalid = post(b'{"text": ""}')
+    assert (invalid.status, invalid.body) == (400, b'{"message":"Invalid request body"}')
+
+
 def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(
     backend: Backend, dataplane: DataPlane, function: str
 ) -> None:

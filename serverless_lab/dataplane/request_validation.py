@@ -1,0 +1,91 @@
+"""Request validation of a REST API method, before its integration runs, as API Gateway does it.
+
+From the developer guide ("Request validation for REST APIs in API Gateway"):
+
+- A method with a request validator (requestValidatorId) is checked by it; without one, nothing is.
+- validateRequestParameters: every request parameter the method marks required
+  (`method.request.querystring.<name>`, `method.request.header.<name>`, `method.request.path.<name>`) must
+  be present and not blank, else 400 `{"message": "Missing required request parameters: [<names>]"}`.
+- validateRequestBody: the body must be valid against the method's model for the request's Content-Type
+  (the `$default` model when none matches; no model, no check), a JSON Schema draft 4 document. Else 400
+  `{"message": "Invalid request body"}`; the reasons are in `$context.error.validationErrorString`.
+
+Why the jsonschema library: API Gateway models are JSON Schema draft 4, which it implements completely.
+Departures: the reasons are worded by jsonschema, not by API Gateway's validator; a model that refers to
+another model ($ref to a model URL) is not resolved, so such a reference fails validation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import jsonschema
+
+from serverless_lab.dataplane.api_model import MethodConfig, RestApiConfig
+from serverless_lab.dataplane.gateway_errors import BadRequestBody, BadRequestParameters
+from serverless_lab.dataplane.http import HttpRequest
+
+__all__ = ["validate_request"]
+
+_PARAMETER_PREFIXES = ("method.request.querystring.", "method.request.header.", "method.request.path.")
+
+
+def validate_request(
+    request: HttpRequest, api: RestApiConfig, method: MethodConfig, path_parameters: dict[str, str]
+) -> None:
+    """Raises BadRequestParameters or BadRequestBody as the method's request validator would answer."""
+    validator = api.request_validators.get(method.request_validator_id or "")
+    if validator is None:
+        return
+    validate_body, validate_parameters = validator
+    if validate_parameters:
+        missing = [
+            name.rsplit(".", 1)[-1]
+            for name, required in method.request_parameters.items()
+            if required and not _parameter_value(request, name, path_parameters)
+        ]
+        if missing:
+            raise BadRequestParameters(missing)
+    if validate_body:
+        content_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+        models = {key.lower(): name for key, name in method.request_models.items()}
+        model = models.get(content_type) or models.get("$default")
+        if model is not None:
+            errors = _body_errors(api.models.get(model, "{}"), request.body)
+            if errors:
+                raise BadRequestBody(errors)
+
+
+def _parameter_value(request: HttpRequest, name: str, path_parameters: dict[str, str]) -> str | None:
+    for prefix in _PARAMETER_PREFIXES:
+        if name.startswith(prefix):
+            key = name.removeprefix(prefix)
+            if prefix == "method.request.header.":
+                value = request.header(key)
+            elif prefix == "method.request.path.":
+                value = path_parameters.get(key)
+            else:
+                value = next((v for k, v in request.query_pairs() if k == key), None)
+            return value.strip() if value else None
+    return "present"  # a parameter kind the lab does not read (multivalue, ...) is not reported missing
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema: str) -> jsonschema.Draft4Validator:
+    document = json.loads(schema)
+    jsonschema.Draft4Validator.check_schema(document)
+    return jsonschema.Draft4Validator(document)
+
+
+def _body_errors(schema: str, body: bytes) -> list[str]:
+    try:
+        document: Any = json.loads(body or b"null")
+    except ValueError as error:
+        return [f"the body is not JSON: {error}"]
+    try:
+        validator = _validator(schema)
+    except (ValueError, jsonschema.SchemaError) as error:
+        return [f"the model is not a valid JSON Schema: {error}"]
+    return [error.message for error in validator.iter_errors(document)]
