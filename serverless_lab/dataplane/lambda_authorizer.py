@@ -52,18 +52,8 @@ from serverless_lab.errors import LabError
 __all__ = ["AuthorizerPolicy", "LambdaAuthorizer", "method_arn", "policy_allows"]
 
 _MAX_CACHED_RESULTS = 4096
-_PROXY_EVENT_FIELDS_FOR_REQUEST = (
-    "resource",
-    "path",
-    "httpMethod",
-    "headers",
-    "multiValueHeaders",
-    "queryStringParameters",
-    "multiValueQueryStringParameters",
-    "pathParameters",
-    "stageVariables",
-    "requestContext",
-)
+# A REQUEST authorizer gets the request as a proxy integration would, without the body.
+_NOT_FOR_REQUEST_AUTHORIZERS = frozenset({"body", "isBase64Encoded"})
 
 
 class InvokeResult(Protocol):
@@ -262,8 +252,8 @@ class LambdaAuthorizer:
     ) -> dict[str, Any]:
         if authorizer.type == "TOKEN":
             return {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": arn}
-        event = request_event()
-        return {"type": "REQUEST", "methodArn": arn, **{k: event[k] for k in _PROXY_EVENT_FIELDS_FOR_REQUEST}}
+        fields = {k: v for k, v in request_event().items() if k not in _NOT_FOR_REQUEST_AUTHORIZERS}
+        return {"type": "REQUEST", "methodArn": arn, **fields}
 
     def _call(self, authorizer: AuthorizerConfig, event: dict[str, Any]) -> AuthorizerPolicy:
         function_arn = authorizer.function_arn

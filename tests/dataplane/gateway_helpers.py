@@ -233,10 +233,13 @@ class JwksServer:
 
 def make_gateway(
     api: RestApiConfig | None = None,
-    fake_lambda: FakeLambda | None = None,
+    fake_lambda: Any = None,
     jwks: JwksServer | None = None,
     clock: Any = None,
-) -> tuple[Gateway, FakeLambda, JwksServer]:
+    api_keys: dict[str, Any] | None = None,
+) -> tuple[Gateway, Any, JwksServer]:
+    """The gateway core serving `api` (the lab's API by default) with a fake Lambda (any callable taking
+    function ARN, event and timeout), the pools' JWKS and, as the stage's usage plans, `api_keys`."""
     api = api or make_api()
     fake_lambda = fake_lambda or FakeLambda()
     jwks = jwks or JwksServer()
@@ -252,5 +255,6 @@ def make_gateway(
         jwks_source=jwks,
         clock=clock or (lambda: NOW),
         account_id=ACCOUNT,
+        api_keys_source=lambda rest_api_id, stage: api_keys or {},
     )
     return gateway, fake_lambda, jwks

@@ -8,7 +8,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,33 +143,35 @@ def make_api(
     *,
     qualifier: str = "",
     variables: dict[str, str] | None = None,
-    api_key_required: bool = False,
+    http_method: str = "GET",
+    method_settings: Callable[[str], dict[str, Any]] | None = None,
 ) -> tuple[str, str]:
-    """A REST API made with plain boto3: one resource with an AWS_PROXY GET, deployed to stage `dev`
-    (with `variables`); the integration invokes the function, with `:qualifier` when one is given."""
+    """A REST API made with plain boto3: one resource with an AWS_PROXY method, deployed to stage `dev`
+    (with `variables`); the integration invokes the function, with `:qualifier` when one is given.
+    `method_settings(api_id)` may create what the method refers to (an authorizer, a validator, models)
+    and returns put_method's settings (authorizationType NONE unless it says otherwise)."""
     apigateway = backend.client("apigateway")
     api = apigateway.create_rest_api(name=f"plain-{function}")["id"]
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
     resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart=path_part)["id"]
     arn = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
     arn += f":{qualifier}" if qualifier else ""
-    apigateway.put_method(
-        restApiId=api,
-        resourceId=resource,
-        httpMethod="GET",
-        authorizationType="NONE",
-        apiKeyRequired=api_key_required,
-    )
+    settings = {"authorizationType": "NONE", **(method_settings(api) if method_settings else {})}
+    apigateway.put_method(restApiId=api, resourceId=resource, httpMethod=http_method, **settings)
     apigateway.put_integration(
         restApiId=api,
         resourceId=resource,
-        httpMethod="GET",
+        httpMethod=http_method,
         type="AWS_PROXY",
         integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        uri=lambda_uri(backend, arn),
     )
     apigateway.create_deployment(restApiId=api, stageName="dev", variables=variables or {})
     return api, root
+
+
+def lambda_uri(backend: Backend, function_arn: str) -> str:
+    return f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
 def proxy_source() -> str:
@@ -255,7 +257,7 @@ def test_api_keys_and_usage_plans_made_with_boto3_guard_a_method(
 ) -> None:
     source = "import json\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps(event)}\n"
     backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(source))
-    api, _ = make_api(backend, function, "keyed", api_key_required=True)
+    api, _ = make_api(backend, function, "keyed", method_settings=lambda api: {"apiKeyRequired": True})
     apigateway = backend.client("apigateway")
     key = apigateway.create_api_key(name=f"student-{function}", enabled=True)
     plan = apigateway.create_usage_plan(
@@ -321,35 +323,19 @@ def test_a_lambda_token_authorizer_made_with_boto3_guards_a_method(
         arn = backend.client("lambda").get_function(FunctionName=authorizer_function)["Configuration"][
             "FunctionArn"
         ]
-        apigateway = backend.client("apigateway")
-        api = apigateway.create_rest_api(name=f"custom-{function}")["id"]
-        root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
-        resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="guarded")["id"]
-        authorizer = apigateway.create_authorizer(
-            restApiId=api,
-            name="token-check",
-            type="TOKEN",
-            authorizerUri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-            identitySource="method.request.header.Authorization",
-            authorizerResultTtlInSeconds=300,
-        )
-        apigateway.put_method(
-            restApiId=api,
-            resourceId=resource,
-            httpMethod="GET",
-            authorizationType="CUSTOM",
-            authorizerId=authorizer["id"],
-        )
-        target = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
-        apigateway.put_integration(
-            restApiId=api,
-            resourceId=resource,
-            httpMethod="GET",
-            type="AWS_PROXY",
-            integrationHttpMethod="POST",
-            uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{target}/invocations",
-        )
-        apigateway.create_deployment(restApiId=api, stageName="dev")
+
+        def token_authorizer(api: str) -> dict[str, Any]:
+            authorizer = backend.client("apigateway").create_authorizer(
+                restApiId=api,
+                name="token-check",
+                type="TOKEN",
+                authorizerUri=lambda_uri(backend, arn),
+                identitySource="method.request.header.Authorization",
+                authorizerResultTtlInSeconds=300,
+            )
+            return {"authorizationType": "CUSTOM", "authorizerId": authorizer["id"]}
+
+        api, _ = make_api(backend, function, "guarded", method_settings=token_authorizer)
 
         def get(token: str | None) -> Any:
             headers = (("Authorization", token),) if token is not None else ()
@@ -373,40 +359,27 @@ def test_a_request_validator_made_with_boto3_checks_parameters_and_body(
     backend: Backend, dataplane: DataPlane, function: str
 ) -> None:
     backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
-    apigateway = backend.client("apigateway")
-    api = apigateway.create_rest_api(name=f"validated-{function}")["id"]
-    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
-    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="notes")["id"]
-    validator = apigateway.create_request_validator(
-        restApiId=api, name="all", validateRequestBody=True, validateRequestParameters=True
-    )
-    schema = {
-        "type": "object",
-        "required": ["text"],
-        "properties": {"text": {"type": "string", "minLength": 1}},
-    }
-    apigateway.create_model(
-        restApiId=api, name="Note", contentType="application/json", schema=json.dumps(schema)
-    )
-    apigateway.put_method(
-        restApiId=api,
-        resourceId=resource,
-        httpMethod="POST",
-        authorizationType="NONE",
-        requestValidatorId=validator["id"],
-        requestParameters={"method.request.querystring.lang": True},
-        requestModels={"application/json": "Note"},
-    )
-    arn = backend.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
-    apigateway.put_integration(
-        restApiId=api,
-        resourceId=resource,
-        httpMethod="POST",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{backend.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-    )
-    apigateway.create_deployment(restApiId=api, stageName="dev")
+
+    def validated(api: str) -> dict[str, Any]:
+        apigateway = backend.client("apigateway")
+        validator = apigateway.create_request_validator(
+            restApiId=api, name="all", validateRequestBody=True, validateRequestParameters=True
+        )
+        schema = {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string", "minLength": 1}},
+        }
+        apigateway.create_model(
+            restApiId=api, name="Note", contentType="application/json", schema=json.dumps(schema)
+        )
+        return {
+            "requestValidatorId": validator["id"],
+            "requestParameters": {"method.request.querystring.lang": True},
+            "requestModels": {"application/json": "Note"},
+        }
+
+    api, _ = make_api(backend, function, "notes", http_method="POST", method_settings=validated)
 
     def post(body: bytes, query: str = "lang=en") -> Any:
         request = HttpRequest(

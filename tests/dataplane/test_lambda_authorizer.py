@@ -11,16 +11,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     ApiGatewayAuthorizerToken,
     APIGatewayProxyEventModel,
 )
-from gateway_helpers import (
-    ACCOUNT,
-    FUNCTION_ARN,
-    LAMBDA_URI,
-    NOW,
-    REGION,
-    JwksServer,
-    lambda_method,
-    make_api,
-)
+from gateway_helpers import ACCOUNT, FUNCTION_ARN, LAMBDA_URI, REGION, lambda_method, make_api, make_gateway
 
 from serverless_lab.dataplane.api_model import AuthorizerConfig, RestApiConfig
 from serverless_lab.dataplane.gateway import Gateway, LambdaResult
@@ -96,13 +87,7 @@ def custom_api(kind: str = "TOKEN", **authorizer: Any) -> RestApiConfig:
 
 
 def gateway_for(api: RestApiConfig, functions: Functions) -> Gateway:
-    return Gateway(
-        api_source=lambda rest_api_id, stage: api,
-        invoke=functions,
-        jwks_source=JwksServer(),
-        clock=lambda: NOW,
-        account_id=ACCOUNT,
-    )
+    return make_gateway(api, functions)[0]
 
 
 def call(gateway: Gateway, *headers: tuple[str, str], method: str = "GET", query: str = "") -> HttpResponse:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from gateway_helpers import ACCOUNT, NOW, FakeLambda, JwksServer, lambda_method, make_api
+from gateway_helpers import FakeLambda, lambda_method, make_api, make_gateway
 
 from serverless_lab.dataplane.api_model import GatewayResponseConfig, ResourceConfig, RestApiConfig
-from serverless_lab.dataplane.gateway import Gateway
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 
 ITEM_MODEL = json.dumps(
@@ -50,14 +49,7 @@ def validated_api(
 def post(
     api: RestApiConfig, body: bytes, *, query: str = "lang=en", team: str | None = "blue"
 ) -> tuple[HttpResponse, FakeLambda]:
-    fake = FakeLambda()
-    gateway = Gateway(
-        api_source=lambda i, s: api,
-        invoke=fake,
-        jwks_source=JwksServer(),
-        clock=lambda: NOW,
-        account_id=ACCOUNT,
-    )
+    gateway, fake, _ = make_gateway(api)
     headers = [("Content-Type", "application/json; charset=utf-8")] + (
         [("X-Team", team)] if team is not None else []
     )

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from gateway_helpers import ACCOUNT, NOW, FakeLambda, JwksServer, lambda_method, make_api
+from gateway_helpers import FakeLambda, lambda_method, make_api, make_gateway
 
 from serverless_lab.dataplane.api_model import GatewayResponseConfig, ResourceConfig, RestApiConfig
 from serverless_lab.dataplane.gateway import Gateway
@@ -89,15 +89,7 @@ def keyed_api(**options: object) -> RestApiConfig:
 
 
 def gateway_for(api: RestApiConfig, grants: dict[str, ApiKeyGrant]) -> tuple[Gateway, FakeLambda]:
-    fake = FakeLambda()
-    gateway = Gateway(
-        api_source=lambda rest_api_id, stage: api,
-        invoke=fake,
-        jwks_source=JwksServer(),
-        clock=lambda: NOW,
-        account_id=ACCOUNT,
-        api_keys_source=lambda rest_api_id, stage: grants,
-    )
+    gateway, fake, _ = make_gateway(api, FakeLambda(), api_keys=grants)
     return gateway, fake
 
 
