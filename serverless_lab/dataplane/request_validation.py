@@ -21,8 +21,6 @@ import functools
 import json
 from typing import Any
 
-import jsonschema
-
 from serverless_lab.dataplane.api_model import MethodConfig, RestApiConfig
 from serverless_lab.dataplane.gateway_errors import BadRequestBody, BadRequestParameters
 from serverless_lab.dataplane.http import HttpRequest
@@ -73,7 +71,11 @@ def _parameter_value(request: HttpRequest, name: str, path_parameters: dict[str,
 
 
 @functools.lru_cache(maxsize=256)
-def _validator(schema: str) -> jsonschema.Draft4Validator:
+def _validator(schema: str) -> Any:
+    # Imported here, on the first body to validate: jsonschema and the metaschemas it loads add ~25 MB to
+    # a process, and most APIs have no request validator.
+    import jsonschema
+
     document = json.loads(schema)
     jsonschema.Draft4Validator.check_schema(document)
     return jsonschema.Draft4Validator(document)
@@ -86,6 +88,6 @@ def _body_errors(schema: str, body: bytes) -> list[str]:
         return [f"the body is not JSON: {error}"]
     try:
         validator = _validator(schema)
-    except (ValueError, jsonschema.SchemaError) as error:
+    except Exception as error:  # not JSON, or not a JSON Schema (jsonschema.SchemaError)
         return [f"the model is not a valid JSON Schema: {error}"]
     return [error.message for error in validator.iter_errors(document)]

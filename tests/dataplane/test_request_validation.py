@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 from gateway_helpers import FakeLambda, lambda_method, make_api, make_gateway
 
@@ -96,3 +98,10 @@ def test_the_reasons_show_in_a_customised_bad_request_body_response() -> None:
         "message": "Invalid request body",
         "why": "[3 is not of type 'string']",
     }
+
+
+def test_the_data_plane_loads_jsonschema_only_when_a_body_is_validated() -> None:
+    # jsonschema and its metaschemas weigh ~25 MB in a process; most APIs have no request validator.
+    code = "import sys, serverless_lab.dataplane.service; print('jsonschema' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"
