@@ -224,7 +224,9 @@ def cpu_per_request(target: HttpTarget, moto_pid: int, *, clients: int, seconds:
     if load.errors or not load.requests:
         raise RuntimeError(f"{load.errors} of {load.requests} requests to {target.url} failed")
     moto_side = {moto_pid, *descendants(moto_pid)}
-    spent = {pid: cpu_seconds(pid) - start for pid, start in before.items()}
+    # Environments started during the load (cold starts with eight clients) spent all their CPU in it.
+    started_since = {pid: 0.0 for pid in descendants(lab_pid) if pid not in before}
+    spent = {pid: cpu_seconds(pid) - start for pid, start in {**before, **started_since}.items()}
     environments = sum(
         t for pid, t in spent.items() if pid not in moto_side | set(load.client_pids) | {lab_pid}
     )
