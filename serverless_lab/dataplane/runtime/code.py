@@ -35,7 +35,8 @@ def code_sha256(zip_bytes: bytes) -> str:
 
 
 class CodeStore:
-    """Extracted deployment packages, one folder per CodeSha256, under one temporary root."""
+    """Extracted deployment packages (one folder per CodeSha256) and layer stacks (one folder per ordered
+    combination of layer versions), under one temporary root."""
 
     def __init__(self) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="serverless-lab-code-"))
