@@ -203,24 +203,13 @@ class Backend(ABC):
     def lambda_code(self, function_name: str, version: str = "$LATEST") -> bytes:
         """The deployment package of one version of a function, from the pre-signed URL ``get_function``
         returns (each published version keeps the code it was published with)."""
-        location = (
-            self.client("lambda")
-            .get_function(FunctionName=function_name, Qualifier=version)["Code"]
-            .get("Location")
-        )
-        if not location or not location.startswith(("http://", "https://")):
-            raise LookupError(f"The backend gives no download URL for the code of {function_name!r}.")
-        with urllib.request.urlopen(location, timeout=30) as response:
-            return response.read()
+        code = self.client("lambda").get_function(FunctionName=function_name, Qualifier=version)["Code"]
+        return _download(code.get("Location"), f"the code of {function_name!r}")
 
     def lambda_layer_code(self, layer_version_arn: str) -> bytes:
         """The content of a layer version, from the pre-signed URL ``get_layer_version_by_arn`` returns."""
         content = self.client("lambda").get_layer_version_by_arn(Arn=layer_version_arn)["Content"]
-        location = content.get("Location")
-        if not location or not location.startswith(("http://", "https://")):
-            raise LookupError(f"The backend gives no download URL for the layer {layer_version_arn!r}.")
-        with urllib.request.urlopen(location, timeout=30) as response:
-            return response.read()
+        return _download(content.get("Location"), f"the layer {layer_version_arn!r}")
 
     def jwks(self, user_pool_id: str) -> dict[str, Any]:
         """The pool's public signing keys, from its /.well-known/jwks.json as Cognito publishes them."""
@@ -242,3 +231,11 @@ class Backend(ABC):
 
     def stop(self) -> None:  # noqa: B027
         """Release what start() took (for the local backend the server keeps running for others)."""
+
+
+def _download(location: str | None, what: str) -> bytes:
+    """The bytes at a pre-signed URL the control plane gave for `what`."""
+    if not location or not location.startswith(("http://", "https://")):
+        raise LookupError(f"The backend gives no download URL for {what}.")
+    with urllib.request.urlopen(location, timeout=30) as response:
+        return response.read()

@@ -257,15 +257,13 @@ class LocalBackend(Backend):
 
     def lambda_code(self, function_name: str, version: str = "$LATEST") -> bytes:
         name = function_name.split(":function:")[-1].split(":")[0]
-        query = "?" + urllib.parse.urlencode(
-            {"account": self.account_id(), "region": self.region, "name": name, "version": version}
-        )
-        with urllib.request.urlopen(self.state.endpoint + CODE_PATH + query, timeout=30) as response:
-            return response.read()
+        return self._lab_code(name=name, version=version)
 
     def lambda_layer_code(self, layer_version_arn: str) -> bytes:
-        query = "?" + urllib.parse.urlencode(
-            {"account": self.account_id(), "region": self.region, "layer": layer_version_arn}
-        )
-        with urllib.request.urlopen(self.state.endpoint + CODE_PATH + query, timeout=30) as response:
+        return self._lab_code(layer=layer_version_arn)
+
+    def _lab_code(self, **query: str) -> bytes:
+        """A zip from the moto server's code route (moto gives no download URL for uploaded zips)."""
+        params = urllib.parse.urlencode({"account": self.account_id(), "region": self.region, **query})
+        with urllib.request.urlopen(f"{self.state.endpoint}{CODE_PATH}?{params}", timeout=30) as response:
             return response.read()

@@ -120,10 +120,8 @@ class ControlPlane:
 
         # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS. Stage
         # variables take effect without one (update_stage), so they are part of the key too.
-        variables = tuple(sorted((stage_info.get("variables") or {}).items()))
-        return self.cached(
-            ("api", rest_api_id, stage, deployment, *map(repr, variables)), read_api, ttl_s=float("inf")
-        )
+        variables = repr(sorted((stage_info.get("variables") or {}).items()))
+        return self.cached(("api", rest_api_id, stage, deployment, variables), read_api, ttl_s=float("inf"))
 
     def api_keys(self, rest_api_id: str, stage: str) -> dict[str, ApiKeyGrant]:
         """The enabled API keys of the usage plans that include this stage, by key value."""

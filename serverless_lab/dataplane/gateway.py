@@ -39,6 +39,7 @@ from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.dataplane.lambda_api import FUNCTION_NAME
 from serverless_lab.dataplane.lambda_authorizer import LambdaAuthorizer
 from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
+from serverless_lab.dataplane.request_parameters import parameter_value
 from serverless_lab.dataplane.request_validation import validate_request
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
 from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter
@@ -470,9 +471,7 @@ def _parameter_value(source: str, request: HttpRequest) -> str | None:
     static = _STATIC_PARAMETER.match(source or "")
     if static:
         return static[1]
-    if source.startswith("method.request.header."):
-        return request.header(source.removeprefix("method.request.header."))
-    return None
+    return parameter_value(request, source)
 
 
 def _render_error_template(template: str, error: GatewayAnswerError, ids: RequestIds) -> str:
@@ -481,9 +480,7 @@ def _render_error_template(template: str, error: GatewayAnswerError, ids: Reques
         "$context.error.messageString": json.dumps(error.body_message),
         "$context.error.message": error.body_message or "",
         "$context.error.responseType": error.response_type or "",
-        "$context.error.validationErrorString": "["
-        + ", ".join(getattr(error, "validation_errors", []))
-        + "]",
+        "$context.error.validationErrorString": f"[{', '.join(error.validation_errors)}]",
         "$context.requestId": ids.request_id,
         "$context.extendedRequestId": ids.extended_request_id,
     }

@@ -70,6 +70,8 @@ class GatewayAnswerError(GatewayError):
     # The gateway response type an API can customize (put_gateway_response); None when AWS answers before
     # the API's gateway responses apply (observed: the 413 and the SigV4 parse error carry no CORS).
     response_type: str | None = None
+    # What a request validator found wrong ($context.error.validationErrorString); empty for the others.
+    validation_errors: tuple[str, ...] = ()
 
     def body(self) -> bytes:
         separators = (", ", ": ") if self.spaced_json else (",", ":")
@@ -211,7 +213,7 @@ class BadRequestBody(GatewayAnswerError):
     response_type = "BAD_REQUEST_BODY"
 
     def __init__(self, validation_errors: list[str]) -> None:
-        self.validation_errors = validation_errors
+        self.validation_errors = tuple(validation_errors)
         super().__init__(self.body_message)
 
 

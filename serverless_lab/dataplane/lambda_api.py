@@ -8,8 +8,9 @@ clients, so `lambda_client.invoke(...)` gives what Lambda gives. Source: the Inv
 - request headers X-Amz-Invocation-Type (RequestResponse, Event, DryRun), X-Amz-Log-Type (None, Tail),
   X-Amz-Client-Context (base64 JSON); the Qualifier query parameter; the payload is the body;
 - the answer: 200 with the function's response, 202 for Event, 204 for DryRun; X-Amz-Executed-Version
-  (the version that ran: an alias answers with the number of its version), X-Amz-Function-Error ("Unhandled") when the function failed, X-Amz-Log-Result (the last 4 KB of the
-  invocation's log, base64) for Tail;
+  (the version that ran: an alias answers with the number of its version), X-Amz-Function-Error
+  ("Unhandled") when the function failed, X-Amz-Log-Result (the last 4 KB of the invocation's log,
+  base64) for Tail;
 - Lambda's own errors as the REST-JSON protocol carries them: the status, the x-amzn-ErrorType header, a
   body of {"Type": "User", "message": ...} (plus "Reason" on a throttle), which botocore raises as
   lambda_client.exceptions.<code>.

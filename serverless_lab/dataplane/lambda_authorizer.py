@@ -29,7 +29,6 @@ an API Gateway Lambda authorizer", "Output from an API Gateway Lambda authorizer
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import json
 import re
@@ -47,6 +46,7 @@ from serverless_lab.dataplane.gateway_errors import (
     Unauthorized,
 )
 from serverless_lab.dataplane.http import HttpRequest
+from serverless_lab.dataplane.request_parameters import parameter_value, reads
 from serverless_lab.errors import LabError
 
 __all__ = ["AuthorizerPolicy", "LambdaAuthorizer", "method_arn", "policy_allows"]
@@ -85,8 +85,9 @@ def method_arn(api: RestApiConfig, account_id: str, http_method: str, path: str)
 
 @functools.lru_cache(maxsize=1024)
 def _wildcard(pattern: str) -> re.Pattern[str]:
-    # IAM wildcards: * is any run of characters (slashes included), ? any one character.
-    return re.compile(fnmatch.translate(pattern))
+    # IAM wildcards: * is any run of characters (slashes included), ? any one character; nothing else is
+    # special (fnmatch would also read [...] as a character class).
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
 
 
 def _matches(patterns: tuple[str, ...], value: str) -> bool:
@@ -229,15 +230,9 @@ class LambdaAuthorizer:
             return (token,)
         values = []
         for source in filter(None, (part.strip() for part in authorizer.identity_source.split(","))):
-            if source.startswith("method.request.header."):
-                value = request.header(source.removeprefix("method.request.header."))
-            elif source.startswith("method.request.querystring."):
-                name = source.removeprefix("method.request.querystring.")
-                value = next((v for k, v in request.query_pairs() if k == name), None)
-            elif source.startswith("stageVariables."):
-                value = api.stage.variables.get(source.removeprefix("stageVariables."))
-            else:  # context variables: not read by the lab, so they identify nothing
+            if not reads(source):  # context variables: not read by the lab, so they identify nothing
                 continue
+            value = parameter_value(request, source, stage_variables=api.stage.variables)
             if not value:
                 raise Unauthorized()
             values.append(f"{source}={value}")

@@ -24,10 +24,9 @@ from typing import Any
 from serverless_lab.dataplane.api_model import MethodConfig, RestApiConfig
 from serverless_lab.dataplane.gateway_errors import BadRequestBody, BadRequestParameters
 from serverless_lab.dataplane.http import HttpRequest
+from serverless_lab.dataplane.request_parameters import parameter_value, reads
 
 __all__ = ["validate_request"]
-
-_PARAMETER_PREFIXES = ("method.request.querystring.", "method.request.header.", "method.request.path.")
 
 
 def validate_request(
@@ -42,7 +41,9 @@ def validate_request(
         missing = [
             name.rsplit(".", 1)[-1]
             for name, required in method.request_parameters.items()
-            if required and not _parameter_value(request, name, path_parameters)
+            if required
+            and reads(name)  # a kind the lab does not read (multivalue...) is not reported missing
+            and not (parameter_value(request, name, path_parameters=path_parameters) or "").strip()
         ]
         if missing:
             raise BadRequestParameters(missing)
@@ -54,20 +55,6 @@ def validate_request(
             errors = _body_errors(api.models.get(model, "{}"), request.body)
             if errors:
                 raise BadRequestBody(errors)
-
-
-def _parameter_value(request: HttpRequest, name: str, path_parameters: dict[str, str]) -> str | None:
-    for prefix in _PARAMETER_PREFIXES:
-        if name.startswith(prefix):
-            key = name.removeprefix(prefix)
-            if prefix == "method.request.header.":
-                value = request.header(key)
-            elif prefix == "method.request.path.":
-                value = path_parameters.get(key)
-            else:
-                value = next((v for k, v in request.query_pairs() if k == key), None)
-            return value.strip() if value else None
-    return "present"  # a parameter kind the lab does not read (multivalue, ...) is not reported missing
 
 
 @functools.lru_cache(maxsize=256)

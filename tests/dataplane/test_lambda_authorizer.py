@@ -202,4 +202,5 @@ def test_the_policy_matcher_uses_iam_wildcards() -> None:
 
     assert allowed("*") and allowed(f"{ARN_PREFIX}/*") and allowed(f"{ARN_PREFIX}/GET/items/specia?")
     assert not allowed(f"{ARN_PREFIX}/POST/*") and not allowed(f"{ARN_PREFIX}/GET/items")
+    assert not allowed(f"{ARN_PREFIX}/GET/items/[s]pecial"), "brackets are literal in IAM, not a class"
     assert issubclass(ExplicitDeny, AccessDenied)

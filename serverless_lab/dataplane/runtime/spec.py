@@ -70,14 +70,6 @@ class LayerSpec:
     arn: str
     code_sha256: str
 
-    @property
-    def name(self) -> str:
-        return self.arn.rsplit(":", 2)[-2]
-
-    @property
-    def version(self) -> int:
-        return int(self.arn.rsplit(":", 1)[-1])
-
 
 @dataclass(frozen=True, kw_only=True)
 class FunctionSpec:

@@ -388,7 +388,7 @@ class InProcessWorker:
         self._task_root = request["task_root"]
         self._code_paths: list[str] = list(request["code_paths"])  # the task root, then the layers'
         # Modules loaded from these folders belong to the environment (see the class docstring).
-        self._code_prefixes = tuple(dict.fromkeys([self._task_root, *self._code_paths]))
+        self._code_prefixes = tuple(self._code_paths)
         self._bootstrap = _load_bootstrap()
         self._handler: Any = None
         self._root_level = logging.WARNING
