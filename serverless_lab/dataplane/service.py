@@ -143,9 +143,11 @@ class DataPlane:
             invoked_arn = function_arn if function_arn.startswith("arn:") else None
             if timeout_s > spec.timeout_s + 1.0:
                 # The function stops at its own timeout first: no need to watch the gateway's clock.
-                invocation = self.runtime.invoke(spec, event, invoked_arn=invoked_arn)
+                invocation = self.runtime.invoke(spec, event, invoked_arn=invoked_arn, json_native=True)
             else:
-                future = self._invokers.submit(self.runtime.invoke, spec, event, invoked_arn=invoked_arn)
+                future = self._invokers.submit(
+                    self.runtime.invoke, spec, event, invoked_arn=invoked_arn, json_native=True
+                )
                 invocation = future.result(timeout=timeout_s)
         except concurrent.futures.TimeoutError:
             return LambdaResult(timed_out=True)

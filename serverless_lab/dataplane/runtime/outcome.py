@@ -122,9 +122,9 @@ class Outcome:
         )
 
 
-def encode_event(event: Any) -> bytes:
+def encode_event(event: Any, *, json_native: bool = False) -> bytes:
     """The request payload: bytes are sent as they are (and must be JSON, as Invoke requires), anything
-    else is serialised to JSON."""
+    else is serialised to JSON. `json_native`: see _encode_quickly."""
     if isinstance(event, bytes | bytearray | memoryview):
         body = bytes(event)
         try:
@@ -134,7 +134,7 @@ def encode_event(event: Any) -> bytes:
                 f"Could not parse request body into json: Could not parse payload into json: {exc}"
             ) from None
     else:
-        body = _encode_quickly(event)
+        body = _encode_quickly(event, json_native=json_native)
         if body is None:
             try:
                 body = json.dumps(event).encode("utf-8")
@@ -159,7 +159,7 @@ _PASSTHROUGH = (
 _QUICK_LIMIT = SYNC_PAYLOAD_LIMIT // 6
 
 
-def _encode_quickly(event: Any) -> bytes | None:
+def _encode_quickly(event: Any, *, json_native: bool = False) -> bytes | None:
     """The event as orjson writes it, when the handler would read back exactly what json.dumps gives; or None.
 
     orjson.dumps is ~10x faster than json.dumps. Its bytes differ (no spaces, UTF-8 rather than \\u escapes)
@@ -168,12 +168,18 @@ def _encode_quickly(event: Any) -> bytes | None:
     something that does not read back equal to the event: NaN and infinities as null, enums and UUIDs
     (which json.dumps refuses), tuples as lists (json.dumps does that too; the slow path keeps it simple).
     Those events, and any large enough to come near the payload limit, take the json.dumps path.
+
+    `json_native`: the caller vouches that the event holds only JSON's own types (dicts with str keys,
+    lists, str, int, bool, None and finite floats), as the proxy event API Gateway builds from a request
+    does. Those read back equal by construction, so the check that reads the bytes back and compares them
+    with the event (two thirds of the encoding's cost for a 3.5 KB proxy event) is skipped; what orjson
+    refuses (an int beyond 64 bits, a lone surrogate) still takes the json.dumps path.
     """
     try:
         body = orjson.dumps(event, option=_PASSTHROUGH)
     except TypeError:  # orjson.JSONEncodeError
         return None
-    if len(body) > _QUICK_LIMIT or orjson.loads(body) != event:
+    if len(body) > _QUICK_LIMIT or (not json_native and orjson.loads(body) != event):
         return None
     return body
 

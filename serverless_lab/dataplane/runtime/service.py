@@ -121,11 +121,15 @@ class LambdaRuntime:
         identity: dict[str, Any] | None = None,
         trace_id: str | None = None,
         invoked_arn: str | None = None,
+        json_native: bool = False,
     ) -> Invocation:
         """Run the function on `event` (a JSON-able value, or the raw payload as bytes).
 
         `invoked_arn` is the ARN the caller named (an alias or version suffix included), which Lambda gives
         the handler as context.invoked_function_arn; without it, the configuration's own FunctionArn.
+        `json_native`: the caller vouches that `event` holds only JSON's own types (dicts with str keys,
+        lists, str, int, bool, None, finite floats), as the gateway's proxy events do; it is then encoded
+        without the check that reads it back.
         """
         if self._closed:
             raise UsageError("This LambdaRuntime is shut down; create a new one.")
@@ -135,7 +139,7 @@ class LambdaRuntime:
             raise InvalidParameterValueException(
                 f"Invalid invocation type {invocation_type!r}: use RequestResponse, Event or DryRun."
             )
-        body = encode_event(event)
+        body = encode_event(event, json_native=json_native)
         if invocation_type == "DryRun":  # validates the request, runs nothing: 204
             return empty_invocation(spec, status_code=204)
         if invocation_type == "Event":  # queued: Lambda answers 202 at once and runs it later
