@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from ..backends import Backend
+from . import log_events_body
 from .api_model import RestApiConfig, rest_api_from_boto3
 from .config_cache import ReadCache
 from .distribution_model import (
@@ -308,6 +309,7 @@ class ControlPlane:
         # line took a tenth of the lab's Python time, holding the GIL that request threads wait for;
         # CloudWatch Logs validates each batch itself, and every parameter here is the lab's own.
         logs = self.backend.client("logs", validate=False)
+        log_events_body.install(logs)
         try:
             self._ensure_log_stream(logs, group, stream)
             self._put_log_events(logs, group, stream, events)
