@@ -224,7 +224,14 @@ class LambdaRuntime:
         function = _function_id(spec)
         key = spec.configuration_key()
         stale: list[_Environment] = []
+        now = self._clock()
         with self._lock:
+            # Idle environments past idle_timeout_s are shut down here, in the pass that picks one (what
+            # reap_idle() does, without a lock and a scan of its own on every invoke).
+            idle_limit = self._idle_timeout_s
+            for env in [e for e in self._environments if not e.busy and now - e.last_used >= idle_limit]:
+                self._environments.remove(env)
+                stale.append(env)
             if self._current_keys.get(function) != key:
                 for env in [e for e in self._environments if _function_id(e.spec) == function]:
                     env.retired = True
@@ -249,7 +256,6 @@ class LambdaRuntime:
             self._check_concurrency(function, spec.reserved_concurrency, busy)
             if env is None:
                 stream, suffix = logs.new_log_stream(spec.version)
-                now = self._clock()
                 env = _Environment(suffix, spec, key, stream, now, now)
                 self._environments.append(env)
             env.busy = True
@@ -363,7 +369,6 @@ class LambdaRuntime:
         trace_id: str | None,
         invoked_arn: str | None = None,
     ) -> Invocation:
-        self.reap_idle()
         task_root = self._code.task_root(spec.name, spec.code_sha256, lambda: self._code_loader(spec))
         env = self._acquire(spec)
         dead = False
