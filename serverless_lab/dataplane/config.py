@@ -34,6 +34,7 @@ from .distribution_model import (
     distribution_from_boto3,
     invalidation_from_boto3,
 )
+from .lambda_api import FUNCTION_NAME
 from .runtime import CodeIntegrityError, FunctionSpec, LayerSpec
 from .usage_plans import ApiKeyGrant
 
@@ -186,8 +187,12 @@ class ControlPlane:
                 configuration = lambda_client.get_function_configuration(FunctionName=name_or_arn)
             except ClientError as error:
                 raise NotFound(f"Function not found: {name_or_arn}") from error
+            # Reserved concurrency belongs to the function, whichever version or alias is invoked: it is
+            # read for the unqualified name (moto answers none for a qualified one). Not from GetFunction's
+            # Concurrency, which would spare a call: moto leaves out a reserved concurrency of 0 there.
+            function_name = unqualified_function_name(name_or_arn)
             try:
-                concurrency = lambda_client.get_function_concurrency(FunctionName=name_or_arn)
+                concurrency = lambda_client.get_function_concurrency(FunctionName=function_name)
                 reserved = concurrency.get("ReservedConcurrentExecutions")
             except ClientError:
                 reserved = None
@@ -356,6 +361,14 @@ class ControlPlane:
                 logStreamName=stream,
                 logEvents=[{"timestamp": t, "message": m} for t, m in batch],
             )
+
+
+def unqualified_function_name(name_or_arn: str) -> str:
+    """The function's name or ARN without its version or alias suffix ("items:live" -> "items"), read with
+    the pattern Lambda's API reference gives for a function name (a name, partial ARN or ARN)."""
+    matched = FUNCTION_NAME.fullmatch(name_or_arn)
+    qualifier = matched.group(9) if matched is not None else None
+    return name_or_arn[: -len(qualifier) - 1] if qualifier else name_or_arn
 
 
 def _put_log_events_batches(events: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:

@@ -13,7 +13,7 @@ import pytest
 from shared_labs import plain_function
 
 from serverless_lab.backends import Backend, make_backend
-from serverless_lab.dataplane.config import ControlPlane, NotFound
+from serverless_lab.dataplane.config import ControlPlane, NotFound, unqualified_function_name
 
 TTL_S = 0.1  # the refresher reads a used entry 0.01 s before it expires, at 0.09 s
 
@@ -193,3 +193,25 @@ def test_log_lines_go_out_in_batches_within_put_log_events_limits(backend: Backe
     timestamps = [event["timestamp"] for event in stored]
     assert timestamps == sorted(timestamps)  # chronological, as CloudWatch Logs requires of each batch
     logs.delete_log_group(logGroupName=group)
+
+
+@pytest.mark.parametrize(
+    ("name_or_arn", "function"),
+    [
+        ("items", "items"),
+        ("items:live", "items"),
+        ("myfunction:7", "myfunction"),  # "function" in a name is not the ARN's ":function:"
+        ("items:$LATEST", "items"),
+        ("123456789012:function:items:3", "123456789012:function:items"),
+        (
+            "arn:aws:lambda:eu-west-1:123456789012:function:items",
+            "arn:aws:lambda:eu-west-1:123456789012:function:items",
+        ),
+        (
+            "arn:aws:lambda:eu-west-1:123456789012:function:items:live",
+            "arn:aws:lambda:eu-west-1:123456789012:function:items",
+        ),
+    ],
+)
+def test_a_qualified_name_is_told_from_the_function_it_qualifies(name_or_arn: str, function: str) -> None:
+    assert unqualified_function_name(name_or_arn) == function

@@ -136,6 +136,19 @@ def test_reserved_concurrency_zero_throttles(backend: Backend, dataplane: DataPl
     assert raised.value.status == 429
 
 
+def test_reserved_concurrency_belongs_to_the_function_whichever_alias_or_version_is_invoked(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    control = backend.client("lambda")
+    version = control.publish_version(FunctionName=function)["Version"]
+    control.create_alias(FunctionName=function, Name="live", FunctionVersion=version)
+    assert dataplane.invoke(f"{function}:live", {}).payload["greeting"] == "hello"
+    control.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
+    for qualified in (f"{function}:live", f"{function}:{version}", f"{function}:$LATEST"):
+        with pytest.raises(TooManyRequestsException):
+            dataplane.invoke(qualified, {})
+
+
 def make_api(
     backend: Backend,
     function: str,
