@@ -149,6 +149,23 @@ def test_reserved_concurrency_belongs_to_the_function_whichever_alias_or_version
             dataplane.invoke(qualified, {})
 
 
+def test_each_version_keeps_its_own_warm_environments(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    # A stage on $LATEST and another on version 1 (or a weighted alias): neither retires the other's.
+    version = backend.client("lambda").publish_version(FunctionName=function)["Version"]
+    first = [dataplane.invoke(name, {}) for name in (function, f"{function}:{version}")]
+    again = [dataplane.invoke(name, {}) for name in (function, f"{function}:{version}")]
+    assert [i.cold for i in first] == [True, True] and [i.cold for i in again] == [False, False]
+    assert [i.environment_id for i in again] == [i.environment_id for i in first]
+    # A change to $LATEST brings it new environments; version 1 is immutable and stays warm.
+    backend.client("lambda").update_function_configuration(
+        FunctionName=function, Environment={"Variables": {"GREETING": "hi"}}
+    )
+    assert dataplane.invoke(function, {}).cold
+    assert not dataplane.invoke(f"{function}:{version}", {}).cold
+
+
 def make_api(
     backend: Backend,
     function: str,

@@ -100,7 +100,8 @@ class LambdaRuntime:
         self._clock = clock
         self._lock = threading.Lock()
         self._environments: list[_Environment] = []
-        self._current_keys: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        # The configuration of each function version that new environments get: (function id, version).
+        self._current_keys: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
         self._reservations: dict[tuple[str, str, str], int | None] = {}
         self._code = CodeStore()
         self._zygote = Zygote() if isolation == "process" else None
@@ -232,13 +233,20 @@ class LambdaRuntime:
             for env in [e for e in self._environments if not e.busy and now - e.last_used >= idle_limit]:
                 self._environments.remove(env)
                 stale.append(env)
-            if self._current_keys.get(function) != key:
-                for env in [e for e in self._environments if _function_id(e.spec) == function]:
+            # A new configuration retires the environments of that version only: on Lambda each version
+            # (and $LATEST) has environments of its own, so invoking version 1 leaves $LATEST's warm.
+            version = (*function, spec.version)
+            if self._current_keys.get(version) != key:
+                for env in [
+                    e
+                    for e in self._environments
+                    if _function_id(e.spec) == function and e.spec.version == spec.version
+                ]:
                     env.retired = True
                     if not env.busy:
                         self._environments.remove(env)
                         stale.append(env)
-                self._current_keys[function] = key
+                self._current_keys[version] = key
             self._reservations[function] = spec.reserved_concurrency
             # One pass: the busy environments, and the idle one of this configuration used last (the first
             # of equals).
