@@ -39,6 +39,7 @@ from .runtime import CodeIntegrityError, FunctionSpec, LayerSpec
 from .usage_plans import ApiKeyGrant
 
 T = TypeVar("T")
+_NOT_PARSED: Any = object()
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -56,6 +57,7 @@ class ControlPlane:
     ) -> None:
         self.backend = backend
         self._reads = ReadCache(ttl_s=ttl_s, clock=clock)
+        self._aliases: dict[str, tuple[str, str] | None] = {}  # name or ARN -> (function, alias name)
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
@@ -202,6 +204,30 @@ class ControlPlane:
             )
 
         return self.cached(("function", name_or_arn), read)
+
+    def alias_routing(self, name_or_arn: str) -> dict[str, float]:
+        """The additional versions and weights of the alias that name_or_arn names, from GetAlias's
+        RoutingConfig (a weighted alias, as in a canary deployment); {} for a function or a version."""
+        alias = self._aliases.get(name_or_arn, _NOT_PARSED)
+        if alias is _NOT_PARSED:
+            matched = FUNCTION_NAME.fullmatch(name_or_arn)
+            qualifier = matched.group(9) if matched is not None else None
+            is_alias = qualifier is not None and qualifier != "$LATEST" and not qualifier.isdigit()
+            alias = (unqualified_function_name(name_or_arn), qualifier) if is_alias else None
+            if len(self._aliases) < 10_000:  # names come from requests: bounded
+                self._aliases[name_or_arn] = alias
+        if alias is None:
+            return {}
+
+        def read() -> dict[str, float]:
+            try:
+                answer = self.client("lambda").get_alias(FunctionName=alias[0], Name=alias[1])
+            except ClientError:
+                return {}
+            weights = (answer.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            return {str(version): float(weight) for version, weight in weights.items()}
+
+        return self.cached(("alias", name_or_arn), read)
 
     @staticmethod
     def _layer(lambda_client: Any, arn: str) -> LayerSpec:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import json
+import random
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backends import Backend
-from .config import ControlPlane, NotFound
+from .config import ControlPlane, NotFound, unqualified_function_name
 from .edge import Edge
 from .gateway import Gateway, LambdaResult
 from .http import HttpRequest, HttpResponse
@@ -69,6 +70,7 @@ class DataPlane:
     ) -> None:
         self.backend = backend
         self.control_plane = ControlPlane(backend, ttl_s=config_ttl_s)
+        self._random = random.Random().random  # which version of a weighted alias runs
         base_environment = backend.child_environment() if backend.offline else {}
         self.logs = LogShipper(self.control_plane.write_logs)
         self.runtime = LambdaRuntime(
@@ -102,8 +104,24 @@ class DataPlane:
     # --- Lambda -------------------------------------------------------------------------------------
     def invoke(self, function: str, event: Any) -> Invocation:
         """A synchronous Invoke, as `lambda.invoke(InvocationType="RequestResponse")` does on AWS."""
-        spec = self.control_plane.function(function)
-        return self.runtime.invoke(spec, event)
+        spec = self._function_to_run(function)
+        # The handler's context.invoked_function_arn is the ARN called, an alias or version suffix included.
+        invoked_arn = function if function.startswith("arn:") else self._function_arn(function)
+        return self.runtime.invoke(spec, event, invoked_arn=invoked_arn)
+
+    def _function_to_run(self, name_or_arn: str) -> FunctionSpec:
+        """The configuration an invoke of name_or_arn runs. Through a weighted alias (RoutingConfig's
+        AdditionalVersionWeights), Lambda runs the additional version for that share of invokes, chosen
+        at random for each ("a simple probabilistic model"), and the alias's own version for the rest."""
+        spec = self.control_plane.function(name_or_arn)
+        weights = self.control_plane.alias_routing(name_or_arn)
+        if weights:
+            roll = self._random()
+            for version, weight in weights.items():
+                if roll < weight:
+                    return self.control_plane.function(f"{unqualified_function_name(name_or_arn)}:{version}")
+                roll -= weight
+        return spec
 
     def _invoke_call(self, call: InvokeCall) -> Invocation:
         """An Invoke API request: the function the control plane has under that name, run as asked."""
@@ -113,7 +131,7 @@ class DataPlane:
         arn = call.function if call.function.startswith("arn:") else self._function_arn(call.function)
         invoked_arn = f"{arn}:{call.qualifier}" if call.qualifier else arn
         try:
-            spec = self.control_plane.function(name)
+            spec = self._function_to_run(name)
         except NotFound:
             raise ResourceNotFoundException(f"Function not found: {invoked_arn}") from None
         return self.runtime.invoke(
@@ -130,7 +148,7 @@ class DataPlane:
 
     def _invoke_for_gateway(self, function_arn: str, event: dict[str, Any], timeout_s: float) -> LambdaResult:
         try:
-            spec = self.control_plane.function(function_arn)
+            spec = self._function_to_run(function_arn)
         except NotFound:
             # Lambda refuses the invoke (404); API Gateway answers that with 500, as when it lacks permission.
             raise ResourceNotFoundException(f"Function not found: {function_arn}") from None

@@ -166,6 +166,32 @@ def test_each_version_keeps_its_own_warm_environments(
     assert not dataplane.invoke(f"{function}:{version}", {}).cold
 
 
+def test_a_weighted_alias_runs_its_additional_version_for_its_share_of_invokes(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    source = "def handler(event, context):\n    return {'v': V, 'arn': context.invoked_function_arn}\n"
+    with plain_function(backend, "V = 1\n" + source, Timeout=3) as function:
+        control = backend.client("lambda")
+        control.publish_version(FunctionName=function)
+        control.update_function_code(FunctionName=function, ZipFile=zip_source("V = 2\n" + source))
+        control.get_waiter("function_updated_v2").wait(FunctionName=function)
+        control.publish_version(FunctionName=function)
+        # A canary: version 2 gets half of the invokes of "live", version 1 the rest.
+        alias_arn = control.create_alias(
+            FunctionName=function,
+            Name="live",
+            FunctionVersion="1",
+            RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+        )["AliasArn"]
+        runs = [dataplane.invoke(f"{function}:live", {}) for _ in range(200)]
+        assert {(r.executed_version, r.payload["v"]) for r in runs} == {("1", 1), ("2", 2)}
+        assert 0.3 < sum(r.executed_version == "2" for r in runs) / len(runs) < 0.7  # ~6 sigma either way
+        assert {r.payload["arn"] for r in runs} == {alias_arn}  # the alias called, whichever version ran
+        # The canary promoted: all of "live" goes to version 2; the weights' change takes effect at once.
+        control.update_alias(FunctionName=function, Name="live", FunctionVersion="2", RoutingConfig={})
+        assert {dataplane.invoke(f"{function}:live", {}).payload["v"] for _ in range(20)} == {2}
+
+
 def make_api(
     backend: Backend,
     function: str,
