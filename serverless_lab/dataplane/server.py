@@ -261,7 +261,7 @@ class DataPlaneServer:
     """The data plane on loopback: one port for APIs and Cognito, one per distribution."""
 
     def __init__(
-        self, dataplane: DataPlane, *, host: str = "127.0.0.1", port: int | None = None, poll_s: float = 1.0
+        self, dataplane: DataPlane, *, host: str = "127.0.0.1", port: int | None = None, poll_s: float = 5.0
     ):
         self.dataplane = dataplane
         self.host = host
@@ -300,6 +300,12 @@ class DataPlaneServer:
             self._main = listen(self.dataplane.handle, self.host, 0)
         self.dataplane.base_url = self.url
         self.sync_distributions()
+        # A distribution made with plain boto3 gets its port when the data plane lists its URLs (the
+        # index page, /_lab/urls, `serverless-lab urls`) or when the lab asks for its URL, and otherwise
+        # within poll_s (5 s: CloudFront itself takes minutes to deploy a new distribution). Until then it
+        # is served under /_edge/<id>/ on the main port. Each look is a ListDistributions, which costs the
+        # moto server ~6 ms: once a second it was a steady ~1% of a core, idle or not.
+        self.dataplane.before_urls = self.sync_distributions
         threading.Thread(target=self._watch, name="serve-watch", daemon=True).start()
         return self
 
@@ -336,6 +342,8 @@ class DataPlaneServer:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.dataplane.before_urls == self.sync_distributions:
+            self.dataplane.before_urls = None
         listeners = [self._main, *self._edges.values()] if self._main else list(self._edges.values())
         for listener in listeners:
             listener.shutdown()

@@ -20,6 +20,7 @@ import random
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,7 @@ class DataPlane:
         self.lambda_api = LambdaInvokeApi(self._invoke_call)
         self.base_url = f"http://127.0.0.1:{backend.dataplane_port}" if backend.dataplane_port else ""
         self.distribution_urls: dict[str, str] = {}
+        self.before_urls: Callable[[], None] | None = None
 
     # --- Lambda -------------------------------------------------------------------------------------
     def invoke(self, function: str, event: Any) -> Invocation:
@@ -281,6 +283,8 @@ class DataPlane:
 
     # --- what is served ---------------------------------------------------------------------------------
     def urls(self) -> ServedUrls:
+        if self.before_urls is not None:  # a server opens the ports of new distributions first
+            self.before_urls()
         base = self.base_url
         apis = [
             {

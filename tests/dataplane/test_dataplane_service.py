@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
@@ -21,6 +22,7 @@ from serverless_lab import Lab
 from serverless_lab.backends import Backend, make_backend
 from serverless_lab.dataplane.http import HttpRequest
 from serverless_lab.dataplane.runtime import TooManyRequestsException
+from serverless_lab.dataplane.server import DataPlaneServer
 from serverless_lab.dataplane.service import DataPlane
 
 FIXTURES = Path(__file__).resolve().parent.parent / "handlers_fixtures"
@@ -537,13 +539,8 @@ def test_the_integration_timeout_answers_504(backend: Backend, function: str) ->
         backend.client("apigateway").delete_rest_api(restApiId=api)
 
 
-def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
-    backend: Backend, dataplane: DataPlane
-) -> None:
-    s3 = backend.client("s3")
-    bucket = f"plain-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>one</h1>", ContentType="text/html")
+def plain_distribution(backend: Backend, bucket: str) -> str:
+    """A distribution of the bucket made with plain boto3, not through the lab; its id."""
     behaviour = {
         "TargetOriginId": "s3",
         "ViewerProtocolPolicy": "allow-all",
@@ -552,7 +549,7 @@ def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
         "DefaultTTL": 3600,
         "MaxTTL": 86400,
     }
-    distribution = backend.client("cloudfront").create_distribution(
+    return backend.client("cloudfront").create_distribution(
         DistributionConfig={
             "CallerReference": bucket,
             "Comment": "plain",
@@ -571,6 +568,16 @@ def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
             "DefaultCacheBehavior": behaviour,
         }
     )["Distribution"]["Id"]
+
+
+def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"plain-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>one</h1>", ContentType="text/html")
+    distribution = plain_distribution(backend, bucket)
     first = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
     assert (first.status, first.body, first.header("X-Cache")) == (
         200,
@@ -587,6 +594,18 @@ def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
     fresh = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
     assert (fresh.body, fresh.header("X-Cache")) == (b"<h1>two</h1>", "Miss from cloudfront")
     assert distribution in [d["id"] for d in dataplane.urls().distributions]
+
+
+def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    server = DataPlaneServer(dataplane, port=0, poll_s=3600).start()
+    try:
+        distribution = plain_distribution(backend, f"late-{uuid.uuid4().hex[:8]}")
+        (listed,) = [d for d in dataplane.urls().distributions if d["id"] == distribution]
+        assert urlsplit(listed["url"]).path == "/", "its own root URL, not /_edge/<id>/ on the main port"
+    finally:
+        server.stop()
 
 
 def test_late_logs_of_a_destroyed_function_do_not_bring_its_log_group_back(
