@@ -488,6 +488,9 @@ def _render_error_template(template: str, error: GatewayAnswerError, ids: Reques
     return pattern.sub(lambda found: values[found[0]], template)
 
 
+_PROXY_RESULT_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
+
+
 def map_proxy_result(
     payload: bytes | str | dict[str, Any] | list[Any] | None,
     accept: str | None,
@@ -495,13 +498,17 @@ def map_proxy_result(
 ) -> HttpResponse:
     """Turn a Lambda proxy result into the HTTP answer, or BadGateway for a malformed one.
 
-    The output format is statusCode, headers, multiValueHeaders, body (a string), isBase64Encoded. When
+    The output format is statusCode (200 when left out), headers, multiValueHeaders, body (a string),
+    isBase64Encoded, and nothing else (API Gateway answers anything else with 502, as LocalStack's tests
+    validated against AWS record: {"statusCode": 200, "wrongValue": ...} is 502, {} is 200). When
     a name is in both header maps only the multiValueHeaders values are sent; connection-level headers
     (Date, Server, Content-Length...) come back as x-amzn-Remapped-<name>. A base64 body is decoded
     only when the first Accept type matches binaryMediaTypes; otherwise the base64 text is passed on.
     """
     result = _decode_payload(payload)
-    if not isinstance(result, dict):
+    # Only the five keys of the output format: any other ("cookies" of the HTTP API's format 2.0, a typo)
+    # makes the answer malformed, 502. None of the five is required: {} is a 200 with an empty body.
+    if not isinstance(result, dict) or not result.keys() <= _PROXY_RESULT_KEYS:
         raise BadGateway()
     status = _status_code(result.get("statusCode"))
     single_value, multi_value = result.get("headers"), result.get("multiValueHeaders")
@@ -570,6 +577,8 @@ def _decode_payload(payload: bytes | str | dict[str, Any] | list[Any] | None) ->
 
 
 def _status_code(value: Any) -> int:
+    if value is None:
+        return 200
     if isinstance(value, bool):
         raise BadGateway()
     if isinstance(value, str) and value.strip().isdigit():

@@ -180,12 +180,25 @@ def test_string_status_code_and_missing_body() -> None:
 
 
 @pytest.mark.parametrize(
+    ("payload", "body"), [(b"{}", b""), (b'{"body": "no status"}', b"no status")], ids=["{}", "body only"]
+)
+def test_a_result_without_status_code_is_200(payload: bytes, body: bytes) -> None:
+    # None of the output format's keys is required: AWS answers {} with 200 and an empty body (LocalStack's
+    # test_lambda_aws_proxy_response_format, validated against AWS).
+    response, _ = call(signed("GET", "/items"), LambdaResult(payload=payload))
+    assert (response.status, response.body) == (200, body)
+
+
+@pytest.mark.parametrize(
     "payload",
     [
         pytest.param(b"not json", id="not json"),
         pytest.param(b"null", id="None returned"),
         pytest.param(b'["statusCode", 200]', id="a list"),
-        pytest.param(b'{"body": "no status"}', id="missing statusCode"),
+        # LocalStack's test_lambda_aws_proxy_response_format, validated against AWS: a key outside the
+        # output format makes it malformed.
+        pytest.param(b'{"statusCode": 200, "wrongValue": "value"}', id="a key outside the format"),
+        pytest.param(b'{"statusCode": 200, "body": "", "cookies": ["a=b"]}', id="format 2.0's cookies"),
         pytest.param(b'{"statusCode": 200, "body": {"items": []}}', id="body not a string"),
         pytest.param(b'{"statusCode": true}', id="boolean status"),
         pytest.param(b'{"statusCode": 999}', id="status out of range"),
@@ -372,7 +385,7 @@ def test_default_5xx_customization_applies_to_a_malformed_answer() -> None:
         response_type="DEFAULT_5XX",
         response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
     )
-    response, _ = call(signed("GET", "/items"), LambdaResult(payload=b"{}"), gateway_responses=(cors_5xx,))
+    response, _ = call(signed("GET", "/items"), LambdaResult(payload=b"null"), gateway_responses=(cors_5xx,))
     assert (response.status, response.body) == (502, b'{"message": "Internal server error"}')
     assert response.header("Access-Control-Allow-Origin") == "*"
 
