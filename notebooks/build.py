@@ -441,11 +441,12 @@ answer = lab.backend.client("lambda").invoke(FunctionName=lab.function_name("me"
 answer["StatusCode"], json.loads(answer["Payload"].read())["statusCode"], base64.b64decode(answer["LogResult"]).decode().splitlines()[-1]"""),
     md("""
 A timeout: a function with a 1-second timeout asked to sleep 3 seconds. Expected: `Sandbox.Timedout`,
-`Task timed out after 1.00 seconds`, and a `REPORT` line with `Status: timeout`.
+`Task timed out after 1.00 seconds`, a `REPORT` line with `Status: timeout`, and after it the line
+CloudWatch shows at the end of every timed-out invoke (`Task timed out after 1.0x seconds`, the time it ran).
 """),
     code("""teaching.deploy_function(lab, "sleepy", teaching.extras.SLEEPY_SOURCE, timeout=1)
 slow = lab.invoke("sleepy", {"seconds": 3})
-slow.error, slow.logs[-1]"""),
+slow.error, slow.logs[-2:]"""),
     code("""teaching.environments_table(lab)  # the execution environments kept warm for your functions"""),
     md("""
 ## Exercises

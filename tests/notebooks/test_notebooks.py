@@ -202,6 +202,7 @@ def test_executed_notebooks_show_what_the_prose_promises(executions: dict[str, E
     assert "UnauthorizedException" in text("03-users")
     assert "ConditionalCheckFailedException" in text("04-table")
     assert "Task timed out after 1.00 seconds" in text("05-functions")
+    assert "Status: timeout" in text("05-functions") and "\\tTask timed out after 1." in text("05-functions")
     assert "MissingAuthenticationTokenException" in text("06-api")
     assert "AccessDeniedException" in text("06-api") and "'principalId': 'student-ada'" in text("06-api")
     assert "lambda-init" in text("07-end-to-end")

@@ -91,6 +91,10 @@ class Outcome:
         log_events = [(stamp, message(line)) for stamp, line in ordered]
         log_events.append((now, message(report, report=True)))
         ordered.append((now, report))
+        if self.timed_out:  # the line CloudWatch shows after a timeout's REPORT, the one alarms filter on
+            line = logs.timed_out_line(self.request_id, now, duration)
+            ordered.append((now, line))
+            log_events.append((now, message(line)))
         if self.error is not None:
             raw = self.raw if self.raw is not None else json.dumps(self.error).encode()
             payload: Any = self.error

@@ -95,7 +95,13 @@ def test_timeout_kills_the_environment_and_the_next_invoke_re_initialises(runtim
         "errorType": "Sandbox.Timedout",
     }
     assert 1000 <= timed_out.duration_ms < 3000
-    assert REPORT.fullmatch(timed_out.logs[-1])["rest"] == "\tStatus: timeout"
+    assert REPORT.fullmatch(timed_out.logs[-2])["rest"] == "\tStatus: timeout"
+    # Then the line CloudWatch shows at the end of a timed-out invoke: ISO time, request id, elapsed seconds.
+    stamp, request_id, text = timed_out.logs[-1].split("\t")
+    assert (
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp) and request_id == timed_out.request_id
+    )
+    assert text == f"Task timed out after {timed_out.duration_ms / 1000:.2f} seconds"
     [environment] = runtime.environments()
     assert environment.pid is None  # stopped, kept for the next request
     again = runtime.invoke(spec, {"seconds": 0})
