@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import ipaddress
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -100,6 +102,8 @@ def build_proxy_event(
     host = request.first_values().get("host")
     domain_name, domain_prefix, port, proto = _host_parts(host, api.domain_name)
     single_headers, multi_headers = _event_headers(request, ids, host, domain_name, port, proto)
+    if "EDGE" in api.endpoint_types:
+        _add_edge_headers(single_headers, multi_headers, api.id, proto)
     single_query, multi_query = _single_and_multi(request.query_pairs()) if request.query else (None, None)
     body, is_base64 = _event_body(request, api)
     http_method = request.method.upper()
@@ -113,6 +117,7 @@ def build_proxy_event(
         "requestTime": format_request_time(ids.epoch_seconds),
         "path": f"/{stage}{request.path}",
         "accountId": account_id,
+        "deploymentId": api.stage.deployment_id,
         "protocol": "HTTP/1.1",
         "stage": stage,
         "domainPrefix": domain_prefix,
@@ -193,6 +198,11 @@ def _event_headers(
             if lower == "x-forwarded-for":
                 forwarded_for.append(value)
             continue
+        if lower == "authorization":
+            # API Gateway spells this one header "Authorization" whatever the client sent ("authorization",
+            # "aUThorization"); every other name keeps the client's spelling (LocalStack's
+            # test_lambda_aws_proxy_integration, recorded against AWS).
+            name = "Authorization"
         values = multi.get(name)
         if values is None:
             multi[name] = [value]
@@ -206,6 +216,30 @@ def _event_headers(
     single["X-Forwarded-Port"], multi["X-Forwarded-Port"] = port, [port]
     single["X-Forwarded-Proto"], multi["X-Forwarded-Proto"] = proto, [proto]
     return single, multi
+
+
+def _add_edge_headers(single: dict[str, str], multi: dict[str, list[str]], api_id: str, proto: str) -> None:
+    """The headers an edge-optimized API's CloudFront distribution adds in front of API Gateway (the
+    default endpoint type of a REST API). Left out: CloudFront-Viewer-Country and -ASN, which name the
+    caller's country and network, unknown offline."""
+    added = {
+        "CloudFront-Forwarded-Proto": proto,
+        "CloudFront-Is-Desktop-Viewer": "true",
+        "CloudFront-Is-Mobile-Viewer": "false",
+        "CloudFront-Is-SmartTV-Viewer": "false",
+        "CloudFront-Is-Tablet-Viewer": "false",
+        "Via": _edge_via(api_id),
+        # 40 random bytes in URL-safe base64, as CloudFront's request ids look.
+        "X-Amz-Cf-Id": base64.urlsafe_b64encode(os.urandom(40)).decode(),
+    }
+    for name, value in added.items():
+        single[name], multi[name] = value, [value]
+
+
+@functools.lru_cache(maxsize=64)
+def _edge_via(api_id: str) -> str:
+    # The hidden distribution's edge server, the same for every request of an API.
+    return f"1.1 {hashlib.md5(api_id.encode()).hexdigest()}.cloudfront.net (CloudFront)"
 
 
 def _single_and_multi(

@@ -8,8 +8,9 @@
   the slash as the client sent it.
 - The method is matched exactly, then `ANY`. A missing method on an existing resource, or no resource
   at all, is API Gateway's 403 "Missing Authentication Token".
-- Path parameters are percent-decoded (`/items/a%20b` gives `{"id": "a b"}`); `path` itself stays
-  percent-encoded, as REST APIs deliver it.
+- Path parameters stay percent-encoded, as `path` does: a REST API (unlike an HTTP API) passes
+  `/items/a%20b` on as `{"id": "a%20b"}` and `.../test%2Balias@gmail.com` as `test%2Balias@gmail.com`
+  (LocalStack's test_lambda_aws_proxy_integration, recorded against AWS); the handler decodes them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __all__ = ["RouteMatch", "RouteTable"]
 
 @dataclass(frozen=True)
 class RouteMatch:
-    """The resource and method serving a request, with the decoded path parameters."""
+    """The resource and method serving a request, with its path parameters (percent-encoded, as sent)."""
 
     resource: ResourceConfig
     method: MethodConfig
@@ -72,8 +73,8 @@ class RouteTable:
         found = _walk(self._root, _segments(path), {})
         if found is None:
             return None
-        resource, raw_parameters = found
-        return resource, {name: unquote(value) for name, value in raw_parameters.items()}
+        resource, parameters = found
+        return resource, parameters
 
     def match(self, http_method: str, path: str) -> RouteMatch | None:
         """The resource and method for a request, or None when API Gateway would answer 403."""

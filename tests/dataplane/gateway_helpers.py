@@ -150,8 +150,10 @@ def make_api(
     variables: dict[str, str] | None = None,
     timeout_ms: int = 29_000,
     gateway_responses: tuple[GatewayResponseConfig, ...] = (),
+    endpoint_types: tuple[str, ...] = ("REGIONAL",),
 ) -> RestApiConfig:
-    """The lab's API: /items (GET, POST with Cognito, OPTIONS mock), /items/{id}, a literal, a proxy."""
+    """The lab's API: /items (GET, POST with Cognito, OPTIONS mock), /items/{id}, a literal, a proxy.
+    REGIONAL, as the lab makes it; a REST API made without an endpoint configuration is EDGE."""
 
     def resource(rid: str, path: str, *methods: MethodConfig) -> ResourceConfig:
         _parent, _, part = path.rpartition("/")
@@ -168,6 +170,7 @@ def make_api(
         name="ada-items-api",
         region=REGION,
         stage=StageConfig(name="prod", deployment_id="dep123", variables=variables or {}),
+        endpoint_types=endpoint_types,
         resources=(
             resource("root", "/", lambda_method("GET")),
             resource(

@@ -70,6 +70,7 @@ def test_every_field_of_a_simple_get() -> None:
     assert context["path"] == "/prod/items/42"
     assert context["stage"] == "prod"
     assert context["accountId"] == ACCOUNT
+    assert context["deploymentId"] == "dep123"  # the stage's deployment
     assert context["apiId"] == "a1b2c3d4e5"
     assert context["requestId"] == IDS.request_id
     assert context["extendedRequestId"] == "LLCm7FonFiAFXFg="
@@ -121,6 +122,33 @@ def test_headers_last_value_and_multi_values_in_order() -> None:
     assert event["headers"]["X-Forwarded-Port"] == "443"
 
 
+def test_the_authorization_header_is_spelled_as_api_gateway_spells_it() -> None:
+    # As recorded against AWS (LocalStack's test_lambda_aws_proxy_integration): "authorization" and
+    # "aUThorization" both arrive as "Authorization"; other names keep the client's spelling.
+    request = HttpRequest("GET", "/items", headers=(("aUThorization", "Bearer x"), ("tEsT-HEADeR", "aValUE")))
+    event = event_for(request)
+    assert event["headers"]["Authorization"] == "Bearer x" and "aUThorization" not in event["headers"]
+    assert event["multiValueHeaders"]["Authorization"] == ["Bearer x"]
+    assert event["headers"]["tEsT-HEADeR"] == "aValUE"
+
+
+def test_an_edge_optimized_api_gets_the_headers_of_its_cloudfront_distribution() -> None:
+    edge = event_for(HttpRequest("GET", "/items"), endpoint_types=("EDGE",))["headers"]
+    assert {name: edge[name] for name in edge if name.startswith("CloudFront-")} == {
+        "CloudFront-Forwarded-Proto": "https",
+        "CloudFront-Is-Desktop-Viewer": "true",
+        "CloudFront-Is-Mobile-Viewer": "false",
+        "CloudFront-Is-SmartTV-Viewer": "false",
+        "CloudFront-Is-Tablet-Viewer": "false",
+    }
+    assert re.fullmatch(r"1\.1 [0-9a-f]{32}\.cloudfront\.net \(CloudFront\)", edge["Via"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{54}==", edge["X-Amz-Cf-Id"])
+    regional = event_for(HttpRequest("GET", "/items"))["headers"]  # a REGIONAL API has no distribution
+    assert not {"Via", "X-Amz-Cf-Id"} & set(regional) and not any(
+        n.startswith("CloudFront-") for n in regional
+    )
+
+
 def test_loopback_host_shows_the_execute_api_domain() -> None:
     event = event_for(HttpRequest("GET", "/items", headers=(("Host", "127.0.0.1:8080"),)))
     assert event["requestContext"]["domainName"] == "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
@@ -142,7 +170,7 @@ def test_query_string_single_and_multi_values_decoded() -> None:
 def test_path_stays_encoded_and_keeps_trailing_slash() -> None:
     event = event_for(HttpRequest("GET", "/items/a%20b/"))
     assert event["path"] == "/items/a%20b/"
-    assert event["pathParameters"] == {"id": "a b"}
+    assert event["pathParameters"] == {"id": "a%20b"}
     assert event["requestContext"]["path"] == "/prod/items/a%20b/"
 
 

@@ -24,11 +24,19 @@ def table() -> RouteTable:
         ("GET", "/items/special", "/items/special", {}),  # literal beats {id}
         ("DELETE", "/items/special", None, None),  # the literal resource has no DELETE: no fallback to {id}
         ("PUT", "/items/7/tags/red", "/items/{id}/tags/{tag}", {"id": "7", "tag": "red"}),
-        ("GET", "/items/a%20b", "/items/{id}", {"id": "a b"}),  # path parameters are decoded
-        ("GET", "/items/j9Fb%2BD0v", "/items/{id}", {"id": "j9Fb+D0v"}),
+        ("GET", "/items/a%20b", "/items/{id}", {"id": "a%20b"}),  # REST APIs pass them on encoded
+        ("GET", "/items/j9Fb%2BD0v", "/items/{id}", {"id": "j9Fb%2BD0v"}),
+        ("GET", "/items/a+b", "/items/{id}", {"id": "a+b"}),
         ("GET", "/public/a/b/c.txt", "/public/{proxy+}", {"proxy": "a/b/c.txt"}),  # greedy
         ("PATCH", "/public/x", "/public/{proxy+}", {"proxy": "x"}),  # ANY
-        ("GET", "/public/caf%C3%A9", "/public/{proxy+}", {"proxy": "café"}),
+        ("GET", "/public/caf%C3%A9", "/public/{proxy+}", {"proxy": "caf%C3%A9"}),
+        # The email of LocalStack's AWS-recorded snapshot: %2B kept, a literal + kept.
+        (
+            "GET",
+            "/public/u/test%2Balias@x.com/test+alias@x.com",
+            "/public/{proxy+}",
+            {"proxy": "u/test%2Balias@x.com/test+alias@x.com"},
+        ),
         ("GET", "/public", None, None),  # the proxy's parent has no methods; {proxy+} needs a segment
         ("GET", "/nothing", None, None),
         ("GET", "/items/1/2", None, None),

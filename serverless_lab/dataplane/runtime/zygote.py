@@ -20,6 +20,13 @@ encode_header). The body is never touched: the handler-facing JSON stays simplej
 
 Run as a script (`python zygote.py <fd>`), it loads bootstrap.py by path under a private name so that no
 module of the lab is importable by user code; imported by the lab, it only supplies the frame helpers.
+
+What a handler can import: the zygote runs on the lab's venv, which holds far more than Lambda's runtime
+(requests, orjson, pandas, the lab itself). Once it has preloaded what it needs, the zygote narrows what its
+forks inherit to what the Python managed runtimes provide (see _restrict_imports): the standard library,
+the runtime-provided packages of RUNTIME_PROVIDED, and, per environment, the task root and the layers.
+So `import requests` fails in the lab as on Lambda ("Runtime.ImportModuleError: Unable to import module
+'app': No module named 'requests'") unless the function ships it. ("inprocess" isolation cannot do this.)
 """
 
 from __future__ import annotations
@@ -38,6 +45,29 @@ import orjson
 _FRAME_PREFIX = struct.Struct("!II")
 _PREFIX_SIZE = _FRAME_PREFIX.size
 INIT_PHASE_LIMIT_S = 10.0  # "The Init phase is limited to 10 seconds" (Lambda execution environment docs)
+
+# What the Python managed runtimes (python3.9 to python3.13) provide besides the standard library, as
+# {distribution name (normalized): its top-level modules}. Sources: "Building Lambda functions with Python"
+# (docs.aws.amazon.com/lambda/latest/dg/lambda-python.html): the runtimes "include the AWS SDK for Python
+# (Boto3) and its dependencies", that is boto3's closure (boto3 -> botocore, jmespath, s3transfer;
+# botocore -> python-dateutil, urllib3; python-dateutil -> six); AWS's runtime interface client, which the
+# runtime itself runs on, with its one dependency simplejson (aws-lambda-python-runtime-interface-client,
+# requirements/base.txt; issues #93, #135). Not included: "The Lambda runtimes for Python 3.8 and later
+# do not include the 'requests' module" (AWS Compute Blog, "Upcoming changes to the Python SDK in AWS
+# Lambda", update of April 26, 2022). No source found lists the whole /var/runtime of every image, so
+# this is the union of boto3's dependency closure and the runtime interface client's.
+RUNTIME_PROVIDED: dict[str, tuple[str, ...]] = {
+    "boto3": ("boto3",),
+    "botocore": ("botocore",),
+    "s3transfer": ("s3transfer",),
+    "jmespath": ("jmespath",),
+    "python_dateutil": ("dateutil",),
+    "urllib3": ("urllib3",),
+    "six": ("six",),
+    "awslambdaric": ("awslambdaric",),
+    "simplejson": ("simplejson",),
+}
+_RUNTIME_MODULES = frozenset(name for names in RUNTIME_PROVIDED.values() for name in names)
 
 
 def encode_header(header: dict[str, Any], *, caller_data: bool = False) -> bytes:
@@ -244,6 +274,93 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
             os._exit(137)  # the environment is gone, as after Lambda's out-of-memory kill
 
 
+def _importable_by_functions(module_name: str) -> bool:
+    """The standard library, the runtime-provided packages, and the zygote's own private modules."""
+    top = module_name.partition(".")[0]
+    return (
+        top in sys.stdlib_module_names
+        or top in sys.builtin_module_names
+        or top in _RUNTIME_MODULES
+        or top.startswith("_serverless_lab_")
+        or top in ("__main__", "__mp_main__")
+    )
+
+
+def _is_stdlib_path(path: str, stdlib_dir: str) -> bool:
+    """The standard library's own sys.path entries: lib/python3.X, its lib-dynload, lib/python3X.zip."""
+    path = os.path.abspath(path)
+    parts = path.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return False
+    if path == stdlib_dir or path.startswith(stdlib_dir + os.sep):
+        return True
+    return os.path.dirname(path) == os.path.dirname(stdlib_dir) and path.endswith(".zip")
+
+
+def _restrict_imports() -> str:
+    """Leave the forks only what a Python managed runtime can import; returns the runtime folder made for it.
+
+    Lambda puts the runtime-provided packages in a folder of their own (/var/runtime, or the runtime's
+    site-packages from python3.11 on) after the function's task root and layers. Here that folder is a
+    private temporary one holding symlinks to those packages (and their .dist-info, for importlib.metadata)
+    in the lab's venv; it takes the place of every site-packages entry of sys.path, and every entry that
+    is not the standard library's (a .pth file's, say) is dropped. The import hooks that .pth files
+    installed (the lab's editable install, setuptools' distutils shim) go too, and so does every module
+    this interpreter loaded that a function could not import on Lambda (orjson, certifi, the editable
+    finder, ...): the code that imported them keeps its references, so the zygote's frames still use
+    orjson, but `import orjson` in a handler looks for it afresh, and finds it only in the function's code.
+    Runs once per zygote start: a few stat calls, one directory listing and a dozen symlinks.
+    """
+    import importlib.util
+    import tempfile
+
+    stdlib_dir = os.path.dirname(os.path.abspath(os.__file__))
+    folder = tempfile.mkdtemp(prefix="serverless-lab-runtime-")
+    sources: set[str] = set()
+    for name in sorted(_RUNTIME_MODULES):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            continue  # not installed in the lab's venv (awslambdaric, usually)
+        if spec.submodule_search_locations:
+            source = next(iter(spec.submodule_search_locations), None)  # a package: its folder
+        else:
+            source = spec.origin if spec.has_location else None  # a module: its file (six.py, a .so)
+        if not source or _is_stdlib_path(source, stdlib_dir):
+            continue
+        os.symlink(source, os.path.join(folder, os.path.basename(source)))
+        sources.add(os.path.dirname(source))
+    for site_dir in sources:  # the distributions' metadata, so importlib.metadata.version("boto3") works
+        for entry in os.listdir(site_dir):
+            if entry.endswith(".dist-info"):
+                distribution = entry.partition("-")[0].lower().replace(".", "_")
+                if distribution in RUNTIME_PROVIDED and not os.path.lexists(os.path.join(folder, entry)):
+                    os.symlink(os.path.join(site_dir, entry), os.path.join(folder, entry))
+
+    dropped = [path for path in sys.path if not _is_stdlib_path(path or ".", stdlib_dir)]
+    sys.path[:] = [path for path in sys.path if path not in dropped] + [folder]
+    for path in dropped:
+        sys.path_importer_cache.pop(path, None)
+
+    def installed_by(hook: Any) -> str:
+        return str(getattr(hook, "__module__", None) or type(hook).__module__)
+
+    sys.meta_path[:] = [finder for finder in sys.meta_path if _importable_by_functions(installed_by(finder))]
+    sys.path_hooks[:] = [hook for hook in sys.path_hooks if _importable_by_functions(installed_by(hook))]
+    for module_name in [name for name in sys.modules if not _importable_by_functions(name)]:
+        del sys.modules[module_name]
+    return folder
+
+
+def _remove_runtime_folder(folder: str) -> None:
+    """The folder holds symlinks (removed, never followed) and maybe a __pycache__ of six.py."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def serve(control_fd: int) -> None:
     """The zygote: preload, report ready, then fork one environment per request until the lab goes away."""
     import gc
@@ -266,6 +383,7 @@ def serve(control_fd: int) -> None:
 
     bootstrap.install_call_hooks()
     bootstrap.install_lambda_logging()
+    runtime_folder = _restrict_imports()
     sys.stdout = bootstrap.CapturedStream(None)
     sys.stderr = bootstrap.CapturedStream(None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the lab's terminal is not for environments
@@ -274,24 +392,27 @@ def serve(control_fd: int) -> None:
 
     control = socket.socket(fileno=control_fd)
     control.send(json.dumps({"type": "ready", "pid": os.getpid()}).encode())
-    while True:
-        try:
-            message, fds, _flags, _address = socket.recv_fds(control, 1 << 20, 2)
-        except OSError:
-            return
-        if not message:
-            return
-        request = json.loads(message)
-        pid = os.fork()
-        if pid == 0:
+    try:
+        while True:
             try:
-                control.close()
-                run_environment(bootstrap, request, fds[0], fds[1])
-            finally:
-                os._exit(70)
-        for fd in fds:
-            os.close(fd)
-        control.send(json.dumps({"type": "forked", "pid": pid}).encode())
+                message, fds, _flags, _address = socket.recv_fds(control, 1 << 20, 2)
+            except OSError:
+                return
+            if not message:
+                return
+            request = json.loads(message)
+            pid = os.fork()
+            if pid == 0:  # the child never leaves this branch: os._exit skips the cleanup below
+                try:
+                    control.close()
+                    run_environment(bootstrap, request, fds[0], fds[1])
+                finally:
+                    os._exit(70)
+            for fd in fds:
+                os.close(fd)
+            control.send(json.dumps({"type": "forked", "pid": pid}).encode())
+    finally:  # the lab closed the zygote (a killed zygote leaves the folder, a few symlinks, in the temp dir)
+        _remove_runtime_folder(runtime_folder)
 
 
 if __name__ == "__main__":
