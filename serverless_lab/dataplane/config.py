@@ -17,6 +17,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -40,6 +41,7 @@ from .usage_plans import ApiKeyGrant
 
 T = TypeVar("T")
 _NOT_PARSED: Any = object()
+_PARTIAL_ARN = re.compile(r"\d{12}:function:")
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -183,6 +185,10 @@ class ControlPlane:
 
     # --- Lambda -------------------------------------------------------------------------------------
     def function(self, name_or_arn: str) -> FunctionSpec:
+        if _PARTIAL_ARN.match(name_or_arn):
+            # "123456789012:function:name", a form Lambda accepts that moto cannot parse: as a full ARN.
+            name_or_arn = f"arn:aws:lambda:{self.backend.region}:{name_or_arn}"
+
         def read() -> FunctionSpec:
             lambda_client = self.client("lambda")  # here, not per request: most requests hit the cache
             try:

@@ -679,6 +679,14 @@ def test_boto3_invoke_reports_function_errors_and_lambdas_own_errors(
     assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
 
 
+def test_boto3_invoke_takes_a_partial_arn(backend: Backend, lambda_client: Any, function: str) -> None:
+    # "123456789012:function:my-function" is one of the FunctionName forms of Lambda's Invoke reference.
+    account = backend.account_id()
+    answer = lambda_client.invoke(FunctionName=f"{account}:function:{function}", Payload=b'{"n": 1}')
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read())["event"] == {"n": 1}
+
+
 def test_boto3_invoke_of_an_alias_runs_its_version_and_tells_the_handler_the_arn_it_was_called_by(
     backend: Backend, lambda_client: Any, function: str
 ) -> None:
