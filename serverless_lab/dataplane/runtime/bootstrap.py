@@ -105,13 +105,18 @@ def make_error(
     }
 
 
+# The lab's own frames (zygote.py, workers.py, this file) that run user code: cut like awslambdaric's.
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def error_from_exception(exc: BaseException, request_id: str | None) -> dict[str, Any]:
-    """Shape an exception as the runtime does: frames of bootstrap.py before user code are cut."""
+    """Shape an exception as the runtime does: frames of bootstrap.py before user code are cut (and the
+    lab's frames around them, so an init error's trace starts in importlib, as on Lambda)."""
     if isinstance(exc, FaultError):
         return make_error(exc.msg, exc.exception_type, exc.trace, request_id)
     frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(exc.__traceback__)]
     for index, frame in enumerate(frames):
-        if "/bootstrap.py" not in frame[0]:
+        if "/bootstrap.py" not in frame[0] and not frame[0].startswith(_RUNTIME_DIR):
             frames = frames[index:]
             break
     return make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)

@@ -168,6 +168,16 @@ def test_init_errors_are_reported_with_the_runtime_error_type(runtime, make_spec
     )
 
 
+def test_an_init_error_traces_from_importlib_not_from_the_lab(runtime, make_spec):
+    failed = runtime.invoke(make_spec("init_raiser.handler"), {})
+    assert (failed.error["errorType"], failed.error["errorMessage"]) == ("ValueError", "bad config")
+    trace = failed.error["stackTrace"]
+    # awslambdaric cuts its own frames: the trace starts where Lambda's does, in importlib, and ends in
+    # the module; nothing of the lab's runtime (zygote.py, workers.py, bootstrap.py) shows.
+    assert "importlib/__init__.py" in trace[0] and "init_raiser.py" in trace[-1]
+    assert not any("serverless_lab" in frame or "bootstrap.py" in frame for frame in trace)
+
+
 @pytest.mark.parametrize(
     ("kind", "raw"),
     [("decimal", b'{"price": 12.50, "count": 3}'), ("none", b"null"), ("plain", b'{"kind": "plain"}')],
