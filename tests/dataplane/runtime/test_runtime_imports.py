@@ -15,6 +15,7 @@ from .conftest import zip_handlers
 from .test_runtime_layers import zip_of
 
 PROVIDED = """
+import importlib
 import importlib.metadata
 
 import boto3
@@ -37,10 +38,23 @@ def handler(event, context):
         "six": six.PY3,
         "urllib3": hasattr(urllib3, "PoolManager"),
         "transfer": hasattr(s3transfer.manager, "TransferManager"),
+        "lab_venv": [name for name in LAB_VENV if _importable(name)],
         "versions": [importlib.metadata.version(name) == module.__version__ for name, module in (
             ("boto3", boto3), ("botocore", botocore), ("jmespath", jmespath), ("urllib3", urllib3),
         )],
     }
+
+
+# in the lab's venv; orjson and certifi imported by the zygote (its frames, botocore), _distutils_hack by a .pth
+LAB_VENV = ("requests", "orjson", "certifi", "yaml", "serverless_lab", "_distutils_hack")
+
+
+def _importable(name):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
 """
 METADATA = """
 import importlib.metadata
@@ -88,7 +102,7 @@ def spec_of(make_spec, package: str, handler: str | None = None, **overrides):
     )
 
 
-def test_the_sdk_and_its_dependencies_import_as_in_the_python_runtime(process_runtime, make_spec):
+def test_the_sdk_and_its_dependencies_import_and_nothing_else_of_the_labs_venv(process_runtime, make_spec):
     done = process_runtime.invoke(spec_of(make_spec, "provided"), {})
     assert done.error is None
     assert done.payload == {
@@ -99,6 +113,7 @@ def test_the_sdk_and_its_dependencies_import_as_in_the_python_runtime(process_ru
         "six": True,
         "urllib3": True,
         "transfer": True,
+        "lab_venv": [],
         "versions": [True, True, True, True],
     }
 
@@ -133,6 +148,8 @@ def test_a_package_of_the_labs_venv_is_an_import_module_error(process_runtime, m
 
 
 def test_a_package_shipped_in_the_zip_or_a_layer_is_imported_from_there(process_runtime, make_spec):
+    alone = process_runtime.invoke(spec_of(make_spec, "uses_requests"), {})
+    assert alone.error["errorType"] == "Runtime.ImportModuleError", "not from the lab's venv"
     vendored = process_runtime.invoke(spec_of(make_spec, "vendored"), {})
     assert (vendored.error, vendored.payload) == (None, "my own requests")
     layer = LayerSpec(arn=LAYER_ARN, code_sha256=code_sha256(LAYER))
