@@ -297,8 +297,24 @@ class LambdaRuntime:
     def _environment_variables(
         self, spec: FunctionSpec, env: _Environment, task_root: Path
     ) -> dict[str, str]:
-        """Configured variables, then the lab's base (endpoint, fake credentials), then Lambda's reserved ones."""
-        variables = dict(spec.environment)
+        """Lambda's unreserved defaults, the configured variables over them, then the lab's base (endpoint,
+        fake credentials), then Lambda's reserved ones.
+
+        As the Lambda developer guide ("Defined runtime environment variables") lists them: LANG, PATH,
+        LD_LIBRARY_PATH, PYTHONPATH and the X-Ray ones are set by Lambda but "can be extended in your
+        function configuration", so a configured value wins; the reserved ones (TZ among them in today's
+        guide) are Lambda's. The paths name the lab's folders where Lambda's name /var/runtime and /var/task.
+        """
+        runtime_dir = str(Path(__file__).resolve().parent)
+        variables = {
+            "LANG": "en_US.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": f"{runtime_dir}:{task_root}:{task_root}/lib:/opt/lib",
+            "PYTHONPATH": runtime_dir,
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        }
+        variables.update(spec.environment)
         variables.update(self._base_environment)
         variables.update(
             {
@@ -313,10 +329,8 @@ class LambdaRuntime:
                 "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
                 "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream_name,
                 "LAMBDA_TASK_ROOT": str(task_root),
-                "LAMBDA_RUNTIME_DIR": str(Path(__file__).resolve().parent),
-                "LANG": "en_US.UTF-8",
+                "LAMBDA_RUNTIME_DIR": runtime_dir,
                 "TZ": ":UTC",
-                "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
             }
         )
         # Lab-only: no shared credentials file and no instance metadata, so an environment never picks up the

@@ -24,7 +24,8 @@ def test_the_handler_sees_lambdas_variables_and_context(handlers_zip, make_spec,
         "introspect.handler",
         memory_mb=256,
         timeout_s=5,
-        environment={"TABLE_NAME": "items"},
+        # LANG and PATH are Lambda's unreserved variables: a configured value replaces Lambda's default.
+        environment={"TABLE_NAME": "items", "LANG": "de_DE.UTF-8", "PATH": "/opt/custom/bin:/usr/bin"},
         region="eu-west-1",
     )
     base = {**OFFLINE, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
@@ -41,6 +42,15 @@ def test_the_handler_sees_lambdas_variables_and_context(handlers_zip, make_spec,
     seen = invocation.payload
     environ = seen["environ"]
     assert environ["TABLE_NAME"] == "items"
+    assert (environ["LANG"], environ["PATH"]) == ("de_DE.UTF-8", "/opt/custom/bin:/usr/bin")
+    assert environ["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"
+    assert environ["AWS_XRAY_DAEMON_ADDRESS"] == "169.254.79.129:2000"
+    assert environ["PYTHONPATH"] == environ["LAMBDA_RUNTIME_DIR"]  # /var/runtime on Lambda
+    assert environ["LD_LIBRARY_PATH"].split(":")[:3] == [
+        environ["LAMBDA_RUNTIME_DIR"],
+        environ["LAMBDA_TASK_ROOT"],
+        environ["LAMBDA_TASK_ROOT"] + "/lib",
+    ]
     assert environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
     assert environ["AWS_SECRET_ACCESS_KEY"] == "testing"
     assert "AWS_PROFILE" not in environ
