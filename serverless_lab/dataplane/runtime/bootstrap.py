@@ -278,6 +278,12 @@ class CognitoIdentity:
         self.cognito_identity_id = identity.get("cognitoIdentityId")
         self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
 
+    def __repr__(self) -> str:  # awslambdaric's, so repr(context) reads the same
+        return (
+            f"CognitoIdentity([cognito_identity_id={self.cognito_identity_id},"
+            f"cognito_identity_pool_id={self.cognito_identity_pool_id}])"
+        )
+
 
 class Client:
     __slots__ = ("app_package_name", "app_title", "app_version_code", "app_version_name", "installation_id")
@@ -285,6 +291,13 @@ class Client:
     def __init__(self, client: dict[str, Any] | None) -> None:
         for name in self.__slots__:
             setattr(self, name, (client or {}).get(name))
+
+    def __repr__(self) -> str:
+        return (
+            f"Client([installation_id={self.installation_id},app_title={self.app_title},"
+            f"app_version_name={self.app_version_name},app_version_code={self.app_version_code},"
+            f"app_package_name={self.app_package_name}])"
+        )
 
 
 class ClientContext:
@@ -294,6 +307,9 @@ class ClientContext:
         self.custom = context.get("custom")
         self.env = context.get("env")
         self.client = Client(context.get("client")) if context.get("client") is not None else None
+
+    def __repr__(self) -> str:
+        return f"ClientContext([custom={self.custom},env={self.env},client={self.client}])"
 
 
 _CONTEXT_VARIABLES = (
@@ -361,8 +377,14 @@ class LambdaContext:
         return remaining if remaining > 0 else 0
 
     def log(self, message: Any) -> None:
+        # awslambdaric's: through the runtime's log sink when its logging handler is installed (one event,
+        # newlines kept, as a logging record), else written to stdout.
         collector = current_collector()
-        if collector is not None:
+        if collector is None:
+            return
+        if any(isinstance(handler, LambdaLogHandler) for handler in logging.getLogger().handlers):
+            collector.add_event(str(message))
+        else:
             collector.write_stream(str(message))
 
     def __repr__(self) -> str:

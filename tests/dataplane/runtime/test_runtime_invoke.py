@@ -168,6 +168,24 @@ def test_init_errors_are_reported_with_the_runtime_error_type(runtime, make_spec
     )
 
 
+def test_context_log_is_one_event_and_the_context_reads_as_awslambdarics(runtime, make_spec):
+    invocation = runtime.invoke(
+        make_spec("context_logger.handler"),
+        {},
+        client_context={"custom": {"tenant": "ada"}},
+        identity={"cognitoIdentityId": "eu-west-1:abc", "cognitoIdentityPoolId": "eu-west-1:pool"},
+    )
+    # Through the runtime's log sink: one event, its newline kept, not run together with the next print.
+    start = next(i for i, line in enumerate(invocation.logs) if line.startswith("START "))
+    assert invocation.logs[start + 1 : start + 3] == ["first\nsecond", "after"]
+    shown = invocation.payload["repr"]
+    assert (
+        "identity=CognitoIdentity([cognito_identity_id=eu-west-1:abc,cognito_identity_pool_id=eu-west-1:pool])"
+        in shown
+    )
+    assert "client_context=ClientContext([custom={'tenant': 'ada'},env=None,client=None])" in shown
+
+
 def test_an_init_error_traces_from_importlib_not_from_the_lab(runtime, make_spec):
     failed = runtime.invoke(make_spec("init_raiser.handler"), {})
     assert (failed.error["errorType"], failed.error["errorMessage"]) == ("ValueError", "bad config")
