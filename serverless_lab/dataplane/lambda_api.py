@@ -34,6 +34,7 @@ from serverless_lab.dataplane.runtime import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     Invocation,
+    RequestTooLargeException,
     UnknownOperationException,
     ValidationException,
 )
@@ -44,6 +45,12 @@ INVOKE_PREFIX = "/2015-03-31/functions/"
 INVOKE_SUFFIX = "/invocations"
 LOG_TAIL_BYTES = 4096  # "the last 4 KB of the execution log"
 CLIENT_CONTEXT_MAX_BYTES = 3583  # "up to 3,583 bytes of base64-encoded data"
+# "For asynchronous invocations, the maximum payload size is 1 MB" (Invoke API reference; 256 KB until
+# October 2025). Synchronous payloads are checked against 6 MB where the runtime encodes them.
+ASYNC_PAYLOAD_LIMIT = 1_048_576
+# The Qualifier constraints of the Invoke API reference: 1 to 128 characters of this pattern.
+QUALIFIER = re.compile(r"(|[a-zA-Z0-9$_-]+)")
+LOG_TYPES = ("None", "Tail")
 # The FunctionName pattern of the Invoke API reference (name, partial ARN or ARN, with an optional qualifier).
 FUNCTION_NAME = re.compile(
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
@@ -102,6 +109,11 @@ def parse_invoke(request: HttpRequest) -> InvokeCall:
         )
     query = dict(parse_qsl(request.query, keep_blank_values=True))
     qualifier = query.get("Qualifier") or None
+    if qualifier is not None and (len(qualifier) > 128 or not QUALIFIER.fullmatch(qualifier)):
+        raise ValidationException(
+            f"1 validation error detected: Value '{qualifier}' at 'qualifier' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {QUALIFIER.pattern}"
+        )
     derived = matched.group(9)  # "name:qualifier" or "arn:...:function:name:qualifier"
     if derived is not None:
         if qualifier is not None and qualifier != derived:
@@ -114,6 +126,16 @@ def parse_invoke(request: HttpRequest) -> InvokeCall:
         raise InvalidParameterValueException(
             f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+        )
+    log_type = request.header("X-Amz-Log-Type") or "None"
+    if log_type not in LOG_TYPES:
+        raise InvalidParameterValueException(
+            f"1 validation error detected: Value '{log_type}' at 'logType' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [None, Tail]"
+        )
+    if invocation_type == "Event" and len(request.body) > ASYNC_PAYLOAD_LIMIT:
+        raise RequestTooLargeException(
+            f"Request must be smaller than {ASYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
         )
     return InvokeCall(
         function=function,

@@ -101,6 +101,25 @@ def test_names_arns_and_qualifiers_are_read_as_lambda_reads_them() -> None:
         parse_invoke(invoke_request("bad%20name"))
     with pytest.raises(ValidationException):
         parse_invoke(invoke_request("x" * 171))
+    # The Qualifier constraints of the Invoke reference: 1-128 characters of (|[a-zA-Z0-9$_-]+).
+    with pytest.raises(
+        ValidationException, match=r"Value 'bad!q' at 'qualifier' failed to satisfy constraint"
+    ):
+        parse_invoke(invoke_request(query="Qualifier=bad%21q"))
+    with pytest.raises(ValidationException):
+        parse_invoke(invoke_request(query="Qualifier=" + "a" * 129))
+
+
+def test_log_type_is_none_or_tail_and_an_event_payload_at_most_1_mb() -> None:
+    api = LambdaInvokeApi(Recorder())
+    refused = api.handle(invoke_request(X_Amz_Log_Type="Full"))
+    assert refused.status == 400 and b"Member must satisfy enum value set: [None, Tail]" in refused.body
+    big = b'{"blob": "' + b"a" * 1_048_576 + b'"}'
+    too_large = api.handle(invoke_request(body=big, X_Amz_Invocation_Type="Event"))
+    assert (too_large.status, too_large.header("x-amzn-ErrorType")) == (413, "RequestTooLargeException")
+    assert b"Request must be smaller than 1048576 bytes" in too_large.body
+    recorder = Recorder()
+    assert LambdaInvokeApi(recorder).handle(invoke_request(body=big)).status == 200  # synchronous: 6 MB
 
 
 def test_an_empty_payload_runs_the_function_on_an_empty_object() -> None:
