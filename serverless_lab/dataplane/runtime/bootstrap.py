@@ -554,6 +554,23 @@ def run_invoke(
     )
 
 
+def exit_header(exc: SystemExit, collector: LogCollector, frame_type: str = "exit") -> dict[str, Any]:
+    """What the lab is told when user code calls sys.exit() (during an invoke, or its init with
+    frame_type "init_error"): the exit status, and the lines printed so far, which Lambda's unbuffered
+    stdout would have delivered before the process ended.
+
+    Python's own rules for the status: None is 0, an int is itself, anything else is printed to stderr
+    and the status is 1.
+    """
+    code = exc.code
+    if code is None or isinstance(code, int):
+        status = int(code or 0)
+    else:
+        collector.write_stream(f"{code}\n")
+        status = 1
+    return {"type": frame_type, "exit_status": status, "logs": collector.take()}
+
+
 def install_call_hooks() -> None:
     """Register the timing hooks on every botocore client created from now on (idempotent)."""
     import botocore.session  # the in-environment exception to "no botocore under dataplane/"

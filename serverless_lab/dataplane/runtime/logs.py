@@ -117,12 +117,16 @@ def timeout_error(request_id: str, timeout_s: float) -> dict[str, Any]:
     }
 
 
-def exit_error(request_id: str) -> dict[str, Any]:
-    """The runtime process ended during the invoke (os._exit, a crash in C code ...)."""
-    return {
-        "errorMessage": f"RequestId: {request_id} Error: Runtime exited without providing a reason",
-        "errorType": "Runtime.ExitError",
-    }
+def exit_error(request_id: str, status: int | None = None) -> dict[str, Any]:
+    """The runtime process ended during the invoke: with a non-zero exit status (sys.exit(1) in the handler
+    ends Lambda's Python runtime too: awslambdaric catches only Exception), or without one (os._exit(0),
+    a crash in C code ...)."""
+    reason = (
+        f"Runtime exited with error: exit status {status}"
+        if status
+        else "Runtime exited without providing a reason"
+    )
+    return {"errorMessage": f"RequestId: {request_id} Error: {reason}", "errorType": "Runtime.ExitError"}
 
 
 def out_of_memory_error(request_id: str) -> dict[str, Any]:

@@ -47,14 +47,14 @@ class Outcome:
     start_at: int = 0  # how many init events precede START
     start_ms: int | None = None  # when the invoke phase began (epoch ms): START's timestamp
 
-    def fail_platform(self, timed_out: bool, since: float) -> None:
+    def fail_platform(self, timed_out: bool, since: float, exit_status: int | None = None) -> None:
         self.duration_ms = (time.monotonic() - since) * 1000
         self.timed_out = timed_out
         if timed_out:
             self.error = logs.timeout_error(self.request_id, self.spec.timeout_s)
             self.status = "timeout"
         else:
-            self.error = logs.exit_error(self.request_id)
+            self.error = logs.exit_error(self.request_id, exit_status)
             self.status, self.error_type = "error", "Runtime.ExitError"
 
     def finish(self, events: list[tuple[int, str]]) -> Invocation:

@@ -460,7 +460,10 @@ class LambdaRuntime:
             events.extend((int(t), m) for t, m in ready["logs"])
             if ready["type"] == "init_error":
                 worker.close()
-                outcome.error = ready["error"]
+                exit_status = ready.get("exit_status")  # sys.exit() in module code: the runtime ended
+                outcome.error = (
+                    ready["error"] if exit_status is None else logs.exit_error(request_id, exit_status)
+                )
                 events.append(
                     (
                         logs.now_ms(),
@@ -501,6 +504,12 @@ class LambdaRuntime:
             outcome.fail_platform(isinstance(failure, TimeoutError), invoke_started)
             return outcome.finish(events), False
         events.extend((int(t), m) for t, m in result["logs"])
+        if result["type"] == "exit":  # the handler called sys.exit(): its lines, then the runtime is gone
+            env.worker.kill()
+            env.worker.close()
+            env.worker = None  # the next request re-runs the init (suppressed init)
+            outcome.fail_platform(False, invoke_started, result["exit_status"])
+            return outcome.finish(events), False
         outcome.calls = result["calls"]
         outcome.duration_ms = result["duration_ms"]
         outcome.max_memory_used_mb = env.max_memory_used_mb = int(result["max_memory_used_mb"])

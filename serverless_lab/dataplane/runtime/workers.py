@@ -451,6 +451,8 @@ class InProcessWorker:
         def init(collector: Any) -> dict[str, Any]:
             try:
                 self._handler = bootstrap.load_handler(self._request["handler"])
+            except SystemExit as exc:  # not the lab's exit: the environment's, as in process isolation
+                return bootstrap.exit_header(exc, collector, "init_error")
             except Exception as exc:
                 error = bootstrap.error_from_exception(exc, None)
                 logging.warning(bootstrap.UNHANDLED_EXCEPTION_WARNING)
@@ -480,17 +482,22 @@ class InProcessWorker:
                 client_context=header.get("client_context"),
                 identity=header.get("identity"),
             )
-            return bootstrap.run_invoke(
-                self._handler,
-                event_body=body,
-                context=context,
-                collector=collector,
-                execution_env=self._environment.get("AWS_EXECUTION_ENV"),
-            )
+            try:
+                return bootstrap.run_invoke(
+                    self._handler,
+                    event_body=body,
+                    context=context,
+                    collector=collector,
+                    execution_env=self._environment.get("AWS_EXECUTION_ENV"),
+                )
+            except SystemExit as exc:  # ends the environment, never the lab process
+                return bootstrap.exit_header(exc, collector)
 
         finished, outcome = self._in_environment(call, deadline)
         if not finished:
             raise TimeoutError
+        if isinstance(outcome, dict):  # the exit header
+            return outcome, b""
         return outcome.result_header(), outcome.body  # Max Memory Used: the lab process's peak RSS
 
     def rss_mb(self) -> float | None:

@@ -210,6 +210,12 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
     started = time.perf_counter()
     try:
         handler = bootstrap.load_handler(request["handler"])
+    except SystemExit as exc:  # sys.exit() in module code: the runtime process ends with its status
+        header = bootstrap.exit_header(exc, collector, "init_error")
+        header["init_ms"] = (time.perf_counter() - started) * 1000
+        header["max_memory_used_mb"] = bootstrap.max_memory_used_mb()
+        write_frame(response_fd, header)
+        os._exit(header["exit_status"])
     except Exception as exc:  # awslambdaric: log a warning and the error, post it as an init error, exit(1)
         error = bootstrap.error_from_exception(exc, None)
         logging.warning(bootstrap.UNHANDLED_EXCEPTION_WARNING)
@@ -264,9 +270,15 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
             client_context=header["client_context"],
             identity=header["identity"],
         )
-        outcome = run_invoke(
-            handler, event_body=body, context=context, collector=collector, execution_env=execution_env
-        )
+        try:
+            outcome = run_invoke(
+                handler, event_body=body, context=context, collector=collector, execution_env=execution_env
+            )
+        except SystemExit as exc:  # awslambdaric catches Exception only: sys.exit() ends the runtime
+            writing_result = True
+            exited = bootstrap.exit_header(exc, collector)
+            write_frame(response_fd, exited)
+            os._exit(exited["exit_status"])
         writing_result = True
         write_frame(response_fd, outcome.result_header(), outcome.body)
         writing_result = False

@@ -113,3 +113,15 @@ def test_environ_swap_sets_only_the_function_variables_and_restores_the_labs(mon
         swap.restore(undo)
     assert dict(os.environ) == lab_environ
     assert "HANDLER_ADDED" not in subprocess.run(["env"], capture_output=True, text=True, check=True).stdout
+
+
+def test_inprocess_sys_exit_ends_the_environment_not_the_lab(handlers_zip, make_spec):
+    with LambdaRuntime(code_loader=lambda spec: handlers_zip, isolation="inprocess") as runtime:
+        spec = make_spec("sys_exiter.handler")
+        exited = runtime.invoke(spec, {"code": 2})  # no SystemExit reaches the caller
+        at_init = runtime.invoke(make_spec("sys_exiter.handler", environment={"EXIT_AT_INIT": "4"}), {})
+        again = runtime.invoke(spec, {"code": 0})
+    assert exited.error["errorMessage"].endswith("Error: Runtime exited with error: exit status 2")
+    assert "before exit" in exited.logs
+    assert at_init.error["errorMessage"].endswith("Error: Runtime exited with error: exit status 4")
+    assert again.cold  # the exited environment was dropped

@@ -122,6 +122,42 @@ def test_a_runtime_exit_resets_the_environment(runtime, make_spec):
     assert REPORT.fullmatch(crashed.logs[-1])["rest"] == "\tStatus: error\tError Type: Runtime.ExitError"
 
 
+@pytest.mark.parametrize(
+    ("code", "printed", "reason"),
+    [
+        (1, ["before exit"], "Runtime exited with error: exit status 1"),
+        ("fatal: no config", ["before exit", "fatal: no config"], "Runtime exited with error: exit status 1"),
+        (None, ["before exit"], "Runtime exited without providing a reason"),
+    ],
+)
+def test_sys_exit_in_a_handler_ends_the_runtime_with_its_status(runtime, make_spec, code, printed, reason):
+    # awslambdaric catches Exception only: SystemExit ends the runtime process, after its lines went out.
+    spec = make_spec("sys_exiter.handler")
+    exited = runtime.invoke(spec, {"code": code})
+    assert exited.error == {
+        "errorMessage": f"RequestId: {exited.request_id} Error: {reason}",
+        "errorType": "Runtime.ExitError",
+    }
+    start = next(i for i, line in enumerate(exited.logs) if line.startswith("START "))
+    assert exited.logs[start + 1 : start + 1 + len(printed)] == printed
+    assert REPORT.fullmatch(exited.logs[-1])["rest"] == "\tStatus: error\tError Type: Runtime.ExitError"
+    again = runtime.invoke(spec, {"code": 0})
+    assert again.cold and again.suppressed_init  # a new runtime process, as after any exit
+
+
+def test_sys_exit_in_module_code_is_an_init_exit_error(runtime, make_spec):
+    failed = runtime.invoke(make_spec("sys_exiter.handler", environment={"EXIT_AT_INIT": "3"}), {})
+    assert failed.error == {
+        "errorMessage": f"RequestId: {failed.request_id} Error: Runtime exited with error: exit status 3",
+        "errorType": "Runtime.ExitError",
+    }
+    assert "init: giving up" in failed.logs
+    assert any(
+        line.startswith("INIT_REPORT") and line.endswith("Error Type: Runtime.ExitError")
+        for line in failed.logs
+    )
+
+
 def test_memory_beyond_the_function_size_stops_the_environment(runtime, make_spec):
     spec = make_spec("hog.handler", memory_mb=128)
     over = runtime.invoke(spec, {"mb": 400})
