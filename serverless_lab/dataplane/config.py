@@ -295,9 +295,12 @@ class ControlPlane:
                 403, {"Content-Type": "application/xml"}, _s3_error("AccessDenied", "Access Denied")
             )
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        # If-None-Match decides when it is there (RFC 9110 13.2.2; S3 answers 304 only when the ETag still
+        # matches). moto answers 304 on If-Modified-Since alone, so an object replaced within the second
+        # it was cached in would stay stale: the date goes only without an ETag.
         if conditions.get("If-None-Match"):
             params["IfNoneMatch"] = conditions["If-None-Match"]
-        if conditions.get("If-Modified-Since"):
+        elif conditions.get("If-Modified-Since"):
             params["IfModifiedSince"] = conditions["If-Modified-Since"]
         try:
             answer = s3.get_object(**params)
@@ -328,6 +331,14 @@ class ControlPlane:
             )
         if answer.get("LastModified"):
             headers["Last-Modified"] = answer["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")
+        # The rest of S3's answer that CloudFront passes on to the viewer ("Request and response behavior for
+        # Amazon S3 origins": it removes or changes only Set-Cookie, Trailer, Transfer-Encoding, Upgrade and
+        # Via). Content-Encoding matters most: CloudFront never compresses an object S3 serves encoded.
+        for field, name in _PASSED_ON_S3_FIELDS:
+            if answer.get(field):
+                headers[name] = str(answer[field])
+        for meta_name, value in (answer.get("Metadata") or {}).items():
+            headers[f"x-amz-meta-{meta_name}"] = value
         return OriginResponse(200, headers, answer["Body"].read())
 
     # --- Cognito --------------------------------------------------------------------------------------
@@ -393,6 +404,17 @@ class ControlPlane:
                 logStreamName=stream,
                 logEvents=[{"timestamp": t, "message": m} for t, m in batch],
             )
+
+
+# GetObject fields and the response headers S3 sends them in, beyond the ones origin_object sets itself.
+_PASSED_ON_S3_FIELDS = (
+    ("ContentEncoding", "Content-Encoding"),
+    ("ContentDisposition", "Content-Disposition"),
+    ("ContentLanguage", "Content-Language"),
+    ("AcceptRanges", "Accept-Ranges"),
+    ("VersionId", "x-amz-version-id"),
+    ("ServerSideEncryption", "x-amz-server-side-encryption"),
+)
 
 
 def unqualified_function_name(name_or_arn: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import json
 import time
 import uuid
@@ -539,7 +540,7 @@ def test_the_integration_timeout_answers_504(backend: Backend, function: str) ->
         backend.client("apigateway").delete_rest_api(restApiId=api)
 
 
-def plain_distribution(backend: Backend, bucket: str) -> str:
+def plain_distribution(backend: Backend, bucket: str, **behaviour_settings: Any) -> str:
     """A distribution of the bucket made with plain boto3, not through the lab; its id."""
     behaviour = {
         "TargetOriginId": "s3",
@@ -548,6 +549,7 @@ def plain_distribution(backend: Backend, bucket: str) -> str:
         "MinTTL": 0,
         "DefaultTTL": 3600,
         "MaxTTL": 86400,
+        **behaviour_settings,
     }
     return backend.client("cloudfront").create_distribution(
         DistributionConfig={
@@ -594,6 +596,49 @@ def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
     fresh = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
     assert (fresh.body, fresh.header("X-Cache")) == (b"<h1>two</h1>", "Miss from cloudfront")
     assert distribution in [d["id"] for d in dataplane.urls().distributions]
+
+
+def test_the_edge_passes_on_s3s_headers_and_never_compresses_an_encoded_object(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"encoded-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    script = b"console.log('precompressed');\n" * 200
+    s3.put_object(
+        Bucket=bucket,
+        Key="app.js",
+        Body=gzip.compress(script),
+        ContentType="application/javascript",
+        ContentEncoding="gzip",
+        ContentDisposition="inline",
+        Metadata={"build": "42"},
+    )
+    distribution = plain_distribution(backend, bucket, Compress=True)
+    request = HttpRequest("GET", "/app.js", headers=(("Accept-Encoding", "gzip"),))
+    answer = dataplane.handle_edge(distribution, request)
+    # "CloudFront detects that the file is compressed based on the value of the Content-Encoding header
+    # and doesn't compress the file again" (Serving compressed files): one layer of gzip, S3's headers kept.
+    assert [v for k, v in answer.headers if k.lower() == "content-encoding"] == ["gzip"]
+    assert gzip.decompress(answer.body) == script
+    assert (answer.header("Content-Disposition"), answer.header("x-amz-meta-build")) == ("inline", "42")
+
+
+def test_an_object_replaced_within_the_second_is_not_served_stale(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"fresh-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>v1</h1>", ContentType="text/html")
+    distribution = plain_distribution(backend, bucket, DefaultTTL=0, MaxTTL=0)  # revalidated every time
+    assert dataplane.handle_edge(distribution, HttpRequest("GET", "/")).body == b"<h1>v1</h1>"
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>v2</h1>", ContentType="text/html")
+    # The ETag changed, the Last-Modified second may not have: If-None-Match decides, as on S3.
+    fresh = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
+    assert (fresh.body, fresh.header("X-Cache")) == (b"<h1>v2</h1>", "Miss from cloudfront")
+    again = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
+    assert (again.body, again.header("X-Cache")) == (b"<h1>v2</h1>", "RefreshHit from cloudfront")
 
 
 def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(
