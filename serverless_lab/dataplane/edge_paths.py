@@ -56,9 +56,14 @@ def remove_dot_segments(path: str) -> str:
 
 
 def s3_key_for(path: str, origin_path: str) -> str:
-    """The S3 key for a normalized path: decoded once, below the origin path (e.g. "/v1" → "v1/...")."""
+    """The S3 key for a normalized path: decoded once, below the origin path (e.g. "/v1" → "v1/...").
+
+    S3 reads a "+" in a REST request's path as a space, so `/a+b.txt` is the key `a b.txt` and a key with a
+    plus sign is reached as `%2B` (a long-standing S3 behaviour that CloudFront, which forwards the path as
+    the viewer sent it, passes on).
+    """
     try:
-        key = unquote(path[1:], errors="strict")
+        key = unquote(path[1:].replace("+", " "), errors="strict")
     except UnicodeDecodeError as not_utf8:
         raise BadRequestError() from not_utf8
     if any(segment in (".", "..") for segment in key.split("/")):

@@ -120,6 +120,13 @@ def test_encoded_slash_is_decoded_once_to_the_s3_key(edge, bucket):
     assert bucket.keys == ["site/assets/app.js"]
 
 
+def test_a_plus_in_the_path_is_a_space_in_the_s3_key(edge, bucket):
+    # S3 reads "+" in a REST path as a space; a key with a plus sign is asked for as %2B.
+    get(edge, "/a+b.txt")
+    get(edge, "/a%2Bb.txt")
+    assert bucket.keys == ["site/a b.txt", "site/a+b.txt"]
+
+
 def test_double_encoding_is_decoded_only_once(edge, bucket):
     assert get(edge, "/%252F").body == OBJECTS["site/%2F"]
     assert bucket.keys == ["site/%2F"]
