@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 # CloudFront's own defaults for the legacy TTL fields when a response omits them (API reference,
 # CacheBehavior: DefaultTTL "The default value for this field is 86400 seconds (one day)", MaxTTL
@@ -85,8 +86,16 @@ class CacheBehavior:
     min_ttl: int = 0
     default_ttl: int = DEFAULT_DEFAULT_TTL
     max_ttl: int = DEFAULT_MAX_TTL
-    forward_query_string: bool = False
+    # Which query string parameters are part of the cache key: "none", "all", "whitelist" or "allExcept"
+    # the names (a cache policy's QueryStringsConfig, or the legacy ForwardedValues.QueryString with its
+    # QueryStringCacheKeys).
+    query_string_behavior: str = "none"
+    query_string_names: tuple[str, ...] = ()
     viewer_protocol_policy: str = "allow-all"
+    # A cache policy whose maximum TTL is 0 (the managed CachingDisabled): nothing is stored, every
+    # request goes to the origin and is a Miss.
+    caching_disabled: bool = False
+    cache_policy_id: str = ""
 
     def matches(self, path: str) -> bool:
         """Whether a normalized request path falls under this behaviour's path pattern.
@@ -96,6 +105,16 @@ class CacheBehavior:
         leading /".
         """
         return _path_pattern_regex(self.path_pattern).fullmatch(path) is not None
+
+    def cache_key_query(self, query: str) -> str:
+        """The part of a request's query string that is in the cache key (in the order it was sent)."""
+        if not query or self.query_string_behavior == "none":
+            return ""
+        if self.query_string_behavior == "all":
+            return query
+        names, keep = set(self.query_string_names), self.query_string_behavior == "whitelist"
+        pairs = [pair for pair in query.split("&") if (unquote_plus(pair.partition("=")[0]) in names) == keep]
+        return "&".join(pairs)
 
 
 @dataclass(frozen=True)
@@ -226,19 +245,76 @@ def _behavior_from_boto3(item: Mapping[str, Any]) -> CacheBehavior:
     allowed = item.get("AllowedMethods") or {}
     allowed_methods = tuple(allowed.get("Items") or ("GET", "HEAD"))
     cached_methods = tuple((allowed.get("CachedMethods") or {}).get("Items") or ("GET", "HEAD"))
+    common = {
+        "path_pattern": item["PathPattern"],
+        "target_origin_id": item["TargetOriginId"],
+        "allowed_methods": allowed_methods,
+        "cached_methods": cached_methods,
+        "viewer_protocol_policy": item.get("ViewerProtocolPolicy", "allow-all"),
+    }
+    policy_id = item.get("CachePolicyId") or ""
+    policy = MANAGED_CACHE_POLICIES.get(policy_id)
+    if policy is not None:
+        # A cache policy replaces the behaviour's own TTLs and ForwardedValues (which moto fills in anyway);
+        # objects are compressed only if the policy normalises Accept-Encoding too.
+        return CacheBehavior(
+            **common,
+            compress=bool(item.get("Compress", False)) and policy.compression,
+            min_ttl=policy.min_ttl,
+            default_ttl=policy.default_ttl,
+            max_ttl=policy.max_ttl,
+            query_string_behavior=policy.query_string_behavior,
+            caching_disabled=policy.max_ttl == 0,
+            cache_policy_id=policy_id,
+        )
     forwarded = item.get("ForwardedValues") or {}
+    # Legacy settings: "If you specify true for QueryString and you don't specify any values for
+    # QueryStringCacheKeys, CloudFront forwards all query string parameters to the origin and caches based
+    # on all query string parameters" (API reference, ForwardedValues); with names, on those only.
+    cache_keys = tuple(((forwarded.get("QueryStringCacheKeys") or {}).get("Items")) or ())
+    query_string_behavior = "none"
+    if forwarded.get("QueryString", False):
+        query_string_behavior = "whitelist" if cache_keys else "all"
     return CacheBehavior(
-        path_pattern=item["PathPattern"],
-        target_origin_id=item["TargetOriginId"],
-        allowed_methods=allowed_methods,
-        cached_methods=cached_methods,
+        **common,
         compress=bool(item.get("Compress", False)),
         min_ttl=int(item.get("MinTTL", 0)),
         default_ttl=int(item.get("DefaultTTL", DEFAULT_DEFAULT_TTL)),
         max_ttl=int(item.get("MaxTTL", DEFAULT_MAX_TTL)),
-        forward_query_string=bool(forwarded.get("QueryString", False)),
-        viewer_protocol_policy=item.get("ViewerProtocolPolicy", "allow-all"),
+        query_string_behavior=query_string_behavior,
+        query_string_names=cache_keys,
+        cache_policy_id=policy_id,  # a custom policy, which moto cannot store: its legacy values are used
     )
+
+
+@dataclass(frozen=True)
+class ManagedCachePolicy:
+    """What a managed cache policy sets that the lab's edge uses (headers and cookies in the cache key
+    are left out: the lab's S3 origins answer the same whatever they are)."""
+
+    name: str
+    min_ttl: int
+    default_ttl: int
+    max_ttl: int
+    compression: bool  # Accept-Encoding (gzip, br) normalised into the cache key: objects may be compressed
+    query_string_behavior: str = "none"
+
+
+# "Use managed cache policies" (CloudFront Developer Guide): the IDs the API and SDKs name them by.
+MANAGED_CACHE_POLICIES = {
+    "658327ea-f89d-4fab-a63d-7e88639e58f6": ManagedCachePolicy("CachingOptimized", 1, 86400, 31536000, True),
+    "b2884449-e4de-46a7-ac36-70bc7f1ddd6d": ManagedCachePolicy(
+        "CachingOptimizedForUncompressedObjects", 1, 86400, 31536000, False
+    ),
+    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": ManagedCachePolicy("CachingDisabled", 0, 0, 0, False),
+    "83da9c7e-98b4-4e11-a168-04f0df8e2c65": ManagedCachePolicy(
+        "UseOriginCacheControlHeaders", 0, 0, 31536000, True
+    ),
+    "4cc15a8a-d715-48a4-82b8-cc0b614638fe": ManagedCachePolicy(
+        "UseOriginCacheControlHeaders-QueryStrings", 0, 0, 31536000, True, "all"
+    ),
+    "2e54312d-136d-493c-8eb9-b001f22f67d2": ManagedCachePolicy("Amplify", 2, 2, 600, True, "all"),
+}
 
 
 def _error_response_from_boto3(item: Mapping[str, Any]) -> CustomErrorResponse:

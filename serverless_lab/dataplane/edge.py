@@ -221,7 +221,8 @@ class Edge:
         if origin is None or origin.bucket is None:
             # The lab serves S3 origins only; CloudFront's answer when it cannot reach an origin is 502.
             raise OriginUnreachableError()
-        cache_path = f"{path}?{query}" if behavior.forward_query_string and query else path
+        key_query = behavior.cache_key_query(query)
+        cache_path = f"{path}?{key_query}" if key_query else path
         variant = "gzip" if behavior.compress and accepts_gzip(accept_encoding) else "identity"
         return _Target(
             key=f"{cache_path}|{variant}",
@@ -237,6 +238,10 @@ class Edge:
         self, context: _RequestContext, target: _Target, *, with_custom_errors: bool
     ) -> tuple[CachedAnswer, str]:
         cache = self._caches.setdefault(context.distribution.distribution_id, EdgeCache())
+        if target.behavior.caching_disabled:  # a cache policy with no TTL: straight to the origin, a Miss
+            response = self._call_origin(context, target, {})
+            now = self._clock()
+            return self._answer_from_origin(context, cache, target, response, now, with_custom_errors), "miss"
         self._drop_if_invalidated(cache, target.key, context)
         answer = cache.get(target.key)
         if answer is not None and answer.is_fresh(self._clock()):
@@ -329,7 +334,7 @@ class Edge:
             origin_etag=response.header("ETag"),
             origin_last_modified=response.header("Last-Modified"),
         )
-        if ttl is not None and response.status == 200:
+        if ttl is not None and response.status == 200 and not behavior.caching_disabled:
             cache.put(answer)
         return answer
 

@@ -641,6 +641,60 @@ def test_an_object_replaced_within_the_second_is_not_served_stale(
     assert (again.body, again.header("X-Cache")) == (b"<h1>v2</h1>", "RefreshHit from cloudfront")
 
 
+@pytest.mark.parametrize(
+    ("policy", "x_caches", "bodies"),
+    [
+        # CachingOptimized: a day by default, so the changed object is not seen until invalidated.
+        ("658327ea-f89d-4fab-a63d-7e88639e58f6", ["Miss", "Hit", "Hit"], [b"one", b"one", b"one"]),
+        # CachingDisabled: nothing stored, every request goes to S3.
+        ("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", ["Miss", "Miss", "Miss"], [b"one", b"two", b"two"]),
+    ],
+    ids=["CachingOptimized", "CachingDisabled"],
+)
+def test_a_managed_cache_policy_decides_what_is_cached(
+    backend: Backend, dataplane: DataPlane, policy: str, x_caches: list[str], bodies: list[bytes]
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"policy-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"one", ContentType="text/html")
+    # The behaviour's own TTLs (0 here, as moto fills them in) give way to the policy's.
+    distribution = plain_distribution(backend, bucket, CachePolicyId=policy, MinTTL=0, DefaultTTL=0, MaxTTL=0)
+    seen = []
+    for _ in range(3):
+        answer = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
+        seen.append((answer.header("X-Cache").split()[0], answer.body))
+        s3.put_object(Bucket=bucket, Key="index.html", Body=b"two", ContentType="text/html")
+    assert seen == list(zip(x_caches, bodies, strict=True))
+
+
+def test_query_string_cache_keys_limit_the_cache_key_to_their_names(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"query-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app.js", Body=b"v1", ContentType="application/javascript")
+    forwarded = {
+        "QueryString": True,
+        "Cookies": {"Forward": "none"},
+        "QueryStringCacheKeys": {"Quantity": 1, "Items": ["v"]},
+    }
+    distribution = plain_distribution(backend, bucket, ForwardedValues=forwarded)
+
+    def x_cache(query: str) -> str:
+        return dataplane.handle_edge(distribution, HttpRequest("GET", "/app.js", query=query)).header(
+            "X-Cache"
+        )
+
+    # "... but only caches based on the query string parameters that you specify" (API reference).
+    assert [x_cache("v=1&utm=a"), x_cache("v=1&utm=b"), x_cache("v=2")] == [
+        "Miss from cloudfront",
+        "Hit from cloudfront",
+        "Miss from cloudfront",
+    ]
+
+
 def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(
     backend: Backend, dataplane: DataPlane
 ) -> None:

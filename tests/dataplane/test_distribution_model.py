@@ -284,3 +284,36 @@ def test_naive_create_time_is_read_as_utc():
     )
     assert naive.create_time == datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC).timestamp()
     assert naive.paths == ()
+
+
+@pytest.mark.parametrize(
+    ("behavior", "names", "query", "key"),
+    [
+        ("none", (), "a=1&b=2", ""),
+        ("all", (), "a=1&b=2", "a=1&b=2"),
+        ("whitelist", ("b", "c d"), "a=1&b=2&c+d=3", "b=2&c+d=3"),  # names compared decoded
+        ("allExcept", ("utm",), "utm=x&v=1&utm=y", "v=1"),
+    ],
+)
+def test_the_query_string_part_of_the_cache_key(behavior, names, query, key):
+    cache = CacheBehavior("*", "s3", query_string_behavior=behavior, query_string_names=names)
+    assert cache.cache_key_query(query) == key
+
+
+def test_a_managed_cache_policy_replaces_the_behaviours_own_settings():
+    item = {
+        "TargetOriginId": "s3",
+        "CachePolicyId": "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",  # CachingOptimizedForUncompressedObjects
+        "Compress": True,
+        "MinTTL": 0,
+        "DefaultTTL": 0,
+        "MaxTTL": 0,
+        "ForwardedValues": {"QueryString": True},
+    }
+    behavior = distribution_from_boto3(
+        {"Id": "E1", "DistributionConfig": {"Origins": {"Items": []}, "DefaultCacheBehavior": item}}
+    ).default_behavior
+    assert (behavior.min_ttl, behavior.default_ttl, behavior.max_ttl) == (1, 86400, 31536000)
+    assert (
+        behavior.query_string_behavior == "none" and not behavior.compress and not behavior.caching_disabled
+    )

@@ -405,7 +405,7 @@ def test_write_through_an_all_methods_behaviour_is_denied_by_the_read_only_bucke
 def test_query_string_is_not_in_the_cache_key_unless_forwarded(lab):
     lab.get("/index.html", query="v=1")
     assert lab.get("/index.html", query="v=2").header("X-Cache") == "Hit from cloudfront"
-    forwarding = make_lab(default_behavior=CacheBehavior("*", "site", forward_query_string=True))
+    forwarding = make_lab(default_behavior=CacheBehavior("*", "site", query_string_behavior="all"))
     forwarding.get("/index.html", query="v=1")
     assert forwarding.get("/index.html", query="v=2").header("X-Cache") == "Miss from cloudfront"
     assert forwarding.get("/index.html", query="v=1").header("X-Cache") == "Hit from cloudfront"
