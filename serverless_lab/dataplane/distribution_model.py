@@ -168,10 +168,13 @@ class Invalidation:
         """Whether this invalidation covers a cached path (with its query string, if cached with one).
 
         Developer Guide, "Invalidation paths": paths are case-sensitive, a `*` may only be the last
-        character and replaces 0 or more characters; anything else must match exactly.
+        character and replaces 0 or more characters; anything else must match exactly. "When you use the
+        CloudFront API directly, invalidation paths must begin with a leading slash": one that does not
+        (moto stores it) invalidates nothing here, as CloudFront refuses it (InvalidArgument).
         """
-        for pattern in self.paths:
-            wanted = pattern if pattern.startswith("/") else "/" + pattern
+        for wanted in self.paths:
+            if not wanted.startswith("/"):
+                continue
             if wanted.endswith("*"):
                 if path.startswith(wanted[:-1]):
                     return True

@@ -223,6 +223,10 @@ class Edge:
             raise OriginUnreachableError()
         key_query = behavior.cache_key_query(query)
         cache_path = f"{path}?{key_query}" if key_query else path
+        if key_query:
+            # "You must include the query strings when invalidating files" (or end the path with *): the
+            # viewer's path, which invalidations also match (/ for the default root object), keeps it too.
+            viewer_path = f"{viewer_path}?{key_query}"
         variant = "gzip" if behavior.compress and accepts_gzip(accept_encoding) else "identity"
         return _Target(
             key=f"{cache_path}|{variant}",

@@ -693,6 +693,26 @@ def test_query_string_cache_keys_limit_the_cache_key_to_their_names(
         "Hit from cloudfront",
         "Miss from cloudfront",
     ]
+    x_cache("")  # /app.js without a query string, cached under a key of its own
+
+    def invalidate(path: str) -> None:
+        backend.client("cloudfront").create_invalidation(
+            DistributionId=distribution,
+            InvalidationBatch={
+                "Paths": {"Quantity": 1, "Items": [path]},
+                "CallerReference": uuid.uuid4().hex,
+            },
+        )
+
+    # "You must include the query strings when invalidating files", or end the path with a *.
+    invalidate("/app.js")
+    assert [x_cache(""), x_cache("v=1"), x_cache("v=2")] == [
+        "Miss from cloudfront",
+        "Hit from cloudfront",
+        "Hit from cloudfront",
+    ]
+    invalidate("/app.js*")
+    assert [x_cache("v=1"), x_cache("v=2")] == ["Miss from cloudfront", "Miss from cloudfront"]
 
 
 def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(
