@@ -542,3 +542,22 @@ def test_cache_key_locks_are_forgotten_once_released():
     with cache.key_lock("/a|identity"), cache.key_lock("/b|identity"):
         assert cache.waiting_keys() == 2
     assert cache.waiting_keys() == 0
+
+
+def test_range_requests_are_served_from_the_cached_object(lab):
+    lab.bucket.put("site/data.bin", bytes(range(100)))
+    lab.get("/data.bin")  # cached
+    part = lab.get("/data.bin", ("Range", "bytes=10-19"))
+    assert (part.status, part.body, part.header("Content-Range")) == (
+        206,
+        bytes(range(10, 20)),
+        "bytes 10-19/100",
+    )
+    assert part.header("Content-Length") == "10" and part.header("X-Cache") == "Hit from cloudfront"
+    assert lab.get("/data.bin", ("Range", "bytes=95-")).body == bytes(range(95, 100))
+    assert lab.get("/data.bin", ("Range", "bytes=-3")).header("Content-Range") == "bytes 97-99/100"
+    beyond = lab.get("/data.bin", ("Range", "bytes=200-300"))
+    assert (beyond.status, beyond.header("Content-Range")) == (416, "bytes */100")
+    # Several ranges, or an If-Range naming another version: the whole object, as RFC 9110 allows.
+    assert lab.get("/data.bin", ("Range", "bytes=0-1,5-6")).status == 200
+    assert lab.get("/data.bin", ("Range", "bytes=0-1"), ("If-Range", '"other"')).status == 200
