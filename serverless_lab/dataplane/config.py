@@ -17,6 +17,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -310,8 +311,15 @@ class ControlPlane:
             if status == 304 or code == "304":
                 return OriginResponse(304, {"ETag": conditions.get("If-None-Match", "")})
             if code in ("NoSuchKey", "NoSuchBucket", "404"):
-                # With OAC the bucket policy grants CloudFront s3:GetObject only, not s3:ListBucket, so S3
-                # answers a missing key with 403 AccessDenied (S3 docs, "GetObject": permissions).
+                # S3 answers a missing key with 404 NoSuchKey to a caller that may s3:ListBucket the bucket,
+                # else with 403 AccessDenied (S3 docs, "GetObject": permissions). The lab's own OAC policy
+                # grants CloudFront s3:GetObject only: 403, as the single-page app's error mapping expects.
+                if code != "NoSuchBucket" and self._cloudfront_may_list(bucket):
+                    return OriginResponse(
+                        404,
+                        {"Content-Type": "application/xml"},
+                        _s3_error("NoSuchKey", "The specified key does not exist."),
+                    )
                 return OriginResponse(
                     403, {"Content-Type": "application/xml"}, _s3_error("AccessDenied", "Access Denied")
                 )
@@ -340,6 +348,33 @@ class ControlPlane:
         for meta_name, value in (answer.get("Metadata") or {}).items():
             headers[f"x-amz-meta-{meta_name}"] = value
         return OriginResponse(200, headers, answer["Body"].read())
+
+    def _cloudfront_may_list(self, bucket: str) -> bool:
+        """Whether the bucket policy lets CloudFront (its service principal, as with OAC, or anyone) list the
+        bucket: an Allow of s3:ListBucket (or s3:*, *) on the bucket. Read like the rest, once a second."""
+
+        def read() -> bool:
+            try:
+                policy = json.loads(self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+            except (ClientError, ValueError, KeyError):
+                return False  # no policy: nobody but the owner may list
+            statements = policy.get("Statement") or []
+            for statement in statements if isinstance(statements, list) else [statements]:
+                if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                    continue
+                actions = statement.get("Action") or []
+                actions = [actions] if isinstance(actions, str) else actions
+                principal = statement.get("Principal")
+                services = principal.get("Service", []) if isinstance(principal, dict) else []
+                services = [services] if isinstance(services, str) else services
+                anyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
+                if {"s3:ListBucket", "s3:*", "*"} & set(actions) and (
+                    anyone or "cloudfront.amazonaws.com" in services
+                ):
+                    return True
+            return False
+
+        return self.cached(("bucket-lists", bucket), read)
 
     # --- Cognito --------------------------------------------------------------------------------------
     def jwks(self, issuer: str) -> dict[str, Any]:

@@ -715,6 +715,39 @@ def test_query_string_cache_keys_limit_the_cache_key_to_their_names(
     assert [x_cache("v=1"), x_cache("v=2")] == ["Miss from cloudfront", "Miss from cloudfront"]
 
 
+def test_a_missing_key_is_404_when_the_bucket_policy_lets_cloudfront_list_the_bucket(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    s3 = backend.client("s3")
+    bucket = f"listing-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    distribution = plain_distribution(backend, bucket)
+    # GetObject only (as the lab's own OAC policy): S3 hides whether the key exists, 403.
+    assert dataplane.handle_edge(distribution, HttpRequest("GET", "/dashboard")).status == 403
+    cloudfront = {"Service": "cloudfront.amazonaws.com"}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": cloudfront,
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+            {
+                "Effect": "Allow",
+                "Principal": cloudfront,
+                "Action": ["s3:ListBucket"],
+                "Resource": f"arn:aws:s3:::{bucket}",
+            },
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    # "If you have the s3:ListBucket permission on the bucket, Amazon S3 returns ... 404 Not Found".
+    missing = dataplane.handle_edge(distribution, HttpRequest("GET", "/settings"))
+    assert missing.status == 404 and b"<Code>NoSuchKey</Code>" in missing.body
+
+
 def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(
     backend: Backend, dataplane: DataPlane
 ) -> None:
