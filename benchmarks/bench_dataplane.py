@@ -202,13 +202,14 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far (0 when it is gone)."""
+def cpu_seconds(pid: int, *, kernel_only: bool = False) -> float:
+    """User plus system CPU time of a process so far, or its system time alone (0 when it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[12]) if kernel_only else int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_per_request(target: HttpTarget, moto_pid: int, *, clients: int, seconds: float) -> dict[str, float]:
@@ -216,13 +217,18 @@ def cpu_per_request(target: HttpTarget, moto_pid: int, *, clients: int, seconds:
     lab_pid = os.getpid()
     before: dict[int, float] = {}
 
+    kernel_before = 0.0
+
     def read_counters() -> None:
+        nonlocal kernel_before
         for pid in [lab_pid, moto_pid, *descendants(lab_pid)]:
             before[pid] = cpu_seconds(pid)
+        kernel_before = cpu_seconds(lab_pid, kernel_only=True)
 
     load = run_load(target, clients=clients, seconds=seconds, on_start=read_counters)
     if load.errors or not load.requests:
         raise RuntimeError(f"{load.errors} of {load.requests} requests to {target.url} failed")
+    lab_kernel = cpu_seconds(lab_pid, kernel_only=True) - kernel_before
     moto_side = {moto_pid, *descendants(moto_pid)}
     # Environments started during the load (cold starts with eight clients) spent all their CPU in it.
     started_since = {pid: 0.0 for pid in descendants(lab_pid) if pid not in before}
@@ -234,6 +240,8 @@ def cpu_per_request(target: HttpTarget, moto_pid: int, *, clients: int, seconds:
     return {
         "rate": load.rate,
         "lab": spent[lab_pid] * per_request,
+        # In the kernel: system calls, and with many clients mostly handing the GIL between request threads.
+        "lab_kernel_share": lab_kernel / spent[lab_pid] if spent[lab_pid] else 0.0,
         "environments": environments * per_request,
         "moto": sum(spent.get(pid, 0.0) for pid in moto_side) * per_request,
         "clients": load.client_cpu_s * per_request,
@@ -476,7 +484,8 @@ def main() -> int:
         split = cpu_per_request(target, moto_pid, clients=clients, seconds=min(seconds, 3.0))
         total = split["lab"] + split["environments"] + split["moto"] + split["clients"]
         print(
-            f"  {name:<26} {split['rate']:>6,.0f} req/s: lab {split['lab']:>5.0f}, environments "
+            f"  {name:<26} {split['rate']:>6,.0f} req/s: lab {split['lab']:>5.0f} "
+            f"({split['lab_kernel_share']:.0%} in the kernel), environments "
             f"{split['environments']:>5.0f}, moto {split['moto']:>5.0f}, clients {split['clients']:>4.0f}; "
             f"{total:,.0f} us of CPU in {1e6 / split['rate']:,.0f} us per request ({os.cpu_count()} cores)"
         )
