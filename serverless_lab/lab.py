@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .backends import Backend, lab_home, make_backend
-from .errors import InvalidStudentError, UnknownStepError, UsageError
+from .dataplane.runtime import ResourceNotFoundException
+from .errors import InvalidStudentError, StepError, UnknownStepError, UsageError
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
 from .steps.base import state_of
 
@@ -40,7 +41,9 @@ KEY_OUTPUTS = {
 
 
 def validate_student(student: str) -> str:
-    if not isinstance(student, str) or not STUDENT_PATTERN.match(student):
+    if not isinstance(student, str) or not STUDENT_PATTERN.fullmatch(
+        student
+    ):  # not match: $ allows a final \n
         raise InvalidStudentError(
             f"Invalid student name {student!r}: it prefixes S3 bucket and other AWS resource names, so use 1 to 20 "
             "lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen "
@@ -140,14 +143,29 @@ class Lab:
         return report
 
     def destroy(self, name: str | None = None) -> None:
-        """Tears down one step, or every step in reverse order; leaves nothing of this student behind."""
+        """Tears down one step, or every step in reverse order; leaves nothing of this student behind.
+
+        A step that cannot be removed (a table with deletion protection, a backend error) does not stop
+        the others: every step that can go goes, then one StepError names each that could not, and why.
+        """
+        failures: list[str] = []
         for step_name in reversed(step_names(name)):
-            self.step(step_name).destroy()
+            try:
+                self.step(step_name).destroy()
+            except Exception as error:  # reported below, after the other steps are gone
+                failures.append(f"{step_name}: {type(error).__name__}: {error}")
+                continue
             self._outputs.pop(step_name, None)
             self._save_outputs()
-        if name not in (None, "site") and self.step("site").outputs():
+        if name not in (None, "site") and not failures and self.step("site").outputs():
             # config.js names what is deployed: once a step is gone, its values become null there too.
             self._record("site", self.step("site").apply())
+        if failures:
+            raise StepError(
+                "Could not destroy every step; the others are gone.\n  "
+                + "\n  ".join(failures)
+                + "\nFix what the messages say, then run destroy again: it removes only what is left."
+            )
 
     def status(self) -> Any:
         """A pandas DataFrame, one row per step: state (deployed / partial / absent), verified, key outputs."""
@@ -217,13 +235,24 @@ class Lab:
 
     def function_name(self, function: str) -> str:
         """'items' -> this student's function name; a full name or ARN is kept as it is."""
+        if not isinstance(function, str) or not function:
+            raise UsageError(
+                f"A function is named by a non-empty string ('items', 'me' or a full name), not {function!r}."
+            )
         if function.startswith("arn:") or function.startswith(self.names.prefix + "-"):
             return function
         return self.names(function)
 
     def invoke(self, function: str, event: Any = None) -> Invocation:
         """Invokes a function on the local runtime: the payload and Lambda's metrics (cold, durations, logs)."""
-        return self.dataplane().invoke(self.function_name(function), {} if event is None else event)
+        name = self.function_name(function)
+        try:
+            return self.dataplane().invoke(name, {} if event is None else event)
+        except ResourceNotFoundException as missing:
+            raise ResourceNotFoundException(
+                f"{missing.message}. Fix: deploy it first (lab.require('functions') for the lab's own "
+                "functions), or check the name."
+            ) from None
 
     def trace(self, **options: Any) -> Any:
         """One simulated user through the whole stack: a DataFrame of every hop (see serverless_lab.flow)."""

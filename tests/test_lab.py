@@ -8,11 +8,18 @@ from typing import Any
 import pytest
 
 from serverless_lab import Lab
-from serverless_lab.errors import InvalidStudentError, UnknownBackendError, UnknownStepError, UsageError
+from serverless_lab.dataplane.runtime import ResourceNotFoundException
+from serverless_lab.errors import (
+    InvalidStudentError,
+    StepError,
+    UnknownBackendError,
+    UnknownStepError,
+    UsageError,
+)
 
 
 @pytest.mark.parametrize(
-    "student", ["", "Ada", "ada_l", "-ada", "ada-", "a" * 21, "ada lovelace", "1ada", None]
+    "student", ["", "Ada", "ada_l", "-ada", "ada-", "a" * 21, "ada lovelace", "1ada", None, "ada\n"]
 )
 def test_invalid_student_names_the_rule(student: Any) -> None:
     with pytest.raises(InvalidStudentError, match="lowercase letters, digits or hyphens"):
@@ -195,3 +202,36 @@ def test_the_labs_api_answers_429_with_cors_when_a_function_is_throttled() -> No
     assert json_module.loads(answer.body) == {"message": "Too Many Requests"}
     assert answer.header("Access-Control-Allow-Origin") == "*"
     lab.destroy()
+
+
+def test_destroy_removes_every_step_it_can_and_names_the_one_it_cannot() -> None:
+    lab = Lab(backend="memory", student="stuck")
+    lab.require("table")
+    dynamodb = lab.backend.client("dynamodb")
+    table = lab.outputs["table"]["table_name"]
+    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=True)
+    with pytest.raises(
+        StepError, match=r"(?s)the others are gone.*table: ClientError.*DeletionProtectionEnabled"
+    ):
+        lab.destroy()
+    assert lab.status()["state"].to_dict() == {
+        "site": "absent",
+        "cdn": "absent",
+        "users": "absent",
+        "table": "deployed",
+        "functions": "absent",
+        "api": "absent",
+    }
+    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    lab.destroy()  # again: only what is left
+    assert set(lab.status()["state"]) == {"absent"}
+
+
+def test_invoking_a_function_that_is_not_deployed_says_how_to_deploy_it() -> None:
+    lab = Lab(backend="memory", student="nofn")
+    with pytest.raises(
+        ResourceNotFoundException, match=r"Function not found: .*sl-nofn-items\. Fix: deploy it"
+    ):
+        lab.invoke("items")
+    with pytest.raises(UsageError, match="non-empty string"):
+        lab.invoke(None)  # type: ignore[arg-type]

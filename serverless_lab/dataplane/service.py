@@ -106,9 +106,12 @@ class DataPlane:
     # --- Lambda -------------------------------------------------------------------------------------
     def invoke(self, function: str, event: Any) -> Invocation:
         """A synchronous Invoke, as `lambda.invoke(InvocationType="RequestResponse")` does on AWS."""
-        spec = self._function_to_run(function)
         # The handler's context.invoked_function_arn is the ARN called, an alias or version suffix included.
         invoked_arn = function if function.startswith("arn:") else self._function_arn(function)
+        try:
+            spec = self._function_to_run(function)
+        except NotFound:
+            raise ResourceNotFoundException(f"Function not found: {invoked_arn}") from None
         return self.runtime.invoke(spec, event, invoked_arn=invoked_arn)
 
     def _function_to_run(self, name_or_arn: str) -> FunctionSpec:
