@@ -45,6 +45,9 @@ COGNITO_PREFIX = "/cognito-idp"
 EDGE_PREFIX = "/_edge/"
 
 
+_COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+
+
 @dataclass(frozen=True)
 class ServedUrls:
     """Where everything is served on loopback."""
@@ -249,7 +252,29 @@ class DataPlane:
     def pass_to_cognito(
         self, request: HttpRequest, spans: list[dict[str, Any]] | None = None
     ) -> HttpResponse:
-        """Cognito's JSON API for the browser, forwarded to the backend (which adds CORS headers, as Cognito does)."""
+        """Cognito's JSON API for the browser, forwarded to the backend (which adds CORS headers, as Cognito does).
+
+        Only what Cognito's endpoint answers goes through: CORS preflights and POSTs of a Cognito operation
+        (X-Amz-Target AWSCognitoIdentityProviderService.*) with a JSON body. Anything else is answered here
+        as an AWS JSON 1.1 service answers it (UnknownOperationException, SerializationException): the
+        backend behind this route serves every service of every student, and must not be reachable
+        through it (a GET of it listed every bucket).
+        """
+        if request.method != "OPTIONS":
+            target = request.header("X-Amz-Target") or ""
+            error = None
+            if request.method != "POST" or not target.startswith(_COGNITO_TARGET_PREFIX):
+                error = "UnknownOperationException"
+            else:
+                try:
+                    json.loads(request.body or b"")
+                except ValueError:
+                    error = "SerializationException"
+            if error is not None:
+                headers = [("Access-Control-Allow-Origin", request.header("Origin") or "*")]
+                answer = _json(400, {"__type": error, "message": None}, headers)
+                answer.headers[0] = ("Content-Type", "application/x-amz-json-1.1")
+                return answer
         endpoint = self.backend.cognito_endpoint().rstrip("/")
         started_epoch, started = time.time(), time.perf_counter()
         headers = {

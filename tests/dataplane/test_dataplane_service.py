@@ -748,6 +748,26 @@ def test_a_missing_key_is_404_when_the_bucket_policy_lets_cloudfront_list_the_bu
     assert missing.status == 404 and b"<Code>NoSuchKey</Code>" in missing.body
 
 
+@pytest.mark.parametrize(
+    ("method", "target", "body", "error"),
+    [
+        ("GET", None, b"", "UnknownOperationException"),  # the backend behind: its bucket list, before
+        ("POST", "DynamoDB_20120810.ListTables", b"{}", "UnknownOperationException"),
+        ("POST", None, b"{}", "UnknownOperationException"),
+        ("POST", "AWSCognitoIdentityProviderService.InitiateAuth", b"{not json", "SerializationException"),
+    ],
+)
+def test_the_cognito_route_passes_on_cognito_operations_only(
+    dataplane: DataPlane, method: str, target: str | None, body: bytes, error: str
+) -> None:
+    headers = (("X-Amz-Target", target),) if target else ()
+    answer = dataplane.handle(
+        HttpRequest(method, "/cognito-idp/", headers=(*headers, ("Origin", "http://x")), body=body)
+    )
+    assert (answer.status, json.loads(answer.body)["__type"]) == (400, error)
+    assert answer.header("Access-Control-Allow-Origin") == "http://x"  # the browser can read the error
+
+
 def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(
     backend: Backend, dataplane: DataPlane
 ) -> None:
