@@ -28,6 +28,13 @@ def _lab(args: argparse.Namespace) -> Any:
     return Lab(backend=args.backend, student=args.student, region=args.region, endpoint_url=args.endpoint_url)
 
 
+def _port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free port) to 65535, else argparse's own usage error."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: use 0 (any free port) to 65535")
+    return int(text)
+
+
 def cmd_backend(args: argparse.Namespace) -> int:
     from .backends import LocalServer
 
@@ -109,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     backend = sub.add_parser("backend", help="start, stop, check or reset the shared local moto server")
     backend.add_argument("action", choices=["start", "stop", "status", "reset"])
     backend.add_argument("--json", action="store_true")
-    backend.add_argument("--port", type=int, default=None)
+    backend.add_argument("--port", type=_port, default=None)
     backend.set_defaults(func=cmd_backend)
 
     for name, text in [

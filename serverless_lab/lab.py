@@ -10,15 +10,19 @@ state file, so another kernel or the CLI finds them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.exceptions import EndpointConnectionError
 
 from .backends import Backend, lab_home, make_backend
 from .dataplane.runtime import ResourceNotFoundException
-from .errors import InvalidStudentError, StepError, UnknownStepError, UsageError
+from .errors import BackendNotRunningError, InvalidStudentError, StepError, UnknownStepError, UsageError
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
 from .steps.base import state_of
 
@@ -38,6 +42,31 @@ KEY_OUTPUTS = {
     "functions": ("role_arn",),
     "api": ("rest_api_id", "url"),
 }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reaching_the_backend(method: F) -> F:
+    """A backend that no longer answers (a stopped moto server, a wrong endpoint URL, no network) is a
+    BackendNotRunningError that says how to bring it back, not botocore's EndpointConnectionError."""
+
+    @functools.wraps(method)
+    def call(self: Lab, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except EndpointConnectionError as error:
+            fixes = {
+                "local": "start it again with `serverless-lab backend start` (a new Lab() starts one too)",
+                "endpoint": "start the service that should answer there, or fix endpoint_url",
+                "aws": "check your network connection",
+            }
+            fix = fixes.get(self.backend.name, "start the backend again")
+            raise BackendNotRunningError(
+                f"The {self.backend.name} backend does not answer ({error}). Fix: {fix}."
+            ) from None
+
+    return call  # type: ignore[return-value]
 
 
 def validate_student(student: str) -> str:
@@ -105,10 +134,12 @@ class Lab:
         context = StepContext(self.backend, self.names, self._outputs, self.root)  # type: ignore[arg-type]
         return STEPS[name](context)
 
+    @_reaching_the_backend
     def plan(self, name: str) -> Plan:
         """The boto3 calls `apply(name)` would make now; changes nothing."""
         return self.step(name).plan()
 
+    @_reaching_the_backend
     def apply(self, name: str | None = None) -> dict[str, Any]:
         """Applies one step (or all, in order); idempotent. Returns the step's outputs."""
         outputs: dict[str, Any] = {}
@@ -122,6 +153,7 @@ class Lab:
                     self._record("site", site.apply())
         return outputs
 
+    @_reaching_the_backend
     def require(self, name: str) -> dict[str, Any]:
         """Applies `name` and every step before it that is not fully deployed, so a fresh kernel can start anywhere."""
         targets = ORDER[: ORDER.index(step_names(name)[0]) + 1]
@@ -133,6 +165,7 @@ class Lab:
                 self._record(step_name, step.outputs())
         return self._outputs[targets[-1]]
 
+    @_reaching_the_backend
     def verify(self, name: str | None = None) -> Report:
         """Read-only checks of one step (or all) with readable results."""
         if name is not None:
@@ -142,6 +175,7 @@ class Lab:
             report.extend(self.step(step_name).verify())
         return report
 
+    @_reaching_the_backend
     def destroy(self, name: str | None = None) -> None:
         """Tears down one step, or every step in reverse order; leaves nothing of this student behind.
 
@@ -167,6 +201,7 @@ class Lab:
                 + "\nFix what the messages say, then run destroy again: it removes only what is left."
             )
 
+    @_reaching_the_backend
     def status(self) -> Any:
         """A pandas DataFrame, one row per step: state (deployed / partial / absent), verified, key outputs."""
         import pandas as pd
@@ -243,6 +278,7 @@ class Lab:
             return function
         return self.names(function)
 
+    @_reaching_the_backend
     def invoke(self, function: str, event: Any = None) -> Invocation:
         """Invokes a function on the local runtime: the payload and Lambda's metrics (cold, durations, logs)."""
         name = self.function_name(function)

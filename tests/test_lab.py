@@ -10,6 +10,7 @@ import pytest
 from serverless_lab import Lab
 from serverless_lab.dataplane.runtime import ResourceNotFoundException
 from serverless_lab.errors import (
+    BackendNotRunningError,
     InvalidStudentError,
     StepError,
     UnknownBackendError,
@@ -235,3 +236,28 @@ def test_invoking_a_function_that_is_not_deployed_says_how_to_deploy_it() -> Non
         lab.invoke("items")
     with pytest.raises(UsageError, match="non-empty string"):
         lab.invoke(None)  # type: ignore[arg-type]
+
+
+def test_an_unknown_region_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"Unknown region 'mars-1'\. Fix: use an AWS region name"):
+        Lab(backend="memory", student="ada", region="mars-1")
+
+
+def test_a_backend_that_does_not_answer_says_how_to_bring_it_back() -> None:
+    lab = Lab(
+        backend="endpoint", endpoint_url="http://127.0.0.1:1", student="gone"
+    )  # nothing listens on port 1
+    with pytest.raises(BackendNotRunningError, match=r"does not answer .* Fix: start the service"):
+        lab.plan("site")
+
+
+def test_the_cli_refuses_a_bad_port_and_a_file_as_the_demo_folder(tmp_path: Any, capsys: Any) -> None:
+    from serverless_lab.cli import main
+
+    with pytest.raises(SystemExit) as refused:
+        main(["backend", "start", "--port", "99999"])
+    assert refused.value.code == 2 and "is not a TCP port" in capsys.readouterr().err
+    taken = tmp_path / "out"
+    taken.write_text("a file")
+    assert main(["demo", "--backend", "memory", "--out", str(taken)]) == 2  # before any work, no traceback
+    assert "is a file, not a folder" in capsys.readouterr().err

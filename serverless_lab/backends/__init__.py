@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from ..errors import UnknownBackendError, UsageError
@@ -11,6 +12,19 @@ from .local import LocalBackend, LocalServer, lab_home
 from .memory import MemoryBackend
 
 BACKEND_NAMES = ("memory", "local", "endpoint", "aws")
+
+
+@functools.lru_cache(maxsize=1)
+def _known_regions() -> frozenset[str]:
+    """The regions botocore's endpoint data knows, in every partition (moto knows the same)."""
+    import boto3
+
+    session = boto3.session.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("lambda", partition_name=partition)
+    )
 
 
 def make_backend(
@@ -31,6 +45,12 @@ def make_backend(
         )
     if endpoint_url is not None and name != "endpoint":
         raise UsageError(f"endpoint_url is only used with backend='endpoint', not {name!r}.")
+    if not isinstance(region, str) or region not in _known_regions():
+        raise UsageError(
+            f"Unknown region {region!r}. Fix: use an AWS region name such as 'us-east-1' or 'eu-west-1'."
+        )
+    if port is not None and (not isinstance(port, int) or not 0 <= port <= 65535):
+        raise UsageError(f"Invalid port {port!r}. Fix: use a TCP port from 0 (any free port) to 65535.")
     key = (name, region, endpoint_url, profile, port)
     with _CACHE_LOCK:
         cached = _BACKENDS.get(key)

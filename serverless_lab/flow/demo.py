@@ -32,6 +32,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import UsageError
+
 DEMO_STUDENT = "demo"
 CLI_DEFAULT_STUDENT = "default"
 
@@ -78,6 +80,8 @@ def run_demo(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     student = DEMO_STUDENT if args.student == CLI_DEFAULT_STUDENT else args.student
     out = Path(args.out)
+    if out.exists() and not out.is_dir():  # checked before minutes of work, not when the charts are written
+        raise UsageError(f"--out {args.out!r} is a file, not a folder. Fix: name a folder (it is created).")
     plan_check = LoadPlan(users=args.users, concurrency=args.concurrency)  # refuses bad numbers up front
     steps = Steps(total=6 if args.backend != "aws" else 7)
 
