@@ -81,10 +81,11 @@ def validate_student(student: str) -> str:
     return student
 
 
-def step_names(name: str | None) -> list[str]:
-    if name is None:
+def step_names(name: str | None, *, every_step_if_none: bool = True) -> list[str]:
+    """[name], or every step for None where the method takes all steps (apply, verify, destroy)."""
+    if name is None and every_step_if_none:
         return list(ORDER)
-    if name not in STEPS:
+    if not isinstance(name, str) or name not in STEPS:
         raise UnknownStepError(f"Unknown step {name!r}. Fix: use one of {', '.join(ORDER)}.")
     return [name]
 
@@ -130,7 +131,7 @@ class Lab:
         return ORDER
 
     def step(self, name: str) -> Step:
-        step_names(name)
+        step_names(name, every_step_if_none=False)
         context = StepContext(self.backend, self.names, self._outputs, self.root)  # type: ignore[arg-type]
         return STEPS[name](context)
 
@@ -156,7 +157,7 @@ class Lab:
     @_reaching_the_backend
     def require(self, name: str) -> dict[str, Any]:
         """Applies `name` and every step before it that is not fully deployed, so a fresh kernel can start anywhere."""
-        targets = ORDER[: ORDER.index(step_names(name)[0]) + 1]
+        targets = ORDER[: ORDER.index(step_names(name, every_step_if_none=False)[0]) + 1]
         for step_name in targets:
             step = self.step(step_name)
             if step.plan():

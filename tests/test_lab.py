@@ -33,6 +33,11 @@ def test_unknown_step_names_the_steps() -> None:
         lab.plan("lambda")
     with pytest.raises(UnknownStepError):
         lab.require("database")
+    for wrong in (None, ["api"]):  # one step by name: not all of them, not a list
+        with pytest.raises(UnknownStepError, match="Fix: use one of"):
+            lab.plan(wrong)  # type: ignore[arg-type]
+        with pytest.raises(UnknownStepError):
+            lab.require(wrong)  # type: ignore[arg-type]
 
 
 def test_unknown_backend_and_misplaced_endpoint() -> None:

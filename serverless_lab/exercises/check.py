@@ -191,9 +191,14 @@ def titles_newest_first(lab: Any, titles: list[str], username: str = "ada") -> C
 def function_memory(lab: Any, function: str = "items", memory_mb: int = 512) -> CheckResult:
     """05: the function's memory changed, and an invocation since then reporting it."""
     name = f"{function} with {memory_mb} MB"
-    configuration = lab.backend.client("lambda").get_function_configuration(
-        FunctionName=lab.function_name(function)
-    )
+    try:
+        configuration = lab.backend.client("lambda").get_function_configuration(
+            FunctionName=lab.function_name(function)
+        )
+    except ClientError:
+        return not_yet(
+            name, f"there is no function {function} yet.", "Deploy it first: lab.require('functions')."
+        )
     if configuration["MemorySize"] != memory_mb:
         return not_yet(
             name,
@@ -251,6 +256,12 @@ def slowest_hop(spans: pd.DataFrame, answer: str) -> CheckResult:
 def api_p95(summary: pd.DataFrame, concurrency: int, answer_ms: float) -> CheckResult:
     """08: the API calls' 95th percentile at one concurrency level, read from the sweep's summary."""
     name = f"p95 of the API calls at concurrency {concurrency}"
+    if not isinstance(summary, pd.DataFrame) or not {"concurrency", "api_p95_ms"} <= set(summary.columns):
+        return not_yet(
+            name,
+            "that is not the sweep's summary table.",
+            "Pass the summary the load sweep cell made (its columns include concurrency and api_p95_ms).",
+        )
     rows = summary[summary["concurrency"] == concurrency]
     if rows.empty:
         return not_yet(

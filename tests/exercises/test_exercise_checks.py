@@ -142,6 +142,15 @@ def test_api_p95() -> None:
     assert_solved(check.api_p95(summary, 4, 80.3))  # read off a rounded table
     assert_not_yet(check.api_p95(summary, 4, 12.5), "is not it")
     assert_not_yet(check.api_p95(summary, 8, 80.25), "no run at concurrency 8", "[1, 4]")
+    assert_not_yet(check.api_p95(pd.DataFrame(), 4, 80.25), "not the sweep's summary")  # not a KeyError
+
+
+def test_function_memory_before_the_function_is_deployed() -> None:
+    assert_not_yet(
+        check.function_memory(Lab(backend="memory", student="nofunctions"), "items", 512),
+        "no function items yet",
+        "lab.require('functions')",
+    )
 
 
 def test_nothing_left_and_student_reset() -> None:
