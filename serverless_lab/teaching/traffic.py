@@ -14,10 +14,18 @@ from typing import Any
 import pandas as pd
 
 from ..dataplane.http import HttpRequest, HttpResponse
+from ..errors import UsageError
 from .deployed import deployed
 from .identity import sign_in
 
 Span = dict[str, Any]
+
+
+def _check_request(method: Any, path: Any) -> None:
+    if not isinstance(method, str) or not method.isalpha():
+        raise UsageError(f"The HTTP method is a word such as 'GET' or 'POST', not {method!r}.")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise UsageError(f"The path starts with '/', as '/items' does, not {path!r}.")
 
 
 def api_request(
@@ -30,6 +38,7 @@ def api_request(
     headers: dict[str, str] | None = None,
 ) -> HttpRequest:
     """An HttpRequest as the web app sends it: the ID token in Authorization, a JSON body."""
+    _check_request(method, path)
     all_headers = {"Accept": "application/json", "Origin": "http://127.0.0.1"}
     if token:
         all_headers["Authorization"] = token  # a Cognito authorizer reads the raw token, no "Bearer " needed
@@ -98,11 +107,15 @@ def call_api(
     query: str = "",
     headers: dict[str, str] | None = None,
     rest_api_id: str | None = None,
-    stage: str = "prod",
+    stage: str | None = None,
 ) -> ApiCall:
     """Sends one request to the student's API stage (or another API of the backend, by id); `user` signs a
-    sample user in for its ID token."""
-    api = {"rest_api_id": rest_api_id, "stage": stage} if rest_api_id else deployed(lab, "api")
+    sample user in for its ID token. `stage`: the API's stage (by default the student's, or "prod")."""
+    if rest_api_id:
+        api = {"rest_api_id": rest_api_id, "stage": stage or "prod"}
+    else:
+        api = dict(deployed(lab, "api"))
+        api["stage"] = stage or api["stage"]  # another stage of the student's API answers as AWS would
     if user is not None and token is None:
         token = sign_in(lab, user).id_token
     request = api_request(method, path, token=token, body=body, query=query, headers=headers)
@@ -170,7 +183,8 @@ def edge_get(
     lab: Any, path: str, *, headers: dict[str, str] | None = None, method: str = "GET"
 ) -> EdgeAnswer:
     """One viewer request to the student's distribution, answered by the lab's edge location."""
-    request = HttpRequest(method, path, "", tuple((headers or {}).items()))
+    _check_request(method, path)
+    request = HttpRequest(method.upper(), path, "", tuple((headers or {}).items()))
     response = lab.dataplane().handle_edge(distribution_id(lab), request)
     return EdgeAnswer(
         path=path,

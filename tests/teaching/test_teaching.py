@@ -86,6 +86,9 @@ def test_api_request_is_what_the_web_app_sends() -> None:
     assert request.header("authorization") == "t0k" and request.header("Content-Type") == "application/json"
     assert json.loads(request.body) == {"title": "x"}
     assert api_request("GET", "/me").header("Authorization") is None
+    for method, path in ((None, "/me"), ("GET", None), ("GET", "me"), ("G E T", "/me")):
+        with pytest.raises(UsageError):
+            api_request(method, path)  # type: ignore[arg-type]
 
 
 # --- against a deployed stack ---------------------------------------------------------------------------------
@@ -103,6 +106,8 @@ def test_sign_in_and_the_gateway(lab: Lab) -> None:
     assert forged.status == 401 and forged.headers["x-amzn-ErrorType"] == "UnauthorizedException"
     table = calls_table([good, forged])
     assert list(table["status"]) == [200, 401] and list(table["token"]) == ["yes", "yes"]
+    # Another stage of the student's API: API Gateway's answer for a stage that does not exist.
+    assert call_api(lab, "GET", "/me", token=tokens.id_token, stage="nope").status == 403
 
 
 def test_edge_get_reports_the_cache(lab: Lab) -> None:
