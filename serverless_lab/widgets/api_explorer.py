@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..errors import UsageError
 from ..teaching.identity import sample_users, sign_in, tamper_token
 from ..teaching.traffic import ApiCall, call_api
 from .base import Panel, button
@@ -26,7 +27,10 @@ class ApiExplorer(Panel):
         super().__init__()
         self.lab = lab
         users = [u["username"] for u in sample_users(lab.root)]
-        self.user = widgets.Dropdown(options=[NO_TOKEN, *users, TAMPERED], value=user, description="user")
+        options = [NO_TOKEN, *users, TAMPERED]
+        if user not in options:  # the Dropdown's own TraitError names neither the field nor the choices
+            raise UsageError(f"user={user!r} is not one of the explorer's users: {', '.join(options)}.")
+        self.user = widgets.Dropdown(options=options, value=user, description="user")
         self.method = widgets.Dropdown(options=list(METHODS), value=method, description="method")
         self.path = widgets.Text(value=path, description="path")
         self.body = widgets.Textarea(value="", placeholder='{"title": "Buy milk"}', description="body")

@@ -14,6 +14,7 @@ import pytest
 from shared_labs import deployed_memory_lab
 
 from serverless_lab import Lab
+from serverless_lab.errors import UsageError
 from serverless_lab.widgets import (
     HEADLESS_VARIABLE,
     ApiExplorer,
@@ -121,6 +122,8 @@ def test_api_explorer_posts_a_body(lab: Lab) -> None:
     refused = explorer.on_send()
     assert refused is not None and refused.status == 400 and "→ 400" in explorer.status
     assert isinstance(explorer.widget, widgets.VBox)
+    with pytest.raises(UsageError, match="'nobody' is not one of the explorer's users: .*ada"):
+        ApiExplorer(lab, user="nobody")
 
 
 # --- cache inspector ----------------------------------------------------------------------------------------
