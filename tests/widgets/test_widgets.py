@@ -122,7 +122,7 @@ def test_api_explorer_posts_a_body(lab: Lab) -> None:
     refused = explorer.on_send()
     assert refused is not None and refused.status == 400 and "→ 400" in explorer.status
     assert isinstance(explorer.widget, widgets.VBox)
-    with pytest.raises(UsageError, match="'nobody' is not one of the explorer's users: .*ada"):
+    with pytest.raises(UsageError, match=r"'nobody' is not one of the explorer's users: .*ada"):
         ApiExplorer(lab, user="nobody")
 
 
