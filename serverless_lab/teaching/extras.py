@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..dataplane.runtime.logs import line_of
+from ..errors import UsageError
 from ..steps.users import STUDENT_TAG
 from .deployed import deployed
 
@@ -86,6 +87,11 @@ def zip_source(module: str, source: str) -> bytes:
 
 def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memory: int = 128) -> str:
     """Creates (or updates) the student's function `name` from one source file; returns its ARN."""
+    # Lambda's bounds, checked before anything changes (botocore would refuse them after the code update).
+    if not isinstance(timeout, int) or not 1 <= timeout <= 900:
+        raise UsageError(f"timeout={timeout!r}: a Lambda function's timeout is 1 to 900 seconds.")
+    if not isinstance(memory, int) or not 128 <= memory <= 10240:
+        raise UsageError(f"memory={memory!r}: a Lambda function's memory is 128 to 10240 MB.")
     role_arn = deployed(lab, "functions")["role_arn"]
     lambda_client = lab.backend.client("lambda")
     function_name = extra_function_name(lab, name)

@@ -86,6 +86,9 @@ def test_api_request_is_what_the_web_app_sends() -> None:
     assert request.header("authorization") == "t0k" and request.header("Content-Type") == "application/json"
     assert json.loads(request.body) == {"title": "x"}
     assert api_request("GET", "/me").header("Authorization") is None
+    for timeout, memory in ((0, 128), (3, 64)):  # refused before anything is created or changed
+        with pytest.raises(UsageError, match="a Lambda function's"):
+            deploy_function(None, "sleepy", "def handler(e, c): pass", timeout=timeout, memory=memory)
     for method, path in ((None, "/me"), ("GET", None), ("GET", "me"), ("G E T", "/me")):
         with pytest.raises(UsageError):
             api_request(method, path)  # type: ignore[arg-type]
