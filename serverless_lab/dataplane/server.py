@@ -7,14 +7,22 @@ in a browser. New distributions are picked up while the server runs.
 Python's `http.server` writes the status line, the headers and the body in separate writes; with Nagle's
 algorithm on, a kept-alive connection then waits ~40 ms for the peer's delayed ACK on every request. The
 adapter sets TCP_NODELAY and writes each response in one `sendall`.
+
+Malformed input gets a short plain-text answer with `Connection: close`, never the standard library's HTML
+error page or a traceback: a bad request line (400), an HTTP version other than 1.x (505), too many or too
+long header lines (431, 414 for the request line), a malformed Content-Length or chunk size (400), a body
+over MAX_BODY_BYTES (413), a request still unfinished after `idle_timeout_s` (408).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -26,12 +34,17 @@ from .http import HttpRequest, HttpResponse
 from .service import DataPlane
 
 MAX_HEADER_BYTES = 64 * 1024
+# The largest request body the adapter reads. It is above every limit a core enforces itself (API Gateway's
+# 10 MB payload quota, Lambda's 6 MB synchronous payload, CloudFront's 20,480-byte request), so those
+# still answer their own AWS-shaped 413; the cap only keeps a client from making the lab buffer any size.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 REASONS = {
     200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
     302: "Found", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
-    413: "Payload Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable", 429: "Too Many Requests", 500: "Internal Server Error",
-    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+    404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict",
+    411: "Length Required", 413: "Payload Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
+    429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
 }  # fmt: skip
 
 Handler = Callable[[HttpRequest, "list[dict[str, Any]] | None"], HttpResponse]
@@ -78,6 +91,64 @@ _MAX_LINE = 65536
 # A header line the email parser behind parse_request() takes as a field: a name of printable ASCII
 # characters other than the colon, then a colon.
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
+# A chunk size: hex digits only (int(..., 16) alone would also take "0x10", "1_0" or " 10").
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]+")
+
+
+class _Refusal(Exception):
+    """A request the adapter answers itself, before any core sees it, and then closes the connection."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _declared_length(value: str) -> int:
+    """The body length a Content-Length value declares: digits only (RFC 9110), else a 400 or 413 refusal."""
+    digits = value.strip(" \t")
+    if not (digits.isascii() and digits.isdigit()):
+        raise _Refusal(400, "Bad Content-Length")
+    digits = digits.lstrip("0") or "0"
+    # More digits than the cap has is over the cap, and int() of thousands of digits is a ValueError.
+    if len(digits) > len(str(MAX_BODY_BYTES)) or int(digits) > MAX_BODY_BYTES:
+        raise _Refusal(413, f"Request body over {MAX_BODY_BYTES} bytes")
+    return int(digits)
+
+
+def _set_kernel_timeouts(connection: socket.socket, seconds: float) -> None:
+    """Receive and send timeouts kept by the kernel (SO_RCVTIMEO, SO_SNDTIMEO) on a socket left blocking.
+
+    Why not settimeout(): under a Python-level timeout every recv and send is preceded by a poll() system
+    call, which cost a kept-alive connection ~6% of its requests per second. A kernel timeout costs nothing
+    until it runs out; then recv and send fail with EAGAIN (BlockingIOError).
+    """
+    if sys.platform == "win32":
+        value = struct.pack("L", max(1, int(seconds * 1000)))  # a DWORD of milliseconds
+    else:
+        value = struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))  # a struct timeval
+    try:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except OSError:  # a platform with another timeval layout: the same timeout, with its poll()s
+        connection.settimeout(seconds)
+
+
+class _SocketReader(io.RawIOBase):
+    """The raw reader under rfile: a receive that ran out of time is a TimeoutError, as with settimeout(),
+    not the None that socket.SocketIO returns for EAGAIN (meant for non-blocking sockets)."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self._connection.recv_into(buffer)
+        except BlockingIOError:
+            raise TimeoutError("timed out") from None
 
 
 class _ReplayReader:
@@ -100,38 +171,53 @@ class _RequestHandler(BaseHTTPRequestHandler):
     handler: Handler  # set on the subclass made per listener
     header_pairs: list[tuple[str, str]]  # the request's headers in arrival order
     first_values: dict[str, str]  # the first value of each header by lower-cased name
+    # A kept-alive connection idle this long is closed, a request whose head or body is still unfinished
+    # after it gets 408, and an answer the client does not read in that time is dropped. Tests lower it on
+    # the handler class of their listener (`server.RequestHandlerClass.idle_timeout_s`). The inherited
+    # `timeout` stays None: see _set_kernel_timeouts for why the socket keeps no Python-level timeout.
+    idle_timeout_s: float | None = 60.0
 
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.idle_timeout_s is not None:
+            _set_kernel_timeouts(self.connection, self.idle_timeout_s)
+            self.rfile.close()  # the reader makefile() made, which holds a reference to the socket
+            self.rfile = io.BufferedReader(_SocketReader(self.connection))
 
     def handle_one_request(self) -> None:
         try:
+            # A timeout here is a kept-alive connection left idle: it is closed without an answer.
             self.raw_requestline = self.rfile.readline(65537)
             if not self.raw_requestline:
                 self.close_connection = True
                 return
-            if len(self.raw_requestline) > 65536:
-                self._send(HttpResponse(414, [("Content-Type", "text/plain")], b"URI Too Long"), close=True)
-                return
-            head: list[bytes] = []
-            if not self._parse_plain_head(head):
-                # Anything unusual (HTTP/0.9 or 2, folded or nameless header lines, too many or too long
-                # lines, end of stream in the head) goes to the standard library's parser and its answers,
-                # given the head lines read so far and then the rest from the connection.
-                socket_reader = self.rfile
-                self.rfile = _ReplayReader(head, socket_reader)  # type: ignore[assignment]
-                try:
-                    if not self.parse_request():
-                        return
-                finally:
-                    self.rfile = socket_reader
-                self.header_pairs = list(self.headers.items())
-                self.first_values = {}
-                for name, value in self.header_pairs:
-                    self.first_values.setdefault(name.lower(), value)
-            self._dispatch()
-        except (ConnectionError, TimeoutError):
+            try:
+                if len(self.raw_requestline) > 65536:
+                    raise _Refusal(414, "URI Too Long")
+                head: list[bytes] = []
+                if not self._parse_plain_head(head):
+                    # Anything unusual (HTTP/0.9 or 2, folded or nameless header lines, too many or too long
+                    # lines, end of stream in the head) goes to the standard library's parser, given the head
+                    # lines read so far and then the rest from the connection; it refuses through send_error.
+                    socket_reader = self.rfile
+                    self.rfile = _ReplayReader(head, socket_reader)  # type: ignore[assignment]
+                    try:
+                        if not self.parse_request():
+                            return
+                    finally:
+                        self.rfile = socket_reader
+                    self.header_pairs = list(self.headers.items())
+                    self.first_values = {}
+                    for name, value in self.header_pairs:
+                        self.first_values.setdefault(name.lower(), value)
+                body = self._read_body()
+            except TimeoutError:  # a request begun but not finished within idle_timeout_s
+                raise _Refusal(408, "Request Timeout") from None
+            self._dispatch(body)
+        except _Refusal as refusal:
+            self._refuse(refusal.status, refusal.message)
+        except (ConnectionError, TimeoutError, BlockingIOError):  # gone, idle, or not reading the answer
             self.close_connection = True
 
     def _parse_plain_head(self, head: list[bytes]) -> bool:
@@ -180,19 +266,49 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.handle_expect_100()
         return True
 
-    def _dispatch(self) -> None:
+    def _read_body(self) -> bytes:
         first = self.first_values
-        length = first.get("content-length")
         if first.get("transfer-encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            try:
-                body = self.rfile.read(int(length)) if length else b""
-            except ValueError:
-                self._send(
-                    HttpResponse(400, [("Content-Type", "text/plain")], b"Bad Content-Length"), close=True
-                )
-                return
+            return self._read_chunked()
+        length = first.get("content-length")
+        if not length:
+            return b""
+        size = _declared_length(length)
+        body = self.rfile.read(size)
+        if len(body) < size:  # the client ended its side of the connection before the whole body
+            raise _Refusal(400, "Incomplete body")
+        return body
+
+    def _read_chunked(self) -> bytes:
+        """A chunked body (RFC 9112 section 7.1), its trailer lines read and dropped."""
+        readline = self.rfile.readline
+        chunks = []
+        total = 0
+        while True:
+            line = readline(_MAX_LINE + 1)
+            digits = line.split(b";", 1)[0].strip(b" \t\r\n")
+            if not line.endswith(b"\n") or not _CHUNK_SIZE.fullmatch(digits):
+                raise _Refusal(400, "Bad chunk size")
+            size = int(digits, 16)
+            if size == 0:
+                break
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _Refusal(413, f"Request body over {MAX_BODY_BYTES} bytes")
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or readline(3) not in (b"\r\n", b"\n"):
+                raise _Refusal(400, "Bad chunk: no CRLF after its data")
+            chunks.append(chunk)
+        for _ in range(_MAX_HEADERS):
+            line = readline(_MAX_LINE + 1)
+            if line == b"\r\n" or line == b"\n":
+                return b"".join(chunks)
+            if not line.endswith(b"\n"):
+                break
+        raise _Refusal(400, "Bad chunked trailer")
+
+    def _dispatch(self, body: bytes) -> None:
+        first = self.first_values
         path, _, query = self.path.partition("?")
         request = HttpRequest.parsed(
             self.command, path, query, tuple(self.header_pairs), body, self.client_address[0], first
@@ -209,22 +325,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
         self._send(response, head_only=self.command == "HEAD")
 
-    def _read_chunked(self) -> bytes:
-        chunks = []
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                self.rfile.readline()
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-
     def _send(self, response: HttpResponse, *, head_only: bool = False, close: bool = False) -> None:
         keep_alive = not close and not self.close_connection
         # Straight to the socket: wfile is an unbuffered writer around the same sendall.
         self.connection.sendall(encode_response(response, head_only=head_only, keep_alive=keep_alive))
         if close:
             self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """parse_request()'s refusals, as the lab's own short answer instead of the stdlib's HTML page (which,
+        for a request line it could not read, even came without a status line)."""
+        self._refuse(code, message or REASONS.get(code, "Error"))
+
+    def _refuse(self, status: int, message: str) -> None:
+        """A short plain-text answer, then the connection is closed: what follows it cannot be trusted."""
+        self.close_connection = True
+        response = HttpResponse(status, [("Content-Type", "text/plain; charset=utf-8")], message.encode())
+        with contextlib.suppress(OSError):  # the client is gone or not reading
+            self._send(response, close=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
