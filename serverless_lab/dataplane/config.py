@@ -17,7 +17,6 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from ..backends import Backend
-from . import log_events_body
+from . import log_events_body, s3_origin
 from .api_model import RestApiConfig, rest_api_from_boto3
 from .config_cache import ReadCache
 from .distribution_model import (
@@ -289,90 +288,19 @@ class ControlPlane:
 
     def origin_object(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
         """S3's answer to CloudFront's GetObject, as the origin access control lets CloudFront ask it."""
-        s3 = self.client("s3")
-        if not key:
-            # A request for the bucket itself is a ListObjects, which OAC's policy does not allow: 403.
-            return OriginResponse(
-                403, {"Content-Type": "application/xml"}, _s3_error("AccessDenied", "Access Denied")
-            )
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        # If-None-Match decides when it is there (RFC 9110 13.2.2; S3 answers 304 only when the ETag still
-        # matches). moto answers 304 on If-Modified-Since alone, so an object replaced within the second
-        # it was cached in would stay stale: the date goes only without an ETag.
-        if conditions.get("If-None-Match"):
-            params["IfNoneMatch"] = conditions["If-None-Match"]
-        elif conditions.get("If-Modified-Since"):
-            params["IfModifiedSince"] = conditions["If-Modified-Since"]
-        try:
-            answer = s3.get_object(**params)
-        except ClientError as error:
-            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
-            code = error.response.get("Error", {}).get("Code", "")
-            if status == 304 or code == "304":
-                return OriginResponse(304, {"ETag": conditions.get("If-None-Match", "")})
-            if code in ("NoSuchKey", "NoSuchBucket", "404"):
-                # S3 answers a missing key with 404 NoSuchKey to a caller that may s3:ListBucket the bucket,
-                # else with 403 AccessDenied (S3 docs, "GetObject": permissions). The lab's own OAC policy
-                # grants CloudFront s3:GetObject only: 403, as the single-page app's error mapping expects.
-                if code != "NoSuchBucket" and self._cloudfront_may_list(bucket):
-                    return OriginResponse(
-                        404,
-                        {"Content-Type": "application/xml"},
-                        _s3_error("NoSuchKey", "The specified key does not exist."),
-                    )
-                return OriginResponse(
-                    403, {"Content-Type": "application/xml"}, _s3_error("AccessDenied", "Access Denied")
-                )
-            return OriginResponse(status, {"Content-Type": "application/xml"}, _s3_error(code, str(error)))
-        headers = {
-            "Content-Type": answer.get("ContentType", "binary/octet-stream"),
-            "ETag": answer.get("ETag", ""),
-            "Content-Length": str(answer.get("ContentLength", 0)),
-            "Server": "AmazonS3",
-        }
-        if answer.get("CacheControl"):
-            headers["Cache-Control"] = answer["CacheControl"]
-        if answer.get("Expires"):
-            expires = answer["Expires"]
-            headers["Expires"] = (
-                expires if isinstance(expires, str) else expires.strftime("%a, %d %b %Y %H:%M:%S GMT")
-            )
-        if answer.get("LastModified"):
-            headers["Last-Modified"] = answer["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")
-        # The rest of S3's answer that CloudFront passes on to the viewer ("Request and response behavior for
-        # Amazon S3 origins": it removes or changes only Set-Cookie, Trailer, Transfer-Encoding, Upgrade and
-        # Via). Content-Encoding matters most: CloudFront never compresses an object S3 serves encoded.
-        for field, name in _PASSED_ON_S3_FIELDS:
-            if answer.get(field):
-                headers[name] = str(answer[field])
-        for meta_name, value in (answer.get("Metadata") or {}).items():
-            headers[f"x-amz-meta-{meta_name}"] = value
-        return OriginResponse(200, headers, answer["Body"].read())
+        return s3_origin.get_object(
+            self.client("s3"), bucket, key, conditions, lambda: self._cloudfront_may_list(bucket)
+        )
 
     def _cloudfront_may_list(self, bucket: str) -> bool:
-        """Whether the bucket policy lets CloudFront (its service principal, as with OAC, or anyone) list the
-        bucket: an Allow of s3:ListBucket (or s3:*, *) on the bucket. Read like the rest, once a second."""
+        """Whether the bucket policy lets CloudFront list the bucket (read like the rest, once a second)."""
 
         def read() -> bool:
             try:
-                policy = json.loads(self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
-            except (ClientError, ValueError, KeyError):
+                policy = self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
+            except (ClientError, KeyError):
                 return False  # no policy: nobody but the owner may list
-            statements = policy.get("Statement") or []
-            for statement in statements if isinstance(statements, list) else [statements]:
-                if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-                    continue
-                actions = statement.get("Action") or []
-                actions = [actions] if isinstance(actions, str) else actions
-                principal = statement.get("Principal")
-                services = principal.get("Service", []) if isinstance(principal, dict) else []
-                services = [services] if isinstance(services, str) else services
-                anyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-                if {"s3:ListBucket", "s3:*", "*"} & set(actions) and (
-                    anyone or "cloudfront.amazonaws.com" in services
-                ):
-                    return True
-            return False
+            return s3_origin.policy_lets_cloudfront_list(policy)
 
         return self.cached(("bucket-lists", bucket), read)
 
@@ -441,17 +369,6 @@ class ControlPlane:
             )
 
 
-# GetObject fields and the response headers S3 sends them in, beyond the ones origin_object sets itself.
-_PASSED_ON_S3_FIELDS = (
-    ("ContentEncoding", "Content-Encoding"),
-    ("ContentDisposition", "Content-Disposition"),
-    ("ContentLanguage", "Content-Language"),
-    ("AcceptRanges", "Accept-Ranges"),
-    ("VersionId", "x-amz-version-id"),
-    ("ServerSideEncryption", "x-amz-server-side-encryption"),
-)
-
-
 def unqualified_function_name(name_or_arn: str) -> str:
     """The function's name or ARN without its version or alias suffix ("items:live" -> "items"), read with
     the pattern Lambda's API reference gives for a function name (a name, partial ARN or ARN)."""
@@ -479,12 +396,6 @@ def _put_log_events_batches(events: list[tuple[int, str]]) -> list[list[tuple[in
         batches[-1].append(event)
         size += event_size
     return batches
-
-
-def _s3_error(code: str, message: str) -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
-    ).encode()
 
 
 def function_spec_from_boto3(
