@@ -9,10 +9,11 @@ from pathlib import Path
 import serverless_lab
 
 PACKAGE = Path(serverless_lab.__file__).resolve().parent
-# The data plane's window on the control plane, its composition root and its HTTP adapter may use boto3;
-# the cores below them take plain dataclasses. The runtime's worker bootstrap runs inside an execution
-# environment, where the handler's own boto3 is timed with botocore hooks.
-MAY_IMPORT_BOTO3 = {"config.py", "service.py", "server.py"}
+# The data plane's window on the control plane (config.py, and s3_origin.py, the S3 read it delegates to),
+# its composition root and its HTTP adapter may use boto3; the cores below them take plain dataclasses.
+# The runtime's worker bootstrap runs inside an execution environment, where the handler's own boto3 is
+# timed with botocore hooks.
+MAY_IMPORT_BOTO3 = {"config.py", "s3_origin.py", "service.py", "server.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

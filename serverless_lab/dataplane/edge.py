@@ -56,6 +56,7 @@ from serverless_lab.dataplane.edge_errors import (
     s3_access_denied_body,
 )
 from serverless_lab.dataplane.edge_paths import normalize_path, s3_key_for
+from serverless_lab.dataplane.edge_ranges import byte_range
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 
 __all__ = ["CacheEntryInfo", "Edge", "OriginResponse"]
@@ -433,7 +434,7 @@ class Edge:
             kept = [(k, v) for k, v in headers if k.lower() in _NOT_MODIFIED_HEADERS or k == "Age"]
             return HttpResponse(status=304, headers=kept, body=b"")
         if answer.status == 200 and not answer.is_error and request.header("Range"):
-            ranged = _byte_range(request, answer)
+            ranged = byte_range(request, answer)
             if ranged is not None:
                 status, content_range, body = ranged
                 headers.append(("Content-Range", content_range))
@@ -476,39 +477,6 @@ def _invalidated(answer: CachedAnswer, invalidations: list[Invalidation]) -> boo
         and (invalidation.matches(answer.path) or invalidation.matches(answer.viewer_path))
         for invalidation in invalidations
     )
-
-
-_SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-
-
-def _byte_range(request: HttpRequest, answer: CachedAnswer) -> tuple[int, str, bytes] | None:
-    """A Range GET served from the cached object: (206 or 416, Content-Range, body), or None for the whole
-    object ("CloudFront serves the requested range", Developer Guide, "Use range GETs").
-
-    One range per request, as RFC 9110 section 14 reads it: `bytes=first-last`, `bytes=first-` or the suffix
-    `bytes=-length`. Anything else (several ranges, other units, a malformed value), or an If-Range that
-    names another version of the object, gets the whole object with 200, which RFC 9110 allows.
-    """
-    total = len(answer.body)
-    if_range = request.header("If-Range")
-    if if_range and if_range not in (answer.header("ETag"), answer.header("Last-Modified")):
-        return None
-    matched = _SINGLE_RANGE.fullmatch((request.header("Range") or "").replace(" ", ""))
-    if matched is None or matched.group(1) == matched.group(2) == "":
-        return None
-    first_text, last_text = matched.groups()
-    if first_text == "":  # a suffix: the last N bytes
-        first, last = max(0, total - int(last_text)), total - 1
-        if int(last_text) == 0:
-            return 416, f"bytes */{total}", b""
-    else:
-        first = int(first_text)
-        last = min(int(last_text), total - 1) if last_text else total - 1
-        if last_text and int(last_text) < first:
-            return None  # an invalid range is ignored
-    if first >= total:
-        return 416, f"bytes */{total}", b""
-    return 206, f"bytes {first}-{last}/{total}", answer.body[first : last + 1]
 
 
 def _validators(stale: CachedAnswer) -> dict[str, str]:
