@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from . import moto_fixes
 from .base import FAKE_CREDENTIALS, Backend
 from .moto_host import NoDelayRequestHandler, build_app, lambda_code_bytes, lambda_layer_bytes
 
@@ -55,6 +56,7 @@ class MemoryBackend(Backend):
                 # and moto's own attempt, which its stubber still makes, must not try to reach Docker.
                 MemoryBackend._mock = mock_aws(config={"lambda": {"use_docker": False}})
                 MemoryBackend._mock.start()
+                moto_fixes.apply()
         self._started = True
 
     @property

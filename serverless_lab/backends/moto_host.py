@@ -31,6 +31,8 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import moto_fixes
+
 HEALTH_PATH = "/_lab/health"
 CODE_PATH = "/_lab/lambda-code"
 INVOKE_PATH = re.compile(r"/2015-03-31/functions/[^/]+/invocations")
@@ -88,6 +90,10 @@ class LabRoutes:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.endswith("/authorizers") and environ.get("REQUEST_METHOD") == "POST":
+            # API Gateway's models are imported in the background (warm_up) or by the first request:
+            # their fix must be in place before a CreateAuthorizer reaches them, whichever comes first.
+            moto_fixes.apply()
         if path == HEALTH_PATH:
             body = json.dumps({"app": APP_NAME, "instance": self.instance, "pid": os.getpid()}).encode()
             start_response(
@@ -200,6 +206,7 @@ def warm_up() -> None:
             get_backend(name)  # type: ignore[call-overload]
         except Exception as error:  # a missing optional dependency shows up on first use instead
             print(f"moto_host: could not pre-load {name}: {error}", flush=True)
+    moto_fixes.apply()
 
 
 def main(argv: list[str] | None = None) -> None:

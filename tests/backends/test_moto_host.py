@@ -100,3 +100,22 @@ def test_invoke_without_a_served_data_plane_says_how_to_start_one() -> None:
     assert status.startswith("502")
     assert ("x-amzn-ErrorType", "ServiceException") in headers
     assert "serverless-lab serve" in answer["message"] and "lab.serve()" in answer["message"]
+
+
+def test_the_moto_server_keeps_an_authorizers_identity_validation_expression(local_backend: Any) -> None:
+    # moto 5.2 drops the expression create_authorizer is given (a misspelt parameter); moto_fixes mends it.
+    apigateway = local_backend.client("apigateway")
+    api = apigateway.create_rest_api(name=f"expression-{uuid.uuid4().hex[:6]}")["id"]
+    try:
+        authorizer = apigateway.create_authorizer(
+            restApiId=api,
+            name="token-check",
+            type="TOKEN",
+            authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations",
+            identitySource="method.request.header.Authorization",
+            identityValidationExpression="^Bearer [a-z]+$",
+        )
+        read = apigateway.get_authorizer(restApiId=api, authorizerId=authorizer["id"])
+        assert read["identityValidationExpression"] == "^Bearer [a-z]+$"
+    finally:
+        apigateway.delete_rest_api(restApiId=api)

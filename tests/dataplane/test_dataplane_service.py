@@ -390,6 +390,7 @@ def test_a_lambda_token_authorizer_made_with_boto3_guards_a_method(
                 type="TOKEN",
                 authorizerUri=lambda_uri(backend, arn),
                 identitySource="method.request.header.Authorization",
+                identityValidationExpression="^[a-z-]+$",
                 authorizerResultTtlInSeconds=300,
             )
             return {"authorizationType": "CUSTOM", "authorizerId": authorizer["id"]}
@@ -412,6 +413,16 @@ def test_a_lambda_token_authorizer_made_with_boto3_guards_a_method(
             b'{"Message":"User is not authorized to access this resource with an explicit deny"}',
         )
         assert (get("who-knows").status, get(None).status) == (401, 401)
+
+        def authorizer_invocations() -> int:
+            return sum(
+                e.invocations for e in dataplane.runtime.environments() if e.function == authorizer_function
+            )
+
+        # A token the identityValidationExpression refuses is 401 "without calling the Lambda function"
+        # (CreateAuthorizer reference); moto dropped the expression given to create_authorizer (moto_fixes).
+        before = authorizer_invocations()
+        assert get("Not Valid!").status == 401 and authorizer_invocations() == before
 
 
 def test_a_request_validator_made_with_boto3_checks_parameters_and_body(
