@@ -84,21 +84,23 @@ def method_arn(api: RestApiConfig, account_id: str, http_method: str, path: str)
 
 
 @functools.lru_cache(maxsize=1024)
-def _wildcard(pattern: str) -> re.Pattern[str]:
+def _wildcard(pattern: str, flags: int = 0) -> re.Pattern[str]:
     # IAM wildcards: * is any run of characters (slashes included), ? any one character; nothing else is
     # special (fnmatch would also read [...] as a character class).
-    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL | flags)
 
 
-def _matches(patterns: tuple[str, ...], value: str) -> bool:
-    return any(_wildcard(pattern).fullmatch(value) for pattern in patterns)
+def _matches(patterns: tuple[str, ...], value: str, *, ignore_case: bool = False) -> bool:
+    flags = re.IGNORECASE if ignore_case else 0
+    return any(_wildcard(pattern, flags).fullmatch(value) for pattern in patterns)
 
 
 def policy_allows(policy: AuthorizerPolicy, arn: str) -> None:
     """Raises ExplicitDeny or AccessDenied unless the policy allows invoking `arn`."""
     allowed = False
     for effect, actions, resources in policy.statements:
-        if not _matches(actions, "execute-api:Invoke") or not _matches(resources, arn):
+        # "The prefix and the action name are case insensitive" (IAM, Action element); resources are not.
+        if not _matches(actions, "execute-api:Invoke", ignore_case=True) or not _matches(resources, arn):
             continue
         if effect == "Deny":
             raise ExplicitDeny()

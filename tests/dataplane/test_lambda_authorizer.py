@@ -206,4 +206,9 @@ def test_the_policy_matcher_uses_iam_wildcards() -> None:
     assert allowed("*") and allowed(f"{ARN_PREFIX}/*") and allowed(f"{ARN_PREFIX}/GET/items/specia?")
     assert not allowed(f"{ARN_PREFIX}/POST/*") and not allowed(f"{ARN_PREFIX}/GET/items")
     assert not allowed(f"{ARN_PREFIX}/GET/items/[s]pecial"), "brackets are literal in IAM, not a class"
+    assert not allowed(f"{ARN_PREFIX}/get/items/special"), "resources are case-sensitive"
+    # "The prefix and the action name are case insensitive" (IAM policy reference, Action element).
+    for action in ("execute-api:invoke", "EXECUTE-API:Invoke", "execute-api:*"):
+        statements = (("Allow", (action,), (f"{ARN_PREFIX}/*",)),)
+        policy_allows(AuthorizerPolicy("p", statements, {}, None), f"{ARN_PREFIX}/GET/items/special")
     assert issubclass(ExplicitDeny, AccessDenied)

@@ -69,7 +69,8 @@ def test_missing_required_parameters_are_named_and_the_function_never_runs() -> 
     answer, fake = post(validated_api(), b'{"title": "milk"}', query="", team="  ")
     assert (answer.status, json.loads(answer.body)) == (
         400,
-        {"message": "Missing required request parameters: [lang, X-Team]"},
+        # AWS lists them in the order of their full names: header, then path, then query string.
+        {"message": "Missing required request parameters: [X-Team, lang]"},
     )
     assert answer.header("x-amzn-ErrorType") == "BadRequestException" and fake.calls == []
     answer, _ = post(validated_api(validate_parameters=False), b'{"title": "milk"}', query="", team=None)
