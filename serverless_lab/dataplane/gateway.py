@@ -119,11 +119,12 @@ class _Authorized:
 
 @dataclass(slots=True)
 class _RequestState:
-    """What handle() learns while serving one request: the API once resolved, the gateway span's detail
-    (None when no spans are asked for)."""
+    """What handle() learns while serving one request: the API once resolved, the route once matched, the
+    gateway span's detail (None when no spans are asked for)."""
 
     detail: dict[str, Any] | None
     api: RestApiConfig | None = None
+    route: RouteMatch | None = None
 
 
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
@@ -182,7 +183,7 @@ class Gateway:
         try:
             response = self._serve(request, rest_api_id, stage, ids, spans, state)
         except GatewayAnswerError as error:
-            response = gateway_error_response(error, state.api, request, ids)
+            response = gateway_error_response(error, state.api, request, ids, state.route)
             if state.detail is not None:
                 state.detail["error"] = type(error).__name__
             response.set_headers(
@@ -225,7 +226,7 @@ class Gateway:
         except LookupError as error:
             raise Forbidden() from error
         state.api = api
-        route = self._match(rest_api_id, stage, api, request.method, request.path)
+        route = state.route = self._match(rest_api_id, stage, api, request.method, request.path)
         if route is None:
             authorization = request.header("Authorization")
             if authorization:
@@ -434,14 +435,19 @@ def uuid4_text(random: bytes) -> str:
 
 
 def gateway_error_response(
-    error: GatewayAnswerError, api: RestApiConfig | None, request: HttpRequest, ids: RequestIds
+    error: GatewayAnswerError,
+    api: RestApiConfig | None,
+    request: HttpRequest,
+    ids: RequestIds,
+    route: RouteMatch | None = None,
 ) -> HttpResponse:
     """API Gateway's own answer, with the API's customized gateway response applied when it has one.
 
     The customization of the error's type is used, else DEFAULT_4XX / DEFAULT_5XX
     (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html):
-    its statusCode, its `gatewayresponse.header.*` parameters (static `'value'` or
-    `method.request.header.<name>`) and its application/json template.
+    its statusCode, its `gatewayresponse.header.*` parameters (a static `'value'`, or any request
+    parameter: `method.request.header|querystring|path.<name>`, `stageVariables.<name>`) and its
+    application/json template. `route`: the matched route, when the error came after routing.
     """
     status, body, content_type = error.status, error.body(), error.content_type
     headers: list[tuple[str, str]] = []
@@ -454,12 +460,12 @@ def gateway_error_response(
         for key, source in custom.response_parameters.items():
             if not key.startswith("gatewayresponse.header."):
                 continue
-            value = _parameter_value(source, request)
+            value = _parameter_value(source, request, api, route)
             if value is not None:
                 headers.append((key.removeprefix("gatewayresponse.header."), value))
         template = custom.response_templates.get("application/json")
         if template is not None:
-            body = _render_error_template(template, error, ids).encode("utf-8")
+            body = _render_error_template(template, error, ids, api, request, route).encode("utf-8")
             content_type = "application/json"
     response = HttpResponse(status, [("Content-Type", content_type), *headers], body)
     if error.error_type:
@@ -467,15 +473,29 @@ def gateway_error_response(
     return response
 
 
-def _parameter_value(source: str, request: HttpRequest) -> str | None:
+def _parameter_value(
+    source: str, request: HttpRequest, api: RestApiConfig, route: RouteMatch | None
+) -> str | None:
     static = _STATIC_PARAMETER.match(source or "")
     if static:
         return static[1]
-    return parameter_value(request, source)
+    return parameter_value(
+        request,
+        source,
+        path_parameters=route.path_parameters if route is not None else None,
+        stage_variables=api.stage.variables,
+    )
 
 
-def _render_error_template(template: str, error: GatewayAnswerError, ids: RequestIds) -> str:
-    """The few $context variables gateway response templates use; VTL beyond them is not evaluated."""
+def _render_error_template(
+    template: str,
+    error: GatewayAnswerError,
+    ids: RequestIds,
+    api: RestApiConfig,
+    request: HttpRequest,
+    route: RouteMatch | None,
+) -> str:
+    """The $context variables gateway response templates commonly use; VTL beyond them is not evaluated."""
     values = {
         "$context.error.messageString": json.dumps(error.body_message),
         "$context.error.message": error.body_message or "",
@@ -483,6 +503,12 @@ def _render_error_template(template: str, error: GatewayAnswerError, ids: Reques
         "$context.error.validationErrorString": f"[{', '.join(error.validation_errors)}]",
         "$context.requestId": ids.request_id,
         "$context.extendedRequestId": ids.extended_request_id,
+        "$context.apiId": api.id,
+        "$context.stage": api.stage.name,
+        "$context.httpMethod": request.method.upper(),
+        "$context.path": f"/{api.stage.name}{request.path}",
+        "$context.resourcePath": route.resource.path if route is not None else "",
+        "$context.identity.sourceIp": request.source_ip,
     }
     pattern = re.compile("|".join(re.escape(name) for name in sorted(values, key=len, reverse=True)))
     return pattern.sub(lambda found: values[found[0]], template)

@@ -390,6 +390,36 @@ def test_default_5xx_customization_applies_to_a_malformed_answer() -> None:
     assert response.header("Access-Control-Allow-Origin") == "*"
 
 
+def test_a_gateway_response_takes_any_request_parameter_and_common_context_variables() -> None:
+    # GET /items/42 without a token: the Cognito authorizer's 401, after the route /items/{id} matched.
+    unauthorized = GatewayResponseConfig(
+        response_type="UNAUTHORIZED",
+        response_parameters={
+            "gatewayresponse.header.x-id": "method.request.path.id",
+            "gatewayresponse.header.x-table": "stageVariables.table",
+            "gatewayresponse.header.x-q": "method.request.querystring.q",
+        },
+        response_templates={
+            "application/json": '{"stage":"$context.stage","resource":"$context.resourcePath",'
+            '"method":"$context.httpMethod","path":"$context.path"}'
+        },
+    )
+    request = HttpRequest("GET", "/items/42", query="q=find")
+    response, _ = call(request, gateway_responses=(unauthorized,), variables={"table": "ada-items"})
+    assert response.status == 401
+    assert (response.header("x-id"), response.header("x-table"), response.header("x-q")) == (
+        "42",
+        "ada-items",
+        "find",
+    )
+    assert json.loads(response.body) == {
+        "stage": "prod",
+        "resource": "/items/{id}",
+        "method": "GET",
+        "path": "/prod/items/42",
+    }
+
+
 def test_request_ids_are_random_uuid4_text() -> None:
     for random in [bytes(16), b"\xff" * 16, *(os.urandom(16) for _ in range(2000))]:
         assert uuid4_text(random) == str(uuid.UUID(bytes=random, version=4))
