@@ -7,8 +7,8 @@ Gateway developer guide ("Usage plans and API keys for REST APIs", "Throttle req
 
 - a method with apiKeyRequired answers 403 `{"message":"Forbidden"}` (gateway response INVALID_API_KEY)
   unless the request's `x-api-key` header holds the value of an enabled key that a usage plan of this
-  stage includes (API key source HEADER; a key source of AUTHORIZER needs a Lambda authorizer, which the
-  lab does not run, so no key is found);
+  stage includes (API key source HEADER; with a key source of AUTHORIZER, the usageIdentifierKey the
+  method's Lambda authorizer answers, which gateway.py passes in instead);
 - a plan's throttle is a token bucket: burstLimit tokens at most, refilled at rateLimit per second, one
   per request; an empty bucket answers 429 `{"message":"Too Many Requests"}` (THROTTLED);
 - a plan's quota counts the requests of a key per DAY, WEEK or MONTH (offset: for WEEK the weekday the
@@ -16,8 +16,9 @@ Gateway developer guide ("Usage plans and API keys for REST APIs", "Throttle req
   Exceeded"}` (QUOTA_EXCEEDED). Throttled requests do not count against the quota.
 
 Departures: the counts live in the data plane's process (they start again when it restarts, where AWS keeps
-them), per-method throttle overrides of a plan's API stage are not applied, and a plan's quota counts this
-lab's requests only.
+them), and a plan's quota counts this lab's requests only. Not applied at all: the per-method throttle
+overrides of a plan's API stage, and a stage's own throttling (its methodSettings' burst and rate limits,
+`*/*` or per method); only a usage plan's throttle answers 429 here.
 """
 
 from __future__ import annotations
