@@ -17,6 +17,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -40,7 +41,6 @@ from .runtime import CodeIntegrityError, FunctionSpec, LayerSpec
 from .usage_plans import ApiKeyGrant
 
 T = TypeVar("T")
-_NOT_PARSED: Any = object()
 _PARTIAL_ARN = re.compile(r"\d{12}:function:")
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
 MAX_BATCH_EVENTS = 10_000
@@ -59,7 +59,6 @@ class ControlPlane:
     ) -> None:
         self.backend = backend
         self._reads = ReadCache(ttl_s=ttl_s, clock=clock)
-        self._aliases: dict[str, tuple[str, str] | None] = {}  # name or ARN -> (function, alias name)
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
@@ -214,14 +213,7 @@ class ControlPlane:
     def alias_routing(self, name_or_arn: str) -> dict[str, float]:
         """The additional versions and weights of the alias that name_or_arn names, from GetAlias's
         RoutingConfig (a weighted alias, as in a canary deployment); {} for a function or a version."""
-        alias = self._aliases.get(name_or_arn, _NOT_PARSED)
-        if alias is _NOT_PARSED:
-            matched = FUNCTION_NAME.fullmatch(name_or_arn)
-            qualifier = matched.group(9) if matched is not None else None
-            is_alias = qualifier is not None and qualifier != "$LATEST" and not qualifier.isdigit()
-            alias = (unqualified_function_name(name_or_arn), qualifier) if is_alias else None
-            if len(self._aliases) < 10_000:  # names come from requests: bounded
-                self._aliases[name_or_arn] = alias
+        alias = _alias_of(name_or_arn)
         if alias is None:
             return {}
 
@@ -367,6 +359,16 @@ class ControlPlane:
                 logStreamName=stream,
                 logEvents=[{"timestamp": t, "message": m} for t, m in batch],
             )
+
+
+@functools.lru_cache(maxsize=1024)  # asked on every invoke; names come from requests, so bounded
+def _alias_of(name_or_arn: str) -> tuple[str, str] | None:
+    """(function, alias name) when name_or_arn names an alias; None for a function or a version."""
+    matched = FUNCTION_NAME.fullmatch(name_or_arn)
+    qualifier = matched.group(9) if matched is not None else None
+    if qualifier is None or qualifier == "$LATEST" or qualifier.isdigit():
+        return None
+    return unqualified_function_name(name_or_arn), qualifier
 
 
 def unqualified_function_name(name_or_arn: str) -> str:

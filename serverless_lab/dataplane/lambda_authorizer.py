@@ -29,7 +29,6 @@ an API Gateway Lambda authorizer", "Output from an API Gateway Lambda authorizer
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
@@ -46,6 +45,7 @@ from serverless_lab.dataplane.gateway_errors import (
     Unauthorized,
 )
 from serverless_lab.dataplane.http import HttpRequest
+from serverless_lab.dataplane.iam_patterns import action_matches, resource_matches
 from serverless_lab.dataplane.request_parameters import parameter_value, reads
 from serverless_lab.errors import LabError
 
@@ -83,24 +83,11 @@ def method_arn(api: RestApiConfig, account_id: str, http_method: str, path: str)
     return f"arn:aws:execute-api:{api.region}:{account_id}:{api.id}/{api.stage.name}/{http_method}{path}"
 
 
-@functools.lru_cache(maxsize=1024)
-def _wildcard(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    # IAM wildcards: * is any run of characters (slashes included), ? any one character; nothing else is
-    # special (fnmatch would also read [...] as a character class).
-    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL | flags)
-
-
-def _matches(patterns: tuple[str, ...], value: str, *, ignore_case: bool = False) -> bool:
-    flags = re.IGNORECASE if ignore_case else 0
-    return any(_wildcard(pattern, flags).fullmatch(value) for pattern in patterns)
-
-
 def policy_allows(policy: AuthorizerPolicy, arn: str) -> None:
     """Raises ExplicitDeny or AccessDenied unless the policy allows invoking `arn`."""
     allowed = False
     for effect, actions, resources in policy.statements:
-        # "The prefix and the action name are case insensitive" (IAM, Action element); resources are not.
-        if not _matches(actions, "execute-api:Invoke", ignore_case=True) or not _matches(resources, arn):
+        if not action_matches(actions, "execute-api:Invoke") or not resource_matches(resources, arn):
             continue
         if effect == "Deny":
             raise ExplicitDeny()

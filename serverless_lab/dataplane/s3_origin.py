@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .distribution_model import OriginResponse
+from .iam_patterns import action_matches
 
 # GetObject fields and the response headers S3 sends them in, beyond the ones get_object sets itself.
 _PASSED_ON_S3_FIELDS = (
@@ -91,7 +92,7 @@ def get_object(
 
 def policy_lets_cloudfront_list(policy_text: str) -> bool:
     """Whether a bucket policy allows CloudFront (its service principal, as with OAC, or anyone) to
-    s3:ListBucket (or s3:*, *) the bucket."""
+    s3:ListBucket the bucket (that Action, or an IAM wildcard covering it: s3:List*, s3:*, *)."""
     try:
         policy = json.loads(policy_text)
     except ValueError:
@@ -106,7 +107,7 @@ def policy_lets_cloudfront_list(policy_text: str) -> bool:
         services = principal.get("Service", []) if isinstance(principal, dict) else []
         services = [services] if isinstance(services, str) else services
         anyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if {"s3:ListBucket", "s3:*", "*"} & set(actions) and (
+        if action_matches(tuple(actions), "s3:ListBucket") and (
             anyone or "cloudfront.amazonaws.com" in services
         ):
             return True

@@ -74,7 +74,6 @@ class DataPlane:
     ) -> None:
         self.backend = backend
         self.control_plane = ControlPlane(backend, ttl_s=config_ttl_s)
-        self._random = random.Random().random  # which version of a weighted alias runs
         base_environment = backend.child_environment() if backend.offline else {}
         self.logs = LogShipper(self.control_plane.write_logs)
         self.runtime = LambdaRuntime(
@@ -124,7 +123,7 @@ class DataPlane:
         spec = self.control_plane.function(name_or_arn)
         weights = self.control_plane.alias_routing(name_or_arn)
         if weights:
-            roll = self._random()
+            roll = random.random()  # which version of a weighted alias runs
             for version, weight in weights.items():
                 if roll < weight:
                     return self.control_plane.function(f"{unqualified_function_name(name_or_arn)}:{version}")
@@ -271,10 +270,11 @@ class DataPlane:
                 except ValueError:
                     error = "SerializationException"
             if error is not None:
-                headers = [("Access-Control-Allow-Origin", request.header("Origin") or "*")]
-                answer = _json(400, {"__type": error, "message": None}, headers)
-                answer.headers[0] = ("Content-Type", "application/x-amz-json-1.1")
-                return answer
+                headers = [
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("Access-Control-Allow-Origin", request.header("Origin") or "*"),
+                ]
+                return HttpResponse(400, headers, json.dumps({"__type": error, "message": None}).encode())
         endpoint = self.backend.cognito_endpoint().rstrip("/")
         started_epoch, started = time.time(), time.perf_counter()
         headers = {

@@ -551,6 +551,14 @@ def test_the_integration_timeout_answers_504(backend: Backend, function: str) ->
         backend.client("apigateway").delete_rest_api(restApiId=api)
 
 
+def new_bucket(backend: Backend, prefix: str) -> tuple[Any, str]:
+    """An S3 client and a new bucket of this test's own (a distribution's origin)."""
+    s3 = backend.client("s3")
+    bucket = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    return s3, bucket
+
+
 def plain_distribution(backend: Backend, bucket: str, **behaviour_settings: Any) -> str:
     """A distribution of the bucket made with plain boto3, not through the lab; its id."""
     behaviour = {
@@ -586,9 +594,7 @@ def plain_distribution(backend: Backend, bucket: str, **behaviour_settings: Any)
 def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
     backend: Backend, dataplane: DataPlane
 ) -> None:
-    s3 = backend.client("s3")
-    bucket = f"plain-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    s3, bucket = new_bucket(backend, "plain")
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>one</h1>", ContentType="text/html")
     distribution = plain_distribution(backend, bucket)
     first = dataplane.handle_edge(distribution, HttpRequest("GET", "/"))
@@ -612,9 +618,7 @@ def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
 def test_the_edge_passes_on_s3s_headers_and_never_compresses_an_encoded_object(
     backend: Backend, dataplane: DataPlane
 ) -> None:
-    s3 = backend.client("s3")
-    bucket = f"encoded-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    s3, bucket = new_bucket(backend, "encoded")
     script = b"console.log('precompressed');\n" * 200
     s3.put_object(
         Bucket=bucket,
@@ -638,9 +642,7 @@ def test_the_edge_passes_on_s3s_headers_and_never_compresses_an_encoded_object(
 def test_an_object_replaced_within_the_second_is_not_served_stale(
     backend: Backend, dataplane: DataPlane
 ) -> None:
-    s3 = backend.client("s3")
-    bucket = f"fresh-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    s3, bucket = new_bucket(backend, "fresh")
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>v1</h1>", ContentType="text/html")
     distribution = plain_distribution(backend, bucket, DefaultTTL=0, MaxTTL=0)  # revalidated every time
     assert dataplane.handle_edge(distribution, HttpRequest("GET", "/")).body == b"<h1>v1</h1>"
@@ -665,9 +667,7 @@ def test_an_object_replaced_within_the_second_is_not_served_stale(
 def test_a_managed_cache_policy_decides_what_is_cached(
     backend: Backend, dataplane: DataPlane, policy: str, x_caches: list[str], bodies: list[bytes]
 ) -> None:
-    s3 = backend.client("s3")
-    bucket = f"policy-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    s3, bucket = new_bucket(backend, "policy")
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"one", ContentType="text/html")
     # The behaviour's own TTLs (0 here, as moto fills them in) give way to the policy's.
     distribution = plain_distribution(backend, bucket, CachePolicyId=policy, MinTTL=0, DefaultTTL=0, MaxTTL=0)
@@ -682,9 +682,7 @@ def test_a_managed_cache_policy_decides_what_is_cached(
 def test_query_string_cache_keys_limit_the_cache_key_to_their_names(
     backend: Backend, dataplane: DataPlane
 ) -> None:
-    s3 = backend.client("s3")
-    bucket = f"query-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    s3, bucket = new_bucket(backend, "query")
     s3.put_object(Bucket=bucket, Key="app.js", Body=b"v1", ContentType="application/javascript")
     forwarded = {
         "QueryString": True,
@@ -729,9 +727,7 @@ def test_query_string_cache_keys_limit_the_cache_key_to_their_names(
 def test_a_missing_key_is_404_when_the_bucket_policy_lets_cloudfront_list_the_bucket(
     backend: Backend, dataplane: DataPlane
 ) -> None:
-    s3 = backend.client("s3")
-    bucket = f"listing-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    s3, bucket = new_bucket(backend, "listing")
     distribution = plain_distribution(backend, bucket)
     # GetObject only (as the lab's own OAC policy): S3 hides whether the key exists, 403.
     assert dataplane.handle_edge(distribution, HttpRequest("GET", "/dashboard")).status == 403

@@ -27,6 +27,8 @@ def policy(*statements: dict) -> str:
             True,
         ),
         (policy({"Effect": "Allow", "Principal": "*", "Action": "s3:*"}), True),
+        (policy({"Effect": "Allow", "Principal": CLOUDFRONT, "Action": "s3:List*"}), True),  # IAM wildcard
+        (policy({"Effect": "Allow", "Principal": CLOUDFRONT, "Action": "S3:listbucket"}), True),  # any case
         (policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*"}), True),
         (policy({"Effect": "Deny", "Principal": CLOUDFRONT, "Action": "s3:ListBucket"}), False),
         (
