@@ -1,0 +1,64 @@
+"""moto_fixes: each fix keeps moto's answers and mends what it names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from moto.core.responses import BaseResponse
+
+from serverless_lab.backends import moto_fixes
+
+
+def response(body: str | None, querystring: dict[str, list[str]] | None = None, uri_match: Any = None) -> Any:
+    answer = BaseResponse("logs")
+    answer.body = body
+    answer.querystring = querystring or {}
+    answer.uri_match = uri_match
+    return answer
+
+
+class CountingJson:
+    """Stands in for the json module inside moto_fixes: counts the parses."""
+
+    def __init__(self) -> None:
+        self.parses = 0
+
+    def loads(self, text: Any) -> Any:
+        self.parses += 1
+        return json.loads(text)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> CountingJson:
+    moto_fixes.apply()
+    counting = CountingJson()
+    monkeypatch.setattr(moto_fixes, "json", counting)
+    return counting
+
+
+def test_a_json_body_is_parsed_once_for_all_its_parameters(parses: CountingJson) -> None:
+    body = json.dumps(
+        {"logGroupName": "/g", "logStreamName": "s", "logEvents": [{"timestamp": 1, "message": "m"}]}
+    )
+    answer = response(body)
+    assert answer._get_param("logGroupName") == "/g"
+    assert answer._get_param("logStreamName") == "s"
+    assert answer._get_param("logEvents") == [{"timestamp": 1, "message": "m"}]
+    assert parses.parses == 1
+    other = response(json.dumps({"logGroupName": "/other"}))  # a new request parses its own body
+    assert other._get_param("logGroupName") == "/other" and parses.parses == 2
+
+
+def test_the_answers_are_moto_s_querystring_first_then_body_then_uri_match_then_the_default(
+    parses: CountingJson,
+) -> None:
+    answer = response(json.dumps({"a": "body", "b": "body"}), {"a": ["query"]}, {"b": "uri", "c": "uri"})
+    assert answer._get_param("a") == "query"
+    assert answer._get_param("b") == "body"
+    assert answer._get_param("c") == "uri"
+    assert answer._get_param("d", if_none="default") == "default"
+    assert response("not json", uri_match={"x": "uri"})._get_param("x") == "uri"
+    assert response(json.dumps(["a", "list"]))._get_param("a", if_none=0) == 0
+    assert response(None)._get_param("a", if_none=1) == 1
