@@ -467,9 +467,11 @@ def main() -> int:
     total_rss = sum(rss_mb(pid) for pid in pids)
     total_pss = sum(pss_mb(pid) for pid in pids)
     # PSS counts the pages forked environments share with their zygote once; RSS counts them in each.
+    lab_pss, backend_pss = pss_mb(os.getpid()), pss_mb(moto_pid)
     print(
         f"whole lab (backend, server, zygote, {len(environments)} environments): {total_pss:.0f} MB PSS "
-        f"(goal < 600 MB), {total_rss:.0f} MB RSS"
+        f"(goal < 600 MB), {total_rss:.0f} MB RSS; backend {backend_pss:.0f} MB, lab process {lab_pss:.0f} MB, "
+        f"zygote and environments {total_pss - lab_pss - backend_pss:.0f} MB"
     )
     # After the memory reading: this load adds log events that moto keeps in memory.
     print(

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import cpu_placement
 from .http import HttpRequest, HttpResponse
 from .service import DataPlane
 
@@ -354,13 +355,20 @@ class _Listener(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def listen(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> _Listener:
-    """A threaded HTTP server on host:port answering with handler, serving in a daemon thread."""
+def listen(
+    handler: Handler, host: str = "127.0.0.1", port: int = 0, cpus: frozenset[int] | None = None
+) -> _Listener:
+    """A threaded HTTP server on host:port answering with handler, serving in a daemon thread; with `cpus`,
+    that thread and the threads it starts for connections run on those CPUs only (see cpu_placement)."""
     handler_class = type("BoundHandler", (_RequestHandler,), {"handler": staticmethod(handler)})
     server = _Listener((host, port), handler_class)
-    threading.Thread(
-        target=server.serve_forever, name=f"serve-{server.server_address[1]}", daemon=True
-    ).start()
+
+    def serve() -> None:
+        if cpus is not None:
+            cpu_placement.place_current_thread(cpus)
+        server.serve_forever()
+
+    threading.Thread(target=serve, name=f"serve-{server.server_address[1]}", daemon=True).start()
     return server
 
 
@@ -379,12 +387,21 @@ class DataPlaneServer:
     """The data plane on loopback: one port for APIs and Cognito, one per distribution."""
 
     def __init__(
-        self, dataplane: DataPlane, *, host: str = "127.0.0.1", port: int | None = None, poll_s: float = 5.0
+        self,
+        dataplane: DataPlane,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        poll_s: float = 5.0,
+        place_cpus: bool = True,
     ):
         self.dataplane = dataplane
         self.host = host
         self.port = port if port is not None else (dataplane.backend.dataplane_port or 0)
         self.poll_s = poll_s
+        # The server's threads on one CPU, the environments on the others (cpu_placement: why, and the
+        # SERVERLESS_LAB_CPU_PLACEMENT=off switch); None where that cannot help.
+        self.placement = cpu_placement.plan_placement() if place_cpus else None
         self._main: _Listener | None = None
         self._edges: dict[str, _Listener] = {}
         self._stop = threading.Event()
@@ -403,8 +420,11 @@ class DataPlaneServer:
         config.js keep working. A foreign process on the port is an error that names the fix."""
         if self._main is not None:
             return self
+        if self.placement is not None:
+            self.dataplane.runtime.keep_environments_on(self.placement.environment_cpus)
+        cpus = self.placement.server_cpus if self.placement is not None else None
         try:
-            self._main = listen(self.dataplane.handle, self.host, self.port)
+            self._main = listen(self.dataplane.handle, self.host, self.port, cpus)
         except OSError as error:
             if not self.port or not _lab_data_plane_at(self.host, self.port):
                 from ..errors import PortInUseError
@@ -415,7 +435,7 @@ class DataPlaneServer:
                     "(`serverless-lab backend stop` then `start`) to pick a new port."
                 ) from error
             self.shared_with = f"http://{self.host}:{self.port}"
-            self._main = listen(self.dataplane.handle, self.host, 0)
+            self._main = listen(self.dataplane.handle, self.host, 0, cpus)
         self.dataplane.base_url = self.url
         self.sync_distributions()
         # A distribution made with plain boto3 gets its port when the data plane lists its URLs (the
@@ -438,7 +458,8 @@ class DataPlaneServer:
             for distribution_id in distribution_ids:
                 if distribution_id in self._edges:
                     continue
-                listener = listen(self._edge_handler(distribution_id), self.host, 0)
+                cpus = self.placement.server_cpus if self.placement is not None else None
+                listener = listen(self._edge_handler(distribution_id), self.host, 0, cpus)
                 self._edges[distribution_id] = listener
                 self.dataplane.distribution_urls[distribution_id] = (
                     f"http://{self.host}:{listener.server_address[1]}/"

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import gzip
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -785,6 +786,23 @@ def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_se
         assert urlsplit(listed["url"]).path == "/", "its own root URL, not /_edge/<id>/ on the main port"
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="CPU placement needs two CPUs")
+def test_a_served_data_plane_keeps_its_environments_off_its_own_cpu(
+    dataplane: DataPlane, function: str
+) -> None:
+    server = DataPlaneServer(dataplane, port=0, poll_s=3600).start()
+    try:
+        assert server.placement is not None
+        dataplane.invoke(function, {})
+        (environment,) = dataplane.runtime.environments()
+        assert environment.pid is not None
+        assert os.sched_getaffinity(environment.pid) == server.placement.environment_cpus
+        assert server.placement.server_cpus.isdisjoint(server.placement.environment_cpus)
+    finally:
+        server.stop()
+    assert DataPlaneServer(dataplane, port=0, place_cpus=False).placement is None
 
 
 def test_late_logs_of_a_destroyed_function_do_not_bring_its_log_group_back(

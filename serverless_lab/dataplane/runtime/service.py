@@ -26,6 +26,7 @@ abandoned rather than killed, and Max Memory Used is the lab process's.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from serverless_lab.dataplane import cpu_placement
 from serverless_lab.dataplane.runtime import logs
 from serverless_lab.dataplane.runtime.code import CodeStore
 from serverless_lab.dataplane.runtime.errors import (
@@ -47,6 +49,13 @@ from serverless_lab.dataplane.runtime.zygote import INIT_PHASE_LIMIT_S
 from serverless_lab.errors import UsageError
 
 LogSink = Callable[[str, str, list[tuple[int, str]]], None]
+# The longest a lab thread polls for a result before it sleeps (FrameReader's spin_s), and only for an
+# environment whose recent invokes came back sooner: a hello route answers in ~60 us, a DynamoDB call in
+# milliseconds (polling for that would only burn CPU that the backend needs).
+SPIN_LIMIT_S = 0.00025
+# The longest an environment polls for its next request after answering, and only while its requests
+# come back to back (one client at a time: the lab answers, the client asks again within ~200 us).
+NEXT_REQUEST_SPIN_LIMIT_S = 0.0003
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +74,12 @@ class _Environment:
     initialized: bool = False
     invocations: int = 0
     max_memory_used_mb: int = 0
+    alone: bool = False  # no other environment was busy when this invoke took it
+    # Moving averages over warm invokes: request written to result read, and result read to the next
+    # request written (see LambdaRuntime._spin_budgets).
+    turnaround_s: float = math.inf
+    gap_s: float = math.inf
+    answered_at: float | None = None
 
 
 def _function_id(spec: FunctionSpec) -> tuple[str, str, str]:
@@ -109,6 +124,20 @@ class LambdaRuntime:
             self._zygote.start_in_background()  # ready by the time a notebook sends its first request
         self._background: list[threading.Thread] = []
         self._closed = False
+        self._environment_cpus: frozenset[int] | None = None
+        self._thread_placement = threading.local()
+
+    def keep_environments_on(self, cpus: frozenset[int]) -> None:
+        """Runs the execution environments (the zygote, every environment it has forked and will fork) on
+        `cpus` only; the served data plane keeps its own threads off them (see cpu_placement)."""
+        self._environment_cpus = frozenset(cpus)
+        if self._zygote is not None:
+            self._zygote.place(self._environment_cpus)
+        with self._lock:
+            workers = [env.worker for env in self._environments]
+        for worker in workers:
+            if isinstance(worker, ProcessWorker):
+                cpu_placement.place_process(worker.pid, self._environment_cpus)
 
     # ------------------------------------------------------------------ public API
 
@@ -267,6 +296,7 @@ class LambdaRuntime:
                 env = _Environment(suffix, spec, key, stream, now, now)
                 self._environments.append(env)
             env.busy = True
+            env.alone = not busy
         for old in stale:
             _close(old)
         return env
@@ -492,8 +522,14 @@ class LambdaRuntime:
             "identity": identity,
             "trace_id": trace_id,
         }
+        result_spin_s, header["spin_s"] = self._spin_budgets(env)
         try:
-            result, response = env.worker.invoke(header, body, deadline)
+            sent = time.perf_counter()
+            if env.answered_at is not None:
+                env.gap_s = _moving_average(env.gap_s, sent - env.answered_at, NEXT_REQUEST_SPIN_LIMIT_S)
+            result, response = env.worker.invoke(header, body, deadline, result_spin_s)
+            env.answered_at = answered = time.perf_counter()
+            env.turnaround_s = _moving_average(env.turnaround_s, answered - sent, SPIN_LIMIT_S)
         except (TimeoutError, EOFError) as failure:
             outcome.max_memory_used_mb = round(env.worker.rss_mb() or env.max_memory_used_mb)
             if isinstance(failure, TimeoutError):
@@ -528,6 +564,34 @@ class LambdaRuntime:
             outcome.raw = response
         return outcome.finish(events), False
 
+    def _spin_budgets(self, env: _Environment) -> tuple[float, float]:
+        """How long the invoking thread may poll for the result, and the environment for its next request,
+        before each sleeps (FrameReader's spin_s).
+
+        Why poll at all: waking a sleeping process costs ~30 us of kernel time on a virtual machine, and a
+        request to a warm hello route crosses four sleeps (client, lab, environment, lab, client). With one
+        client, polling on both sides of the lab-environment pipe took GET /me from ~3,000 to 4,100-4,500
+        requests a second on the 2-core reference machine (benchmarks/bench_dataplane.py); the client then
+        tends to run on the lab's CPU, which it wakes without an interrupt.
+
+        Only where polling cannot slow anything down: the environments run on CPUs the invoking thread
+        is kept off (cpu_placement), so neither poll takes the other's CPU; no other invoke is running (it
+        could use the CPU either poll holds); and this environment's recent invokes came back within
+        SPIN_LIMIT_S (a function that waits on DynamoDB for milliseconds leaves the CPU to the backend),
+        and, for the environment's poll, its requests followed its answers within
+        NEXT_REQUEST_SPIN_LIMIT_S. Eight clients keep several environments busy: nothing polls, and the
+        environments share their CPUs.
+        """
+        cpus = self._environment_cpus
+        if cpus is None or not env.alone:
+            return 0.0, 0.0
+        placement = self._thread_placement
+        if getattr(placement, "cpus", None) != cpus:  # asked once per thread and placement
+            placement.cpus, placement.avoids = cpus, cpu_placement.thread_avoids(cpus)
+        if not placement.avoids or env.turnaround_s >= SPIN_LIMIT_S:
+            return 0.0, 0.0
+        return SPIN_LIMIT_S, NEXT_REQUEST_SPIN_LIMIT_S if env.gap_s < NEXT_REQUEST_SPIN_LIMIT_S else 0.0
+
     def _deliver_logs(self, invocation: Invocation) -> None:
         if self._log_sink is None:
             return
@@ -535,6 +599,13 @@ class LambdaRuntime:
             self._log_sink(invocation.log_group_name, invocation.log_stream_name, invocation.log_events)
         except Exception:  # a broken sink must not fail the function's answer
             _logger.exception("The log sink failed for %s", invocation.log_group_name)
+
+
+def _moving_average(average: float, sample: float, limit: float) -> float:
+    """An exponential moving average (weight 1/4 to the new sample); a sample is counted as at most ten
+    times `limit`, so that one long pause (an idle minute) is forgotten after a few quick requests."""
+    sample = min(sample, 10 * limit)
+    return sample if average == math.inf else 0.75 * average + 0.25 * sample
 
 
 def _close(env: _Environment) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from serverless_lab.dataplane import cpu_placement
 from serverless_lab.dataplane.runtime.zygote import FrameReader, write_frame
 
 _RUNTIME_DIR = Path(__file__).resolve().parent
@@ -48,6 +49,7 @@ class ProcessWorker:
         self.pid = pid
         self._request_fd: int | None = request_fd
         self._response_fd: int | None = response_fd
+        os.set_blocking(response_fd, False)  # so that a read can poll before it sleeps (FrameReader)
         self._responses = FrameReader(response_fd)
         try:  # a pidfd names this process even if its pid is reused after it ends
             self._pidfd: int | None = os.pidfd_open(pid)
@@ -60,7 +62,10 @@ class ProcessWorker:
         header, _ = self._responses.read(deadline)
         return header
 
-    def invoke(self, header: dict[str, Any], body: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
+    def invoke(
+        self, header: dict[str, Any], body: bytes, deadline: float, spin_s: float = 0.0
+    ) -> tuple[dict[str, Any], bytes]:
+        """Sends one invoke and reads its result; spin_s: see FrameReader."""
         if self._request_fd is None or self._response_fd is None:
             raise EOFError
         # A caller's client context or identity may hold values orjson writes differently (NaN).
@@ -69,7 +74,7 @@ class ProcessWorker:
             write_frame(self._request_fd, header, body, caller_data=caller_data)
         except BrokenPipeError:
             raise EOFError from None
-        return self._responses.read(deadline)
+        return self._responses.read(deadline, min(spin_s, deadline - time.monotonic()))
 
     def rss_mb(self) -> float | None:
         return _read_rss_mb(self.pid)
@@ -115,6 +120,14 @@ class Zygote:
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._stderr: Any = None
+        self._cpus: frozenset[int] | None = None
+
+    def place(self, cpus: frozenset[int]) -> None:
+        """Keeps the zygote, and so every environment it forks from now on, on `cpus`."""
+        with self._lock:
+            self._cpus = cpus
+            if self._process is not None and self._process.poll() is None:
+                cpu_placement.place_process(self._process.pid, cpus)
 
     def start_in_background(self) -> None:
         def start() -> None:
@@ -149,6 +162,8 @@ class Zygote:
             stderr=self._stderr,
         )
         theirs.close()
+        if self._cpus is not None:  # before it forks anything: environments inherit it
+            cpu_placement.place_process(self._process.pid, self._cpus)
         ours.settimeout(_ZYGOTE_START_LIMIT_S)
         try:
             ready = ours.recv(4096)
@@ -469,7 +484,11 @@ class InProcessWorker:
         header["init_ms"] = (time.perf_counter() - started) * 1000
         return header
 
-    def invoke(self, header: dict[str, Any], body: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
+    def invoke(
+        self, header: dict[str, Any], body: bytes, deadline: float, spin_s: float = 0.0
+    ) -> tuple[dict[str, Any], bytes]:
+        """Runs one invoke on a thread (spin_s is for ProcessWorker's interface: a thread is not woken
+        through the kernel)."""
         bootstrap = self._bootstrap
 
         def call(collector: Any) -> Any:
