@@ -1,6 +1,6 @@
 """Fixes to moto, applied where moto runs (the memory backend's process and the local backend's server):
-bugs that would make the lab answer differently from AWS, and one cost that a lab under load pays on
-every log batch. Each is a small wrap of one moto function, idempotent.
+bugs that would make the lab answer differently from AWS, and costs that a lab under load pays for every
+log line. Each is a small wrap or replacement of one moto function or class, idempotent.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 def apply() -> None:
     _keep_identity_validation_expression()
     _parse_json_body_once()
+    _slim_log_events()
 
 
 def _keep_identity_validation_expression() -> None:
@@ -70,3 +71,34 @@ def _parse_json_body_once() -> None:
 
     _get_param._serverless_lab_fix = True  # type: ignore[attr-defined]
     BaseResponse._get_param = _get_param  # type: ignore[method-assign]
+
+
+def _slim_log_events() -> None:
+    """moto keeps every log line as a LogEvent, a BaseModel: an attribute dict per line, and a reference in
+    a list on the class (instances_tracked, which only moto's own /moto-api/data.json reads). A lab under
+    load ships four or more lines per request, so function logs are most of what the backend's memory
+    grows by (~2 MB per 1,000 requests). The replacement has the same fields and methods in slots, is not
+    tracked, and takes a sixth less memory per line (286 -> 238 bytes with a START line, measured with
+    tracemalloc)."""
+    from moto.logs import models
+
+    original = models.LogEvent
+    if getattr(original, "_serverless_lab_fix", False):
+        return
+
+    class LogEvent:
+        __slots__ = ("event_id", "ingestion_time", "message", "timestamp")
+        _serverless_lab_fix = True
+        _event_id = original._event_id  # moto numbers events across all streams: go on from there
+
+        def __init__(self, ingestion_time: int, log_event: dict[str, Any]) -> None:
+            self.ingestion_time = ingestion_time
+            self.timestamp = log_event["timestamp"]
+            self.message = log_event["message"]
+            self.event_id = LogEvent._event_id
+            LogEvent._event_id += 1
+
+        to_filter_dict = original.to_filter_dict
+        to_response_dict = original.to_response_dict
+
+    models.LogEvent = LogEvent  # type: ignore[misc, assignment]

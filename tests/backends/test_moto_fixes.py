@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -62,3 +63,27 @@ def test_the_answers_are_moto_s_querystring_first_then_body_then_uri_match_then_
     assert response("not json", uri_match={"x": "uri"})._get_param("x") == "uri"
     assert response(json.dumps(["a", "list"]))._get_param("a", if_none=0) == 0
     assert response(None)._get_param("a", if_none=1) == 1
+
+
+def test_log_lines_are_kept_slim_and_untracked_and_read_back_as_moto_reads_them() -> None:
+    import boto3
+    from moto import mock_aws
+    from moto.logs import models
+
+    moto_fixes.apply()
+    with mock_aws():
+        logs = boto3.client("logs", region_name="us-east-1")
+        logs.create_log_group(logGroupName="/aws/lambda/f")
+        logs.create_log_stream(logGroupName="/aws/lambda/f", logStreamName="s")
+        now = int(time.time() * 1000)  # CloudWatch Logs refuses lines older than 14 days
+        lines = [{"timestamp": now + n, "message": f"line {n}\n"} for n in range(3)]
+        logs.put_log_events(logGroupName="/aws/lambda/f", logStreamName="s", logEvents=lines)
+        events = logs.get_log_events(logGroupName="/aws/lambda/f", logStreamName="s")["events"]
+        filtered = logs.filter_log_events(logGroupName="/aws/lambda/f")["events"]
+    assert [(e["timestamp"], e["message"]) for e in events] == [(x["timestamp"], x["message"]) for x in lines]
+    assert [e["message"] for e in filtered] == [x["message"] for x in lines]
+    ids = [int(e["eventId"]) for e in filtered]
+    assert ids == sorted(set(ids))  # distinct, in order
+    event = models.LogEvent(1, {"timestamp": 2, "message": "m"})
+    assert not hasattr(event, "__dict__")
+    assert not hasattr(models.LogEvent, "instances_tracked")
