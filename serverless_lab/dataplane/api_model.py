@@ -147,6 +147,9 @@ class StageConfig:
     name: str
     deployment_id: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
+    # The stage's method throttling from its methodSettings: (rate limit per second, burst limit) by
+    # setting key, "*/*" for every method or "<resource path with / as ~1>/<HTTP method>" for one.
+    throttles: Mapping[str, tuple[float, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ def rest_api_from_boto3(
             name=stage["stageName"],
             deployment_id=stage.get("deploymentId"),
             variables=dict(stage.get("variables") or {}),
+            throttles=stage_throttles(stage),
         ),
         resources=resource_configs,
         authorizers=authorizer_configs,
@@ -322,3 +326,13 @@ def _guess_region(resources: Iterable[ResourceConfig], authorizers: Iterable[Aut
             if found:
                 return found["region"]
     return "us-east-1"
+
+
+def stage_throttles(stage: Mapping[str, Any]) -> dict[str, tuple[float, int]]:
+    """(rate, burst) by methodSettings key, for the settings that throttle (a negative limit does not)."""
+    throttles = {}
+    for key, settings in (stage.get("methodSettings") or {}).items():
+        rate, burst = settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
+        if rate is not None and burst is not None and float(rate) >= 0 and int(burst) >= 0:
+            throttles[key] = (float(rate), int(burst))
+    return throttles

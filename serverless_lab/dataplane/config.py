@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from ..backends import Backend
 from . import log_events_body, s3_origin
-from .api_model import RestApiConfig, rest_api_from_boto3
+from .api_model import RestApiConfig, rest_api_from_boto3, stage_throttles
 from .config_cache import ReadCache
 from .distribution_model import (
     DistributionConfig,
@@ -124,9 +124,12 @@ class ControlPlane:
             )
 
         # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS. Stage
-        # variables take effect without one (update_stage), so they are part of the key too.
+        # variables and method throttling take effect without one (update_stage), so they are part of the
+        # key too.
         variables = repr(sorted((stage_info.get("variables") or {}).items()))
-        return self.cached(("api", rest_api_id, stage, deployment, variables), read_api, ttl_s=float("inf"))
+        throttles = repr(sorted(stage_throttles(stage_info).items()))
+        key = ("api", rest_api_id, stage, deployment, variables, throttles)
+        return self.cached(key, read_api, ttl_s=float("inf"))
 
     def api_keys(self, rest_api_id: str, stage: str) -> dict[str, ApiKeyGrant]:
         """The enabled API keys of the usage plans that include this stage, by key value."""

@@ -2,9 +2,10 @@
 
 A pure core in the chalice `local.py` style: `Gateway.handle()` takes an `HttpRequest` and returns an
 `HttpResponse`, opens no sockets, and reaches the rest of the lab only through the callables it is
-given (the stage's configuration, the Lambda invoke, the user pools' JWKS, the stage's API keys). The
-method's authorizer runs first (Cognito here, Lambda authorizers in `lambda_authorizer`), then its API key
-and usage plan (`usage_plans`), then the integration. Every answer carries the
+given (the stage's configuration, the Lambda invoke, the user pools' JWKS, the stage's API keys). After
+routing, the stage's method throttling (`stage_throttling`), then the method's authorizer (Cognito here,
+Lambda authorizers in `lambda_authorizer`), its API key and usage plan (`usage_plans`), then the
+integration. Every answer carries the
 headers AWS adds (`x-amzn-RequestId`, `x-amz-apigw-id`; `X-Amzn-Trace-Id` once the integration ran),
 and every refusal is one of the classes in `gateway_errors`, with AWS's status and body.
 """
@@ -42,6 +43,7 @@ from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, 
 from serverless_lab.dataplane.request_parameters import parameter_value
 from serverless_lab.dataplane.request_validation import validate_request
 from serverless_lab.dataplane.routing import RouteMatch, RouteTable
+from serverless_lab.dataplane.stage_throttling import StageThrottle
 from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter
 from serverless_lab.errors import LabError
 
@@ -159,6 +161,7 @@ class Gateway:
         # The enabled API keys of a stage's usage plans by value; none when not given (every key refused).
         self._api_keys_source = api_keys_source or (lambda rest_api_id, stage: {})
         self._usage = UsagePlanMeter()
+        self._stage_throttle = StageThrottle()
         self._invoke = invoke
         self._clock = clock
         self._account_id = account_id
@@ -235,6 +238,7 @@ class Gateway:
             raise MissingAuthenticationToken()
         if state.detail is not None:
             state.detail["resource"] = route.resource.path
+        self._stage_throttle.admit(api, route.resource.path, route.method.http_method)
         authorized = self._authorize(request, api, route, ids, spans)
         # After the authorizer, as on API Gateway: the API key, then its usage plan's throttle and quota.
         api_key = (

@@ -19,6 +19,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     ├── BadRequestParameters (400)        a request validator: a required parameter is missing
     ├── BadRequestBody (400)              a request validator: the body does not match the method's model
     ├── UsagePlanThrottled (429)          the API key's usage plan throttle (token bucket) is empty
+    │   └── StageThrottled (429)          the stage's throttle of the method (methodSettings) is empty
     ├── QuotaExceeded (429)               the API key's usage plan quota for the period is used up
     ├── InternalServerError (500)         configuration errors
     │   └── IntegrationThrottled (500)    a throttled Lambda invoke (INTEGRATION_FAILURE, customisable)
@@ -51,6 +52,7 @@ __all__ = [
     "MissingAuthenticationToken",
     "QuotaExceeded",
     "RequestTooLarge",
+    "StageThrottled",
     "TokenExpired",
     "Unauthorized",
     "UsagePlanThrottled",
@@ -125,6 +127,11 @@ class UsagePlanThrottled(GatewayAnswerError):
     body_message = "Too Many Requests"
     error_type = "TooManyRequestsException"
     response_type = "THROTTLED"
+
+
+class StageThrottled(UsagePlanThrottled):
+    """THROTTLED too (the same gateway response): the stage's rate and burst limits for this method, its
+    methodSettings, are used up."""
 
 
 class QuotaExceeded(GatewayAnswerError):

@@ -16,9 +16,8 @@ Gateway developer guide ("Usage plans and API keys for REST APIs", "Throttle req
   Exceeded"}` (QUOTA_EXCEEDED). Throttled requests do not count against the quota.
 
 Departures: the counts live in the data plane's process (they start again when it restarts, where AWS keeps
-them), and a plan's quota counts this lab's requests only. Not applied at all: the per-method throttle
-overrides of a plan's API stage, and a stage's own throttling (its methodSettings' burst and rate limits,
-`*/*` or per method); only a usage plan's throttle answers 429 here.
+them), and a plan's quota counts this lab's requests only. Not applied: the per-method throttle overrides
+of a plan's API stage. (A stage's own method throttling is stage_throttling's.)
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from serverless_lab.dataplane.gateway_errors import QuotaExceeded, UsagePlanThrottled
+from serverless_lab.dataplane.token_buckets import TokenBuckets
 
 __all__ = ["ApiKeyGrant", "UsagePlanMeter", "quota_period_index"]
 
@@ -63,30 +63,24 @@ def quota_period_index(period: str, offset: int, epoch_seconds: float) -> int:
     raise ValueError(f"Unknown quota period {period!r}: API Gateway's periods are DAY, WEEK and MONTH.")
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    refilled_at: float
-
-
 class UsagePlanMeter:
     """Token buckets and quota counts of the keys seen so far, per (plan, key); thread-safe."""
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time
     ) -> None:
-        self._clock = clock
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets = TokenBuckets(clock)
         self._quotas: dict[tuple[str, str], tuple[int, int]] = {}  # (period index, requests in it)
 
     def admit(self, grant: ApiKeyGrant) -> None:
         """Counts one request of this key; raises UsagePlanThrottled or QuotaExceeded as API Gateway would."""
         key = (grant.plan_id, grant.key_id)
+        throttled = grant.rate_limit is not None and grant.burst_limit is not None
+        if throttled and not self._buckets.take(key, grant.rate_limit, grant.burst_limit):  # type: ignore[arg-type]
+            raise UsagePlanThrottled()
         with self._lock:
-            if grant.rate_limit is not None and grant.burst_limit is not None:
-                self._take_token(key, grant.rate_limit, grant.burst_limit)
             if grant.quota_limit is not None and grant.quota_period is not None:
                 period = quota_period_index(grant.quota_period, grant.quota_offset, self._wall_clock())
                 counted_period, used = self._quotas.get(key, (period, 0))
@@ -94,15 +88,3 @@ class UsagePlanMeter:
                 if used >= grant.quota_limit:
                     raise QuotaExceeded()
                 self._quotas[key] = (period, used + 1)
-
-    def _take_token(self, key: tuple[str, str], rate: float, burst: int) -> None:
-        now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = _Bucket(tokens=float(burst), refilled_at=now)
-        else:
-            bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.refilled_at) * rate)
-            bucket.refilled_at = now
-        if bucket.tokens < 1.0:
-            raise UsagePlanThrottled()
-        bucket.tokens -= 1.0

@@ -312,6 +312,34 @@ def test_an_integration_whose_function_is_gone_answers_500(
     assert gone.header("x-amzn-ErrorType") == "InternalServerErrorException"
 
 
+def test_stage_throttling_set_with_update_stage_answers_429_without_a_new_deployment(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    api, _ = make_api(backend, function, "hello")
+    request = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/hello")
+    apigateway = backend.client("apigateway")
+
+    def throttle(path: str, rate: str, burst: str) -> None:
+        apigateway.update_stage(
+            restApiId=api,
+            stageName="dev",
+            patchOperations=[
+                {"op": "replace", "path": f"{path}/throttling/rateLimit", "value": rate},
+                {"op": "replace", "path": f"{path}/throttling/burstLimit", "value": burst},
+            ],
+        )
+
+    assert [dataplane.handle(request).status for _ in range(5)] == [200] * 5
+    throttle("/*/*", "0.001", "2")  # the stage's default for every method
+    answers = [dataplane.handle(request) for _ in range(4)]
+    assert [a.status for a in answers] == [200, 200, 429, 429]
+    assert json.loads(answers[-1].body) == {"message": "Too Many Requests"}
+    assert answers[-1].header("x-amzn-ErrorType") == "TooManyRequestsException"
+    throttle("/~1hello/GET", "0.001", "3")  # the method's own limits: a bucket of its own, full
+    assert [dataplane.handle(request).status for _ in range(4)] == [200, 200, 200, 429]
+
+
 def test_api_keys_and_usage_plans_made_with_boto3_guard_a_method(
     backend: Backend, dataplane: DataPlane, function: str
 ) -> None:
