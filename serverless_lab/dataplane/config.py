@@ -155,6 +155,16 @@ class ControlPlane:
             grants: dict[str, ApiKeyGrant] = {}
             for plan in plans:
                 throttle, quota = plan.get("throttle") or {}, plan.get("quota") or {}
+                api_stage = next(
+                    item
+                    for item in plan.get("apiStages") or ()
+                    if item.get("apiId") == rest_api_id and item.get("stage") == stage
+                )
+                method_throttles = {
+                    method: (float(limits["rateLimit"]), int(limits["burstLimit"]))
+                    for method, limits in (api_stage.get("throttle") or {}).items()
+                    if limits.get("rateLimit") is not None and limits.get("burstLimit") is not None
+                }
                 for page in apigateway.get_paginator("get_usage_plan_keys").paginate(usagePlanId=plan["id"]):
                     for item in page.get("items", []):
                         key = keys.get(item["id"])
@@ -170,6 +180,7 @@ class ControlPlane:
                                 quota_limit=quota.get("limit"),
                                 quota_period=quota.get("period"),
                                 quota_offset=int(quota.get("offset") or 0),
+                                method_throttles=method_throttles,
                             ),
                         )
             return grants

@@ -242,7 +242,7 @@ class Gateway:
         authorized = self._authorize(request, api, route, ids, spans)
         # After the authorizer, as on API Gateway: the API key, then its usage plan's throttle and quota.
         api_key = (
-            self._check_api_key(request, api, rest_api_id, stage, authorized)
+            self._check_api_key(request, api, route, rest_api_id, stage, authorized)
             if route.method.api_key_required
             else None
         )
@@ -321,6 +321,7 @@ class Gateway:
         self,
         request: HttpRequest,
         api: RestApiConfig,
+        route: RouteMatch,
         rest_api_id: str,
         stage: str,
         authorized: _Authorized | None,
@@ -334,7 +335,7 @@ class Gateway:
         grant = self._api_keys_source(rest_api_id, stage).get(value) if value else None
         if grant is None:
             raise InvalidApiKey()
-        self._usage.admit(grant)
+        self._usage.admit(grant, f"{route.resource.path}/{route.method.http_method}")
         return value, grant.key_id  # type: ignore[return-value]
 
     def _invoke_lambda(

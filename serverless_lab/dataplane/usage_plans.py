@@ -16,17 +16,19 @@ Gateway developer guide ("Usage plans and API keys for REST APIs", "Throttle req
   Exceeded"}` (QUOTA_EXCEEDED). Throttled requests do not count against the quota.
 
 Departures: the counts live in the data plane's process (they start again when it restarts, where AWS keeps
-them), and a plan's quota counts this lab's requests only. Not applied: the per-method throttle overrides
-of a plan's API stage. (A stage's own method throttling is stage_throttling's.)
+them), and a plan's quota counts this lab's requests only. A plan's per-method throttle of a stage
+(apiStages[].throttle, "/items/{id}/GET": {rateLimit, burstLimit}) counts that method's requests of a key
+in a bucket of their own instead of the plan's. (A stage's own method throttling is stage_throttling's.)
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from serverless_lab.dataplane.gateway_errors import QuotaExceeded, UsagePlanThrottled
 from serverless_lab.dataplane.token_buckets import TokenBuckets
@@ -48,6 +50,9 @@ class ApiKeyGrant:
     quota_limit: int | None = None
     quota_period: str | None = None  # DAY, WEEK or MONTH
     quota_offset: int = 0
+    # The plan's per-method throttle of this stage: (rate, burst) by "<resource path>/<HTTP method>", e.g.
+    # "/items/{id}/GET" (the keys of apiStages[].throttle).
+    method_throttles: Mapping[str, tuple[float, int]] = field(default_factory=dict)
 
 
 def quota_period_index(period: str, offset: int, epoch_seconds: float) -> int:
@@ -74,11 +79,19 @@ class UsagePlanMeter:
         self._buckets = TokenBuckets(clock)
         self._quotas: dict[tuple[str, str], tuple[int, int]] = {}  # (period index, requests in it)
 
-    def admit(self, grant: ApiKeyGrant) -> None:
-        """Counts one request of this key; raises UsagePlanThrottled or QuotaExceeded as API Gateway would."""
+    def admit(self, grant: ApiKeyGrant, method: str | None = None) -> None:
+        """Counts one request of this key to `method` ("/items/{id}/GET"); raises UsagePlanThrottled or
+        QuotaExceeded as API Gateway would. A method with a throttle of its own in the plan is counted in
+        a bucket of its own, with its limits instead of the plan's."""
         key = (grant.plan_id, grant.key_id)
-        throttled = grant.rate_limit is not None and grant.burst_limit is not None
-        if throttled and not self._buckets.take(key, grant.rate_limit, grant.burst_limit):  # type: ignore[arg-type]
+        own = grant.method_throttles.get(method) if method is not None else None
+        bucket: tuple[Any, ...] = key
+        limits: tuple[float, int] | None = None
+        if own is not None:
+            bucket, limits = (*key, method, own), own
+        elif grant.rate_limit is not None and grant.burst_limit is not None:
+            limits = (grant.rate_limit, grant.burst_limit)
+        if limits is not None and not self._buckets.take(bucket, *limits):
             raise UsagePlanThrottled()
         with self._lock:
             if grant.quota_limit is not None and grant.quota_period is not None:

@@ -382,6 +382,27 @@ def test_api_keys_and_usage_plans_made_with_boto3_guard_a_method(
     assert get(("x-api-key", key["value"])).status == 403, "a disabled key is refused"
 
 
+def test_a_usage_plans_throttle_of_one_method_replaces_the_plans_for_that_method(
+    backend: Backend, dataplane: DataPlane, function: str
+) -> None:
+    backend.client("lambda").update_function_code(FunctionName=function, ZipFile=zip_source(proxy_source()))
+    api, _ = make_api(backend, function, "keyed", method_settings=lambda api: {"apiKeyRequired": True})
+    apigateway = backend.client("apigateway")
+    key = apigateway.create_api_key(name=f"method-{function}", enabled=True)
+    plan = apigateway.create_usage_plan(
+        name=f"method-plan-{function}",
+        apiStages=[
+            {"apiId": api, "stage": "dev", "throttle": {"/keyed/GET": {"rateLimit": 0.01, "burstLimit": 3}}}
+        ],
+        throttle={"rateLimit": 0.01, "burstLimit": 1},
+    )
+    apigateway.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    request = HttpRequest(
+        "GET", f"/restapis/{api}/dev/_user_request_/keyed", headers=(("x-api-key", key["value"]),)
+    )
+    assert [dataplane.handle(request).status for _ in range(4)] == [200, 200, 200, 429]
+
+
 AUTHORIZER_SOURCE = """
 def handler(event, context):
     token = event["authorizationToken"]

@@ -42,6 +42,27 @@ def test_the_throttle_is_a_token_bucket_of_burst_tokens_refilled_at_the_rate() -
     meter.admit(other_key)  # each key has its own bucket
 
 
+def test_a_methods_own_throttle_in_the_plan_replaces_the_plans_for_that_method_only() -> None:
+    meter = UsagePlanMeter(clock=Clock())
+    grant = ApiKeyGrant(
+        "key1", "plan1", rate_limit=0.0, burst_limit=1, method_throttles={"/items/{id}/GET": (0.0, 3)}
+    )
+
+    def admitted(method: str | None, times: int) -> int:
+        count = 0
+        for _ in range(times):
+            try:
+                meter.admit(grant, method)
+                count += 1
+            except UsagePlanThrottled:
+                pass
+        return count
+
+    assert admitted("/items/{id}/GET", 5) == 3  # its own bucket
+    assert admitted("/items/GET", 5) == 1  # the plan's
+    assert admitted(None, 5) == 0  # the plan's bucket, already empty
+
+
 def test_the_quota_counts_per_period_and_throttled_requests_do_not_count() -> None:
     clock, wall = Clock(), Clock(datetime(2026, 12, 4, 23, 59, tzinfo=UTC).timestamp())
     meter = UsagePlanMeter(clock=clock, wall_clock=wall)
