@@ -119,7 +119,7 @@ class FrameReader:
     sleeper ~30 us of kernel time on a virtual machine (an inter-processor interrupt and hypervisor exits),
     more than a short warm invoke's own work; a lab thread that answers a hello route reads its frame
     within ~60 us. Measured with a 1.9 KB event: 104-121 us per round trip sleeping, 63 us polling. The
-    runtime asks for it only where it cannot slow the environment (see LambdaRuntime._spin_budget).
+    runtime asks for it only where it cannot slow the environment (see LambdaRuntime._spin_budgets).
     """
 
     _READ_SIZE = 1 << 16  # the default capacity of a Linux pipe
