@@ -420,8 +420,6 @@ class DataPlaneServer:
         config.js keep working. A foreign process on the port is an error that names the fix."""
         if self._main is not None:
             return self
-        if self.placement is not None:
-            self.dataplane.runtime.keep_environments_on(self.placement.environment_cpus)
         cpus = self.placement.server_cpus if self.placement is not None else None
         try:
             self._main = listen(self.dataplane.handle, self.host, self.port, cpus)
@@ -436,6 +434,8 @@ class DataPlaneServer:
                 ) from error
             self.shared_with = f"http://{self.host}:{self.port}"
             self._main = listen(self.dataplane.handle, self.host, 0, cpus)
+        if self.placement is not None:  # once serving: a server that could not start moves nothing
+            self.dataplane.runtime.keep_environments_on(self.placement.environment_cpus)
         self.dataplane.base_url = self.url
         self.sync_distributions()
         # A distribution made with plain boto3 gets its port when the data plane lists its URLs (the

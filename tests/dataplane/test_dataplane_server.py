@@ -224,6 +224,7 @@ def test_a_second_server_of_the_backend_shares_the_port_and_a_foreign_one_is_an_
         taken = foreign.getsockname()[1]
         with pytest.raises(PortInUseError, match="not a serverless-lab data plane"):
             DataPlaneServer(dataplane, port=taken).start()
+    assert dataplane.runtime._environment_cpus is None  # a server that did not start moved nothing
     first = DataPlaneServer(dataplane, port=0).start()
     port = int(first.url.rsplit(":", 1)[1])
     second = DataPlaneServer(dataplane, port=port).start()
