@@ -13,6 +13,7 @@ def apply() -> None:
     _keep_identity_validation_expression()
     _parse_json_body_once()
     _slim_log_events()
+    _account_default_method_throttling()
 
 
 def _keep_identity_validation_expression() -> None:
@@ -102,3 +103,22 @@ def _slim_log_events() -> None:
         to_response_dict = original.to_response_dict
 
     models.LogEvent = LogEvent  # type: ignore[misc, assignment]
+
+
+def _account_default_method_throttling() -> None:
+    """A stage's method setting made by patching anything (logging, metrics, caching) gets throttling
+    limits too. AWS fills in the account's defaults, 10,000 requests a second with a burst of 5,000 (the
+    AWS CLI's update-stage example shows them after a dataTrace patch); moto wrote 1,000 and 2,000, so a
+    stage that only turned on logging was throttled at a tenth of AWS's rate by the lab's gateway, which
+    applies what GetStage says (stage_throttling)."""
+    from moto.apigateway.models import Stage
+
+    original = Stage._get_default_method_settings
+    if getattr(original, "_serverless_lab_fix", False):
+        return
+
+    def _get_default_method_settings(self: Any) -> dict[str, Any]:
+        return {**original(self), "throttlingRateLimit": 10000.0, "throttlingBurstLimit": 5000}
+
+    _get_default_method_settings._serverless_lab_fix = True  # type: ignore[attr-defined]
+    Stage._get_default_method_settings = _get_default_method_settings  # type: ignore[method-assign]

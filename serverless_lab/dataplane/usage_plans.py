@@ -17,8 +17,8 @@ Gateway developer guide ("Usage plans and API keys for REST APIs", "Throttle req
 
 Departures: the counts live in the data plane's process (they start again when it restarts, where AWS keeps
 them), and a plan's quota counts this lab's requests only. A plan's per-method throttle of a stage
-(apiStages[].throttle, "/items/{id}/GET": {rateLimit, burstLimit}) counts that method's requests of a key
-in a bucket of their own instead of the plan's. (A stage's own method throttling is stage_throttling's.)
+(apiStages[].throttle, "/items/{id}/GET": {rateLimit, burstLimit}) also counts that method's requests of
+a key in a bucket of their own. (A stage's own method throttling is stage_throttling's.)
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from serverless_lab.dataplane.gateway_errors import QuotaExceeded, UsagePlanThrottled
 from serverless_lab.dataplane.token_buckets import TokenBuckets
@@ -81,17 +80,14 @@ class UsagePlanMeter:
 
     def admit(self, grant: ApiKeyGrant, method: str | None = None) -> None:
         """Counts one request of this key to `method` ("/items/{id}/GET"); raises UsagePlanThrottled or
-        QuotaExceeded as API Gateway would. A method with a throttle of its own in the plan is counted in
-        a bucket of its own, with its limits instead of the plan's."""
+        QuotaExceeded as API Gateway would. A method with a throttle of its own in the plan takes a token
+        from a bucket of its own too: the plan's throttle still limits the key as a whole."""
         key = (grant.plan_id, grant.key_id)
         own = grant.method_throttles.get(method) if method is not None else None
-        bucket: tuple[Any, ...] = key
-        limits: tuple[float, int] | None = None
-        if own is not None:
-            bucket, limits = (*key, method, own), own
-        elif grant.rate_limit is not None and grant.burst_limit is not None:
-            limits = (grant.rate_limit, grant.burst_limit)
-        if limits is not None and not self._buckets.take(bucket, *limits):
+        if own is not None and not self._buckets.take((*key, method, own), *own):
+            raise UsagePlanThrottled()
+        plan = (grant.rate_limit, grant.burst_limit)
+        if None not in plan and not self._buckets.take(key, *plan):  # type: ignore[arg-type]
             raise UsagePlanThrottled()
         with self._lock:
             if grant.quota_limit is not None and grant.quota_period is not None:

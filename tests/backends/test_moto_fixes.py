@@ -87,3 +87,35 @@ def test_log_lines_are_kept_slim_and_untracked_and_read_back_as_moto_reads_them(
     event = models.LogEvent(1, {"timestamp": 2, "message": "m"})
     assert not hasattr(event, "__dict__")
     assert not hasattr(models.LogEvent, "instances_tracked")
+
+
+def test_a_stage_method_setting_made_by_any_patch_gets_the_accounts_default_throttling() -> None:
+    import boto3
+    from moto import mock_aws
+
+    moto_fixes.apply()
+    with mock_aws():
+        apigateway = boto3.client("apigateway", region_name="us-east-1")
+        api = apigateway.create_rest_api(name="x")["id"]
+        root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+        apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+        apigateway.create_deployment(restApiId=api, stageName="dev")
+        apigateway.update_stage(
+            restApiId=api,
+            stageName="dev",
+            patchOperations=[
+                {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"},
+                {"op": "replace", "path": "/~1/GET/throttling/burstLimit", "value": "7"},
+            ],
+        )
+        settings = apigateway.get_stage(restApiId=api, stageName="dev")["methodSettings"]
+    # as AWS answers GetStage after such patches: 10,000 a second, burst 5,000, unless set
+    assert (settings["*/*"]["throttlingRateLimit"], settings["*/*"]["throttlingBurstLimit"]) == (
+        10000.0,
+        5000,
+    )
+    assert (settings["~1/GET"]["throttlingRateLimit"], settings["~1/GET"]["throttlingBurstLimit"]) == (
+        10000.0,
+        7,
+    )

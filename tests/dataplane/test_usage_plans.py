@@ -42,10 +42,10 @@ def test_the_throttle_is_a_token_bucket_of_burst_tokens_refilled_at_the_rate() -
     meter.admit(other_key)  # each key has its own bucket
 
 
-def test_a_methods_own_throttle_in_the_plan_replaces_the_plans_for_that_method_only() -> None:
+def test_a_methods_own_throttle_in_the_plan_limits_that_method_and_the_plans_still_limits_the_key() -> None:
     meter = UsagePlanMeter(clock=Clock())
     grant = ApiKeyGrant(
-        "key1", "plan1", rate_limit=0.0, burst_limit=1, method_throttles={"/items/{id}/GET": (0.0, 3)}
+        "key1", "plan1", rate_limit=0.0, burst_limit=5, method_throttles={"/items/{id}/GET": (0.0, 2)}
     )
 
     def admitted(method: str | None, times: int) -> int:
@@ -58,9 +58,9 @@ def test_a_methods_own_throttle_in_the_plan_replaces_the_plans_for_that_method_o
                 pass
         return count
 
-    assert admitted("/items/{id}/GET", 5) == 3  # its own bucket
-    assert admitted("/items/GET", 5) == 1  # the plan's
-    assert admitted(None, 5) == 0  # the plan's bucket, already empty
+    assert admitted("/items/{id}/GET", 4) == 2  # its own limit
+    assert admitted("/items/GET", 5) == 3  # the plan's burst of 5, less the method's two
+    assert admitted(None, 1) == 0
 
 
 def test_the_quota_counts_per_period_and_throttled_requests_do_not_count() -> None:

@@ -123,11 +123,13 @@ class Zygote:
         self._cpus: frozenset[int] | None = None
 
     def place(self, cpus: frozenset[int]) -> None:
-        """Keeps the zygote, and so every environment it forks from now on, on `cpus`."""
-        with self._lock:
-            self._cpus = cpus
-            if self._process is not None and self._process.poll() is None:
-                cpu_placement.place_process(self._process.pid, cpus)
+        """Keeps the zygote, and so every environment it forks from now on, on `cpus`. Without the lock,
+        which a zygote being started holds for as long as that takes: _start() places it after Popen
+        from `_cpus`, and here the process known now is placed (one of the two sees the other's write)."""
+        self._cpus = cpus
+        process = self._process
+        if process is not None and process.poll() is None:
+            cpu_placement.place_process(process.pid, cpus)
 
     def start_in_background(self) -> None:
         def start() -> None:
