@@ -32,18 +32,32 @@ class CpuPlacement:
     environment_cpus: frozenset[int]
 
 
-def plan_placement() -> CpuPlacement | None:
+def plan_placement(pid: int | None = None) -> CpuPlacement | None:
     """A placement on this machine, or None where it cannot help: fewer than two CPUs allowed, no CPU
-    affinity (macOS, Windows), or turned off with SERVERLESS_LAB_CPU_PLACEMENT=off."""
+    affinity (macOS, Windows), or turned off with SERVERLESS_LAB_CPU_PLACEMENT=off.
+
+    The server's CPU is chosen by process id (`pid`, this process by default): the kernels of a classroom
+    on one JupyterHub machine each serve a lab, and their servers spread over its CPUs instead of all
+    sharing one.
+    """
     if os.environ.get(ENV_VAR, "").strip().lower() in ("off", "0", "false", "no"):
         return None
     if not hasattr(os, "sched_getaffinity"):
         return None
-    allowed = os.sched_getaffinity(0)
+    allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < 2:
         return None
-    server = max(allowed)  # CPU 0 usually takes more of the machine's interrupts
-    return CpuPlacement(frozenset({server}), frozenset(allowed - {server}))
+    server = allowed[(os.getpid() if pid is None else pid) % len(allowed)]
+    return CpuPlacement(frozenset({server}), frozenset(allowed) - {server})
+
+
+def process_cpus() -> frozenset[int] | None:
+    """The CPUs of this process's main thread (its pid), which the served threads were taken off; None
+    without CPU affinity."""
+    try:
+        return frozenset(os.sched_getaffinity(os.getpid()))
+    except (AttributeError, OSError):
+        return None
 
 
 def place_current_thread(cpus: frozenset[int]) -> None:

@@ -481,6 +481,8 @@ class DataPlaneServer:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.placement is not None and self._main is not None:  # the environments may use every CPU again
+            self.dataplane.runtime.keep_environments_on(None)
         if self.dataplane.before_urls == self.sync_distributions:
             self.dataplane.before_urls = None
         listeners = [self._main, *self._edges.values()] if self._main else list(self._edges.values())

@@ -25,8 +25,11 @@ def test_the_server_takes_one_cpu_and_leaves_the_others_to_the_environments(monk
     monkeypatch.delenv(cpu_placement.ENV_VAR, raising=False)
     placement = cpu_placement.plan_placement()
     assert placement is not None
-    assert placement.server_cpus == {max(ALLOWED)}
-    assert placement.environment_cpus == ALLOWED - {max(ALLOWED)}
+    (server,) = placement.server_cpus
+    assert server in ALLOWED and placement.environment_cpus == ALLOWED - {server}
+    # the labs of a classroom on one machine spread their servers over its CPUs
+    spread = {cpu for pid in range(len(ALLOWED)) for cpu in cpu_placement.plan_placement(pid).server_cpus}  # type: ignore[union-attr]
+    assert spread == ALLOWED
 
 
 @pytest.mark.parametrize("value", ["off", "0", "OFF ", "false", "no"])

@@ -851,6 +851,7 @@ def test_a_served_data_plane_keeps_its_environments_off_its_own_cpu(
         assert server.placement.server_cpus.isdisjoint(server.placement.environment_cpus)
     finally:
         server.stop()
+    assert os.sched_getaffinity(environment.pid) == os.sched_getaffinity(0)  # every CPU again
     assert DataPlaneServer(dataplane, port=0, place_cpus=False).placement is None
 
 

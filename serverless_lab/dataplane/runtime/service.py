@@ -127,17 +127,21 @@ class LambdaRuntime:
         self._environment_cpus: frozenset[int] | None = None
         self._thread_placement = threading.local()
 
-    def keep_environments_on(self, cpus: frozenset[int]) -> None:
+    def keep_environments_on(self, cpus: frozenset[int] | None) -> None:
         """Runs the execution environments (the zygote, every environment it has forked and will fork) on
-        `cpus` only; the served data plane keeps its own threads off them (see cpu_placement)."""
-        self._environment_cpus = frozenset(cpus)
+        `cpus` only; the served data plane keeps its own threads off them (see cpu_placement). None: back
+        on every CPU the lab process may use, and no polling (when the data plane stops serving)."""
+        self._environment_cpus = None if cpus is None else frozenset(cpus)
+        where = self._environment_cpus or cpu_placement.process_cpus()
+        if where is None:
+            return
         if self._zygote is not None:
-            self._zygote.place(self._environment_cpus)
+            self._zygote.place(where)
         with self._lock:
             workers = [env.worker for env in self._environments]
         for worker in workers:
             if isinstance(worker, ProcessWorker):
-                cpu_placement.place_process(worker.pid, self._environment_cpus)
+                cpu_placement.place_process(worker.pid, where)
 
     # ------------------------------------------------------------------ public API
 

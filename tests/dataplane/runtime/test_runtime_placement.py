@@ -63,6 +63,8 @@ def test_environments_run_on_the_cpus_they_are_kept_on_those_started_before_too(
         thread.join()
     assert len(pids) == 2 and (pids - {before})
     assert all(os.sched_getaffinity(pid) == ENVIRONMENT_CPUS for pid in pids)
+    runtime.keep_environments_on(None)  # the data plane stopped serving
+    assert all(os.sched_getaffinity(pid) == ALLOWED for pid in pids)
 
 
 @needs_two_cpus
