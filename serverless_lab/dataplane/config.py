@@ -74,14 +74,22 @@ class ControlPlane:
     # --- API Gateway ----------------------------------------------------------------------------------
     def rest_api(self, rest_api_id: str, stage: str) -> RestApiConfig:
         # The clients are looked up inside the reads, not per request: most requests hit the cache.
-        def read_stage() -> dict[str, Any]:
+        def read_stage() -> tuple[dict[str, Any], tuple[str, ...]]:
             try:
-                return self.client("apigateway").get_stage(restApiId=rest_api_id, stageName=stage)
+                info = self.client("apigateway").get_stage(restApiId=rest_api_id, stageName=stage)
             except ClientError as error:
                 raise NotFound(f"No stage {stage!r} of REST API {rest_api_id!r}") from error
+            # What the API as served depends on: its deployment, and the stage variables and method
+            # throttling, which take effect without a new deployment (update_stage). Derived once per read,
+            # not per request.
+            live = (
+                str(info.get("deploymentId") or ""),
+                repr(sorted((info.get("variables") or {}).items())),
+                repr(sorted(stage_throttles(info).items())),
+            )
+            return info, live
 
-        stage_info = self.cached(("stage", rest_api_id, stage), read_stage)
-        deployment = str(stage_info.get("deploymentId") or "")
+        stage_info, live = self.cached(("stage", rest_api_id, stage), read_stage)
 
         def read_api() -> RestApiConfig:
             apigateway = self.client("apigateway")
@@ -123,13 +131,9 @@ class ControlPlane:
                 models=models,
             )
 
-        # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS. Stage
-        # variables and method throttling take effect without one (update_stage), so they are part of the
-        # key too.
-        variables = repr(sorted((stage_info.get("variables") or {}).items()))
-        throttles = repr(sorted(stage_throttles(stage_info).items()))
-        key = ("api", rest_api_id, stage, deployment, variables, throttles)
-        return self.cached(key, read_api, ttl_s=float("inf"))
+        # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS; and by
+        # the stage's variables and method throttling, which take effect without one (read_stage).
+        return self.cached(("api", rest_api_id, stage, *live), read_api, ttl_s=float("inf"))
 
     def api_keys(self, rest_api_id: str, stage: str) -> dict[str, ApiKeyGrant]:
         """The enabled API keys of the usage plans that include this stage, by key value."""

@@ -18,8 +18,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
     ├── BadRequestParameters (400)        a request validator: a required parameter is missing
     ├── BadRequestBody (400)              a request validator: the body does not match the method's model
-    ├── UsagePlanThrottled (429)          the API key's usage plan throttle (token bucket) is empty
-    │   └── StageThrottled (429)          the stage's throttle of the method (methodSettings) is empty
+    ├── Throttled (429)                   a token bucket is empty (THROTTLED):
+    │   ├── UsagePlanThrottled (429)      the API key's usage plan throttle
+    │   └── StageThrottled (429)          the stage's throttle of the method (methodSettings)
     ├── QuotaExceeded (429)               the API key's usage plan quota for the period is used up
     ├── InternalServerError (500)         configuration errors
     │   └── IntegrationThrottled (500)    a throttled Lambda invoke (INTEGRATION_FAILURE, customisable)
@@ -53,6 +54,7 @@ __all__ = [
     "QuotaExceeded",
     "RequestTooLarge",
     "StageThrottled",
+    "Throttled",
     "TokenExpired",
     "Unauthorized",
     "UsagePlanThrottled",
@@ -120,8 +122,8 @@ class InvalidApiKey(Forbidden):
     response_type = "INVALID_API_KEY"
 
 
-class UsagePlanThrottled(GatewayAnswerError):
-    """THROTTLED: the usage plan's rate and burst limits for this key are used up."""
+class Throttled(GatewayAnswerError):
+    """THROTTLED: a token bucket of API Gateway's is empty (see its two kinds below)."""
 
     status = 429
     body_message = "Too Many Requests"
@@ -129,9 +131,12 @@ class UsagePlanThrottled(GatewayAnswerError):
     response_type = "THROTTLED"
 
 
-class StageThrottled(UsagePlanThrottled):
-    """THROTTLED too (the same gateway response): the stage's rate and burst limits for this method, its
-    methodSettings, are used up."""
+class UsagePlanThrottled(Throttled):
+    """The usage plan's rate and burst limits for this key (or for this method, in the plan) are used up."""
+
+
+class StageThrottled(Throttled):
+    """The stage's rate and burst limits for this method, its methodSettings, are used up."""
 
 
 class QuotaExceeded(GatewayAnswerError):

@@ -74,7 +74,7 @@ class ProcessWorker:
             write_frame(self._request_fd, header, body, caller_data=caller_data)
         except BrokenPipeError:
             raise EOFError from None
-        return self._responses.read(deadline, min(spin_s, deadline - time.monotonic()))
+        return self._responses.read(deadline, spin_s and min(spin_s, deadline - time.monotonic()))
 
     def rss_mb(self) -> float | None:
         return _read_rss_mb(self.pid)
