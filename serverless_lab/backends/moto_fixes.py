@@ -10,6 +10,9 @@ from typing import Any
 
 
 def apply() -> None:
+    from . import moto_lambda_logging
+
+    moto_lambda_logging.apply()
     _keep_identity_validation_expression()
     _parse_json_body_once()
     _slim_log_events()
