@@ -426,6 +426,8 @@ def function_spec_from_boto3(
     layers: Sequence[LayerSpec] = (),
 ) -> FunctionSpec:
     """A FunctionSpec from get_function_configuration (and get_function_concurrency, get_layer_version)."""
+    logging_config = configuration.get("LoggingConfig") or {}
+    json_logs = logging_config.get("LogFormat") == "JSON"
     return FunctionSpec(
         name=configuration["FunctionName"],
         arn=configuration["FunctionArn"],
@@ -440,4 +442,9 @@ def function_spec_from_boto3(
         region=region,
         account_id=account_id,
         layers=tuple(layers),
+        log_format=logging_config.get("LogFormat", "Text"),
+        # The levels apply with JSON only (Lambda reports them only then; INFO unless set).
+        application_log_level=logging_config.get("ApplicationLogLevel", "INFO") if json_logs else None,
+        system_log_level=logging_config.get("SystemLogLevel", "INFO") if json_logs else None,
+        log_group=logging_config.get("LogGroup"),
     )

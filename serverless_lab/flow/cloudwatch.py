@@ -17,6 +17,7 @@ tested; against real AWS it is not exercised by the lab's tests (the lab never c
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -30,8 +31,9 @@ REPORT_PATTERN = re.compile(
     r"Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB\s+"
     r"Max Memory Used: (?P<used>\d+) MB(?:\s+Init Duration: (?P<init>[\d.]+) ms)?"
 )
-# CloudWatch Logs filter pattern: a quoted term matches the exact phrase.
-REPORT_FILTER = '"REPORT RequestId"'
+# CloudWatch Logs filter pattern: a quoted term matches the exact phrase, and terms after "?" match any of
+# them: the REPORT line, or the platform.report record of a function with the JSON log format.
+REPORT_FILTER = '?"REPORT RequestId" ?"platform.report"'
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,33 @@ class ReportLine:
         return self.init_ms is not None
 
 
+def _parse_report_record(message: str, timestamp_ms: int, function: str) -> ReportLine | None:
+    """A platform.report record (LoggingConfig LogFormat JSON): {"time", "type", "record": {"requestId",
+    "metrics": {"durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB", "initDurationMs"?}}}."""
+    try:
+        document = json.loads(message)
+        record, metrics = document["record"], document["record"]["metrics"]
+        if document.get("type") != "platform.report":
+            return None
+        init = metrics.get("initDurationMs")
+        return ReportLine(
+            function=function,
+            request_id=str(record["requestId"]),
+            timestamp_ms=int(timestamp_ms),
+            duration_ms=float(metrics["durationMs"]),
+            billed_ms=int(metrics["billedDurationMs"]),
+            memory_mb=int(metrics["memorySizeMB"]),
+            max_memory_used_mb=int(metrics["maxMemoryUsedMB"]),
+            init_ms=float(init) if init is not None else None,
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def parse_report(message: str, timestamp_ms: int, function: str) -> ReportLine | None:
-    """The REPORT line in a log message, or None when the message is not one."""
+    """The REPORT line (or platform.report record) in a log message, or None when the message is not one."""
+    if message.startswith("{"):
+        return _parse_report_record(message, timestamp_ms, function)
     found = REPORT_PATTERN.search(message)
     if found is None:
         return None

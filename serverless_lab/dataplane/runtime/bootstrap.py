@@ -122,8 +122,13 @@ def error_from_exception(exc: BaseException, request_id: str | None) -> dict[str
     return make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)
 
 
-def format_error_log(error: dict[str, Any]) -> str:
-    """The "[ERROR] Type: message / Traceback ..." log event the runtime writes for an unhandled error."""
+def format_error_log(error: dict[str, Any], json_format: bool = False) -> str:
+    """The log event the runtime writes for an unhandled error: "[ERROR] Type: message / Traceback ..." in
+    text, and with the JSON log format the error document itself with its level and a timestamp (to the
+    second, without a zone: awslambdaric's log_error formats it with logging's %Y-%m-%dT%H:%M:%S in UTC)."""
+    if json_format:
+        stamp = time.strftime(_LOG_DATE_FORMAT, time.gmtime())
+        return _json.dumps({"timestamp": stamp, "level": "ERROR", **error})
     description = "[ERROR]"
     if error.get("errorType"):
         description += " " + error["errorType"]
@@ -149,6 +154,9 @@ class LogCollector:
     request_id: str = ""
     events: list[tuple[int, str]] = field(default_factory=list)
     _partial: str = ""
+    # LoggingConfig.LogFormat JSON (AWS_LAMBDA_LOG_FORMAT): logging records and the runtime's error lines
+    # are written as JSON objects; printed lines stay plain text, as on Lambda.
+    json_format: bool = False
 
     def write_stream(self, text: str) -> None:
         # stdout reaches CloudWatch through a pipe that Lambda splits into one event per line.
@@ -236,8 +244,45 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+# LogRecord attributes that are not a caller's `extra` fields (awslambdaric's JSON format adds the others).
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "aws_request_id",
+    "tenant_id",
+    "_frame_type",
+}
+
+
+def format_json_record(record: logging.LogRecord, request_id: str) -> str:
+    """A logging record as Lambda's Python runtime writes it with the JSON log format (awslambdaric's
+    JsonFormatter, "Using Lambda advanced logging controls with Python"): timestamp in UTC to the
+    millisecond, the level rounded down to a standard one, message, logger, requestId; with an exception
+    also errorType, errorMessage, stackTrace and location; then the caller's `extra` fields. Keys whose
+    value is None are left out."""
+    level = min(50, max(0, record.levelno)) // 10 * 10
+    stamp = time.strftime(_LOG_DATE_FORMAT, time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+    document: dict[str, Any] = {
+        "timestamp": stamp,
+        "level": logging.getLevelName(level),
+        "message": record.getMessage(),
+        "logger": record.name,
+        "requestId": request_id or None,
+    }
+    if record.exc_info and record.exc_info[0] is not None:
+        document["stackTrace"] = traceback.format_tb(record.exc_info[2])
+        document["errorType"] = record.exc_info[0].__name__
+        document["errorMessage"] = str(record.exc_info[1])
+        document["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+    for key, value in vars(record).items():
+        if key not in _RECORD_ATTRIBUTES and key not in document:
+            document[key] = value
+    return _json.dumps({k: v for k, v in document.items() if v is not None}, ensure_ascii=False)
+
+
 class LambdaLogHandler(logging.Handler):
-    """awslambdaric's LambdaLoggerHandler on the root logger, with its text format in UTC."""
+    """awslambdaric's LambdaLoggerHandler on the root logger: its text format in UTC, or its JSON format
+    when the collector of the invoke says so (the function's LoggingConfig)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -251,9 +296,22 @@ class LambdaLogHandler(logging.Handler):
         if collector is None:
             return
         try:
-            collector.add_event(self.format(record))
+            if collector.json_format:
+                collector.add_event(format_json_record(record, collector.request_id))
+            else:
+                collector.add_event(self.format(record))
         except Exception:  # a logging error must never break the invoke, as in the logging module
             self.handleError(record)
+
+
+def log_settings(environ: Any) -> tuple[bool, str | None]:
+    """(JSON log format, root logger level) from AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL, which
+    Lambda sets from LoggingConfig; awslambdaric maps TRACE to DEBUG and sets the root logger's level to
+    the rest (so logging.info() is written at INFO, where the text format's root logger stays at WARNING)."""
+    json_format = (environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+    level = (environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
+    level = "DEBUG" if level == "TRACE" else level
+    return json_format, (level if level in logging.getLevelNamesMapping() else None)
 
 
 def install_lambda_logging() -> LambdaLogHandler:
@@ -545,7 +603,7 @@ def run_invoke(
         out_of_memory = True
     except Exception as exc:
         error = error_from_exception(exc, context.aws_request_id)
-        collector.add_event(format_error_log(error))
+        collector.add_event(format_error_log(error, collector.json_format))
         body = _json.dumps(error).encode("utf-8")
     duration_ms = (time.perf_counter() - started) * 1000
     sdk_calls.set_call_recorder(None, per_thread=per_thread)

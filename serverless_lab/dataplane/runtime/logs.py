@@ -13,18 +13,24 @@ show ("END RequestId: ...\n", "REPORT RequestId: ...\tMax Memory Used: 118 MB\t\
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 
-def new_log_stream(version: str, now: float | None = None) -> tuple[str, str]:
-    """(log stream name, its 32-hex suffix): one stream per execution environment."""
+def new_log_stream(
+    version: str, now: float | None = None, function_name: str | None = None
+) -> tuple[str, str]:
+    """(log stream name, its 32-hex suffix): one stream per execution environment. In a custom log group
+    (LoggingConfig.LogGroup, which several functions may share) the name carries the function's:
+    YYYY/MM/DD/<function name>[<version>]<guid> ("Working with log groups", Lambda developer guide)."""
     suffix = uuid.uuid4().hex
     day = time.strftime("%Y/%m/%d", time.gmtime(time.time() if now is None else now))
-    return f"{day}/[{version}]{suffix}", suffix
+    return f"{day}/{function_name or ''}[{version}]{suffix}", suffix
 
 
 def new_request_id() -> str:
@@ -142,3 +148,110 @@ def response_too_large_error(size: int) -> dict[str, Any]:
         "(6291556 bytes).",
         "errorType": "Function.ResponseSizeTooLarge",
     }
+
+
+# ---------------------------------------------------------------- JSON log format ------------------------
+# With LoggingConfig.LogFormat JSON, Lambda writes its platform records as JSON objects instead of the
+# START / END / REPORT lines: {"time": ..., "type": "platform.start", "record": {...}}, compact, the time in
+# UTC to the millisecond ("Configuring JSON and plain text log formats"; the record shapes are those of the
+# Telemetry API schema reference, as CloudWatch Logs shows them: platform.initStart, platform.start and
+# platform.report, no END). These are INFO-level system logs: a SystemLogLevel of WARN drops them all.
+# The lab does not write the DEBUG-level ones (platform.initRuntimeDone, platform.runtimeDone).
+
+# Application log levels, lowest first; Python's logging names (WARNING, CRITICAL) count as their Lambda
+# equivalents.
+_APPLICATION_LEVELS = {
+    "TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4, "FATAL": 5, "CRITICAL": 5,
+}  # fmt: skip
+
+
+def iso_time_ms(epoch_ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms // 1000)) + f".{epoch_ms % 1000:03d}Z"
+
+
+def platform_record(kind: str, record: dict[str, Any], epoch_ms: int) -> str:
+    return json.dumps({"time": iso_time_ms(epoch_ms), "type": kind, "record": record}, separators=(",", ":"))
+
+
+def system_logs_shown(system_log_level: str | None) -> bool:
+    """Whether the INFO-level platform records are written at this SystemLogLevel (DEBUG, INFO: yes)."""
+    return system_log_level != "WARN"
+
+
+def init_start_record(runtime: str, function_name: str, version: str, epoch_ms: int) -> str:
+    record = {
+        "initializationType": "on-demand",
+        "phase": "init",
+        # Lambda names its runtime version and that version's ARN; the lab names its own interpreter.
+        "runtimeVersion": f"{runtime.replace('python', 'python:')}.serverless-lab",
+        "functionName": function_name,
+        "functionVersion": version,
+    }
+    return platform_record("platform.initStart", record, epoch_ms)
+
+
+def start_record(request_id: str, version: str, epoch_ms: int) -> str:
+    return platform_record("platform.start", {"requestId": request_id, "version": version}, epoch_ms)
+
+
+def report_record(
+    request_id: str,
+    *,
+    duration_ms: float,
+    billed_ms: int,
+    memory_mb: int,
+    max_memory_used_mb: int,
+    init_ms: float | None,
+    status: str | None,
+    error_type: str | None,
+    epoch_ms: int,
+) -> str:
+    metrics: dict[str, Any] = {
+        "durationMs": round(duration_ms, 3),
+        "billedDurationMs": billed_ms,
+        "memorySizeMB": memory_mb,
+        "maxMemoryUsedMB": max_memory_used_mb,
+    }
+    if init_ms is not None:
+        metrics["initDurationMs"] = round(init_ms, 3)
+    record: dict[str, Any] = {"requestId": request_id, "metrics": metrics, "status": status or "success"}
+    if error_type is not None:
+        record["errorType"] = error_type
+    return platform_record("platform.report", record, epoch_ms)
+
+
+def init_report_record(init_ms: float, error_type: str | None, status: str | None, epoch_ms: int) -> str:
+    record: dict[str, Any] = {
+        "initializationType": "on-demand",
+        "phase": "init",
+        "status": status or "error",
+        "metrics": {"durationMs": round(init_ms, 3)},
+    }
+    if error_type:
+        record["errorType"] = error_type
+    return platform_record("platform.initReport", record, epoch_ms)
+
+
+def line_level(line: str) -> int:
+    """The application log level Lambda gives a line of the function's output: a JSON object's "level"
+    (the runtime's logging records carry theirs), anything else INFO ("Log-level filtering": output
+    without a valid level is treated as INFO)."""
+    if line.startswith("{"):
+        try:
+            level = json.loads(line).get("level")
+        except (ValueError, AttributeError):
+            level = None
+        if isinstance(level, str) and level.upper() in _APPLICATION_LEVELS:
+            return _APPLICATION_LEVELS[level.upper()]
+    return _APPLICATION_LEVELS["INFO"]
+
+
+def keep_application_lines(
+    events: Iterable[tuple[int, str]], application_log_level: str | None
+) -> list[tuple[int, str]]:
+    """The function's own log events that Lambda writes at this ApplicationLogLevel (JSON format only:
+    with None, the text format, every line is kept)."""
+    if application_log_level is None:
+        return [(int(stamp), line) for stamp, line in events]
+    threshold = _APPLICATION_LEVELS[application_log_level]
+    return [(int(stamp), line) for stamp, line in events if line_level(line) >= threshold]

@@ -57,6 +57,35 @@ class Outcome:
             self.error = logs.exit_error(self.request_id, exit_status)
             self.status, self.error_type = "error", "Runtime.ExitError"
 
+    def _json_platform_records(
+        self,
+        ordered: list[tuple[int, str]],
+        start_at: int,
+        start: int,
+        now: int,
+        duration: float,
+        billed: int,
+        report_init: float | None,
+    ) -> list[tuple[int, str]]:
+        """The JSON log format's platform.start and platform.report records (no END), unless the
+        SystemLogLevel (WARN) leaves them out; the CloudWatch events, each record with its newline."""
+        spec = self.spec
+        if logs.system_logs_shown(spec.system_log_level):
+            ordered.insert(start_at, (start, logs.start_record(self.request_id, spec.version, start)))
+            report = logs.report_record(
+                self.request_id,
+                duration_ms=duration,
+                billed_ms=billed,
+                memory_mb=spec.memory_mb,
+                max_memory_used_mb=self.max_memory_used_mb,
+                init_ms=report_init,
+                status=self.status,
+                error_type=self.error_type,
+                epoch_ms=now,
+            )
+            ordered.append((now, report))
+        return [(stamp, logs.cloudwatch_message(line)) for stamp, line in ordered]
+
     def finish(self, events: list[tuple[int, str]]) -> Invocation:
         """The Invocation; `events` (this invoke's own list) gets the START, END and REPORT lines."""
         spec = self.spec
@@ -74,23 +103,28 @@ class Outcome:
         # START is stamped when the invoke phase begins, END and REPORT when it ends: CloudWatch Logs orders
         # events by timestamp, so a START stamped at the end would sort after the handler's own lines.
         start = now if self.start_ms is None else self.start_ms
-        ordered.insert(start_at, (start, logs.start_line(self.request_id, spec.version)))
-        ordered.append((now, logs.end_line(self.request_id)))
-        report = logs.report_line(
-            self.request_id,
-            duration_ms=duration,
-            billed_ms=billed,
-            memory_mb=spec.memory_mb,
-            max_memory_used_mb=self.max_memory_used_mb,
-            init_ms=report_init,
-            status=self.status,
-            error_type=self.error_type,
-        )
-        # What CloudWatch Logs receives: every line with its newline, REPORT with its trailing tab.
         message = logs.cloudwatch_message
-        log_events = [(stamp, message(line)) for stamp, line in ordered]
-        log_events.append((now, message(report, report=True)))
-        ordered.append((now, report))
+        if spec.json_logs:
+            log_events = self._json_platform_records(
+                ordered, start_at, start, now, duration, billed, report_init
+            )
+        else:
+            ordered.insert(start_at, (start, logs.start_line(self.request_id, spec.version)))
+            ordered.append((now, logs.end_line(self.request_id)))
+            report = logs.report_line(
+                self.request_id,
+                duration_ms=duration,
+                billed_ms=billed,
+                memory_mb=spec.memory_mb,
+                max_memory_used_mb=self.max_memory_used_mb,
+                init_ms=report_init,
+                status=self.status,
+                error_type=self.error_type,
+            )
+            # What CloudWatch Logs receives: every line with its newline, REPORT with its trailing tab.
+            log_events = [(stamp, message(line)) for stamp, line in ordered]
+            log_events.append((now, message(report, report=True)))
+            ordered.append((now, report))
         if self.timed_out:  # the line CloudWatch shows after a timeout's REPORT, the one alarms filter on
             line = logs.timed_out_line(self.request_id, now, duration)
             ordered.append((now, line))

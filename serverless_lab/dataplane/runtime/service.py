@@ -296,7 +296,9 @@ class LambdaRuntime:
                     env = candidate
             self._check_concurrency(function, spec.reserved_concurrency, busy)
             if env is None:
-                stream, suffix = logs.new_log_stream(spec.version)
+                stream, suffix = logs.new_log_stream(
+                    spec.version, function_name=spec.name if spec.custom_log_group else None
+                )
                 env = _Environment(suffix, spec, key, stream, now, now)
                 self._environments.append(env)
             env.busy = True
@@ -361,6 +363,7 @@ class LambdaRuntime:
                 "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
                 "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+                **_log_format_variables(spec),
                 "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream_name,
                 "LAMBDA_TASK_ROOT": str(task_root),
                 "LAMBDA_RUNTIME_DIR": runtime_dir,
@@ -470,8 +473,11 @@ class LambdaRuntime:
             outcome.suppressed_init = env.initialized
             if env.initialized:  # a suppressed init runs inside the invoke phase, after START
                 outcome.start_ms = logs.now_ms()
-            else:
+            elif not spec.json_logs:
                 events.append((logs.now_ms(), logs.init_start_line(spec.runtime)))
+            elif logs.system_logs_shown(spec.system_log_level):
+                now = logs.now_ms()
+                events.append((now, logs.init_start_record(spec.runtime, spec.name, spec.version, now)))
             limit = spec.timeout_s if env.initialized else INIT_PHASE_LIMIT_S
             worker = self._start_worker(spec, env, task_root)
             try:
@@ -481,29 +487,19 @@ class LambdaRuntime:
                 worker.close()
                 outcome.fail_platform(isinstance(failure, TimeoutError), started)
                 if not outcome.suppressed_init:
-                    events.append(
-                        (
-                            logs.now_ms(),
-                            logs.init_report_line(outcome.duration_ms, outcome.error_type, outcome.status),
-                        )
-                    )
+                    _add_init_report(events, spec, outcome.duration_ms, outcome.error_type, outcome.status)
                     outcome.start_at = len(events)
                 return outcome.finish(events), True
             outcome.init_ms = (time.monotonic() - started) * 1000
             outcome.max_memory_used_mb = env.max_memory_used_mb = int(ready.get("max_memory_used_mb", 0))
-            events.extend((int(t), m) for t, m in ready["logs"])
+            events.extend(logs.keep_application_lines(ready["logs"], spec.application_log_level))
             if ready["type"] == "init_error":
                 worker.close()
                 exit_status = ready.get("exit_status")  # sys.exit() in module code: the runtime ended
                 outcome.error = (
                     ready["error"] if exit_status is None else logs.exit_error(request_id, exit_status)
                 )
-                events.append(
-                    (
-                        logs.now_ms(),
-                        logs.init_report_line(outcome.init_ms, outcome.error["errorType"], "error"),
-                    )
-                )
+                _add_init_report(events, spec, outcome.init_ms, outcome.error["errorType"], "error")
                 outcome.start_at = len(events)
                 outcome.status, outcome.error_type = "error", outcome.error["errorType"]
                 outcome.init_ms = None if outcome.suppressed_init else outcome.init_ms
@@ -537,13 +533,15 @@ class LambdaRuntime:
         except (TimeoutError, EOFError) as failure:
             outcome.max_memory_used_mb = round(env.worker.rss_mb() or env.max_memory_used_mb)
             if isinstance(failure, TimeoutError):
-                events.extend(env.worker.salvage_logs())
+                events.extend(
+                    logs.keep_application_lines(env.worker.salvage_logs(), spec.application_log_level)
+                )
             env.worker.kill()
             env.worker.close()
             env.worker = None  # reset: the next request re-runs the init (suppressed init)
             outcome.fail_platform(isinstance(failure, TimeoutError), invoke_started)
             return outcome.finish(events), False
-        events.extend((int(t), m) for t, m in result["logs"])
+        events.extend(logs.keep_application_lines(result["logs"], spec.application_log_level))
         if result["type"] == "exit":  # the handler called sys.exit(): its lines, then the runtime is gone
             env.worker.kill()
             env.worker.close()
@@ -603,6 +601,29 @@ class LambdaRuntime:
             self._log_sink(invocation.log_group_name, invocation.log_stream_name, invocation.log_events)
         except Exception:  # a broken sink must not fail the function's answer
             _logger.exception("The log sink failed for %s", invocation.log_group_name)
+
+
+def _add_init_report(
+    events: list[tuple[int, str]],
+    spec: FunctionSpec,
+    init_ms: float,
+    error_type: str | None,
+    status: str | None,
+) -> None:
+    """The report of a failed Init phase: INIT_REPORT, or platform.initReport with the JSON log format."""
+    now = logs.now_ms()
+    if not spec.json_logs:
+        events.append((now, logs.init_report_line(init_ms, error_type, status)))
+    elif logs.system_logs_shown(spec.system_log_level):
+        events.append((now, logs.init_report_record(init_ms, error_type, status, now)))
+
+
+def _log_format_variables(spec: FunctionSpec) -> dict[str, str]:
+    """What Lambda's Python runtime reads for the JSON log format (awslambdaric: AWS_LAMBDA_LOG_FORMAT and
+    AWS_LAMBDA_LOG_LEVEL, the application log level); with the text format it sets neither."""
+    if not spec.json_logs:
+        return {}
+    return {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": spec.application_log_level or "INFO"}
 
 
 def _moving_average(average: float, sample: float, limit: float) -> float:

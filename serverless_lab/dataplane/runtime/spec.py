@@ -29,6 +29,10 @@ _PYTHON_RUNTIME = re.compile(r"python3\.[0-9]+")
 # A layer version ARN (Lambda API reference, LayerVersionArn pattern).
 _LAYER_VERSION_ARN = re.compile(r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+")
 MAX_LAYERS = 5  # "You can add up to five layers to a function" (Lambda quotas)
+# LoggingConfig (Lambda API reference): the log format, and the levels that apply with JSON only.
+LOG_FORMATS = ("Text", "JSON")
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 
 # "Defined runtime environment variables" (Lambda developer guide, configuration-envvars): the reserved ones
 # cannot be set by the function's configuration; Lambda refuses them with the message below.
@@ -89,6 +93,12 @@ class FunctionSpec:
     account_id: str = "123456789012"
     # In the order Lambda extracts them into /opt: a later layer's files replace an earlier one's.
     layers: tuple[LayerSpec, ...] = ()
+    # LoggingConfig: "Text" or "JSON"; with JSON, the levels below which Lambda drops the function's own
+    # log records (application) and its platform records (system); the log group, /aws/lambda/<name> if None.
+    log_format: str = "Text"
+    application_log_level: str | None = None
+    system_log_level: str | None = None
+    log_group: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _FUNCTION_NAME.fullmatch(self.name):
@@ -137,6 +147,7 @@ class FunctionSpec:
         self._check_environment()
         object.__setattr__(self, "environment", dict(self.environment))
         self._check_layers()
+        self._check_logging()
 
     @staticmethod
     def _check_int(member: str, value: Any, low: int, high: int) -> None:
@@ -183,9 +194,46 @@ class FunctionSpec:
                 )
         object.__setattr__(self, "layers", layers)
 
+    def _check_logging(self) -> None:
+        if self.log_format not in LOG_FORMATS:
+            raise _constraint(
+                self.log_format,
+                "loggingConfig.logFormat",
+                f"Member must satisfy enum value set: [{', '.join(LOG_FORMATS)}]",
+            )
+        for member, value, allowed in (
+            ("applicationLogLevel", self.application_log_level, APPLICATION_LOG_LEVELS),
+            ("systemLogLevel", self.system_log_level, SYSTEM_LOG_LEVELS),
+        ):
+            if value is not None and value not in allowed:
+                raise _constraint(
+                    value,
+                    f"loggingConfig.{member}",
+                    f"Member must satisfy enum value set: [{', '.join(allowed)}]",
+                )
+        if self.log_group is not None and (not isinstance(self.log_group, str) or not self.log_group):
+            raise InvalidParameterValueException(f"LogGroup {self.log_group!r} is not a log group name.")
+        if self.log_format == "JSON":  # Lambda's defaults for the levels of the JSON format
+            object.__setattr__(self, "application_log_level", self.application_log_level or "INFO")
+            object.__setattr__(self, "system_log_level", self.system_log_level or "INFO")
+        elif self.application_log_level is not None or self.system_log_level is not None:
+            raise InvalidParameterValueException(
+                'LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel from your request '
+                'or change the LogFormat to "JSON" and try again.'
+            )
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "JSON"
+
     @property
     def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.name}"
+        return self.log_group or f"/aws/lambda/{self.name}"
+
+    @property
+    def custom_log_group(self) -> bool:
+        """Whether LoggingConfig names a log group other than the function's own /aws/lambda/<name>."""
+        return self.log_group_name != f"/aws/lambda/{self.name}"
 
     @property
     def execution_env(self) -> str:
@@ -206,6 +254,10 @@ class FunctionSpec:
             self.region,
             self.account_id,
             self.layers,
+            self.log_format,
+            self.application_log_level,
+            self.system_log_level,
+            self.log_group,
         )
 
 

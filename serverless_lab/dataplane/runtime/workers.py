@@ -408,7 +408,9 @@ class InProcessWorker:
         self._code_prefixes = tuple(self._code_paths)
         self._bootstrap = _load_bootstrap()
         self._handler: Any = None
-        self._root_level = logging.WARNING
+        json_logs, log_level = self._bootstrap.log_settings(self._environment)
+        self._json_logs = json_logs
+        self._root_level = logging.getLevelNamesMapping()[log_level] if log_level else logging.WARNING
         self._modules: dict[str, ModuleType] = {}
         self._boto3_session: Any = None  # this environment's boto3.DEFAULT_SESSION
         self._thread: _EnvironmentThread | None = None
@@ -416,7 +418,7 @@ class InProcessWorker:
     def _in_environment(self, work: Any, deadline: float) -> tuple[bool, Any]:
         """Run work() on this environment's thread with the function's environment; (finished, result)."""
         bootstrap = self._bootstrap
-        collector = bootstrap.LogCollector()
+        collector = bootstrap.LogCollector(json_format=self._json_logs)
 
         def run() -> Any:
             bootstrap.set_thread_collector(collector)
@@ -473,7 +475,7 @@ class InProcessWorker:
             except Exception as exc:
                 error = bootstrap.error_from_exception(exc, None)
                 logging.warning(bootstrap.UNHANDLED_EXCEPTION_WARNING)
-                collector.add_event(bootstrap.format_error_log(error))
+                collector.add_event(bootstrap.format_error_log(error, collector.json_format))
                 return {"type": "init_error", "error": error, "logs": collector.take()}
             return {"type": "ready", "logs": collector.take()}
 

@@ -229,8 +229,11 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
     os.chdir(request["task_root"])
     sys.path[0:0] = request["code_paths"]  # the task root, then the layers' folders
     _set_memory_limit(int(request["memory_mb"]))
-    collector = bootstrap.LogCollector()
+    json_logs, log_level = bootstrap.log_settings(os.environ)
+    collector = bootstrap.LogCollector(json_format=json_logs)
     bootstrap.set_process_collector(collector)
+    if log_level is not None:
+        logging.getLogger().setLevel(log_level)
 
     started = time.perf_counter()
     try:
@@ -244,7 +247,7 @@ def run_environment(bootstrap: Any, request: dict[str, Any], request_fd: int, re
     except Exception as exc:  # awslambdaric: log a warning and the error, post it as an init error, exit(1)
         error = bootstrap.error_from_exception(exc, None)
         logging.warning(bootstrap.UNHANDLED_EXCEPTION_WARNING)
-        collector.add_event(bootstrap.format_error_log(error))
+        collector.add_event(bootstrap.format_error_log(error, json_logs))
         write_frame(
             response_fd,
             {
