@@ -17,6 +17,7 @@ def apply() -> None:
     _parse_json_body_once()
     _slim_log_events()
     _account_default_method_throttling()
+    _list_moto_modules_once()
 
 
 def _keep_identity_validation_expression() -> None:
@@ -125,3 +126,25 @@ def _account_default_method_throttling() -> None:
 
     _get_default_method_settings._serverless_lab_fix = True  # type: ignore[attr-defined]
     Stage._get_default_method_settings = _get_default_method_settings  # type: ignore[method-assign]
+
+
+def _list_moto_modules_once() -> None:
+    """moto's server finds the service of every request by first asking whether the Host header names one
+    of moto's own packages, and list_of_moto_modules() answers by listing moto's folder and checking each
+    of its ~170 entries with a stat() call, on every request: 18% of the server's CPU for a GetItem
+    (py-spy, 2-core reference machine). The folder does not change while the server runs; it is listed
+    once."""
+    from moto import backends
+
+    original = backends.list_of_moto_modules
+    if getattr(original, "_serverless_lab_fix", False):
+        return
+    listed: list[tuple[str, ...]] = []
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        if not listed:
+            listed.append(tuple(original()))
+        return listed[0]
+
+    list_of_moto_modules._serverless_lab_fix = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]

@@ -119,3 +119,25 @@ def test_a_stage_method_setting_made_by_any_patch_gets_the_accounts_default_thro
         10000.0,
         7,
     )
+
+
+def test_moto_s_own_packages_are_listed_once_with_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import moto
+    from moto import backends
+
+    moto_fixes.apply()
+    folder = os.path.dirname(moto.__file__)
+    expected = [
+        entry
+        for entry in sorted(os.listdir(folder))
+        if os.path.isdir(os.path.join(folder, entry)) and not entry.startswith("__")
+    ]
+    listings = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path=".": listings.append(path) or real_listdir(path))
+    first, second = backends.list_of_moto_modules(), backends.list_of_moto_modules()
+    assert list(first) == list(second) == expected
+    assert "dynamodb" in first and "awslambda" in first
+    assert len(listings) <= 1  # the first call of the process may list; no later one does
