@@ -91,11 +91,14 @@ def apply() -> None:
         setattr(self, _ATTRIBUTE, config)
 
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        # Checked first, kept only once moto's own update went through (it may refuse, e.g. a missing layer).
         config = merged_logging_config(
             getattr(self, _ATTRIBUTE, None), config_updates.get("LoggingConfig"), self.function_name
         )
+        answer = original_update(self, config_updates)
         setattr(self, _ATTRIBUTE, config)
-        return original_update(self, config_updates)
+        answer["LoggingConfig"] = dict(config)
+        return answer
 
     def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         configuration = original_get(self, *args, **kwargs)

@@ -341,7 +341,8 @@ class ControlPlane:
             # again (its role may CreateLogGroup); if it was destroyed, these late lines are dropped, so
             # a torn-down stack is not brought back to life by its last log batch.
             self._reads.forget(("log", group), ("log", group, stream))
-            if retry and self._function_exists(group.removeprefix("/aws/lambda/")):
+            function = _function_of_log_stream(group, stream)
+            if retry and function and self._function_exists(function):
                 self.write_logs(group, stream, events, retry=False)
 
     def _ensure_log_stream(self, logs: Any, group: str, stream: str) -> None:
@@ -380,6 +381,14 @@ class ControlPlane:
 
 
 @functools.lru_cache(maxsize=1024)  # asked on every invoke; names come from requests, so bounded
+def _function_of_log_stream(group: str, stream: str) -> str:
+    """The function that writes a log stream: named by its group /aws/lambda/<function>, or, in a custom
+    group (LoggingConfig.LogGroup), by the stream's name, YYYY/MM/DD/<function>[<version>]<guid>."""
+    if group.startswith("/aws/lambda/"):
+        return group.removeprefix("/aws/lambda/")
+    return stream.split("/", 3)[-1].split("[", 1)[0]
+
+
 def _alias_of(name_or_arn: str) -> tuple[str, str] | None:
     """(function, alias name) when name_or_arn names an alias; None for a function or a version."""
     matched = FUNCTION_NAME.fullmatch(name_or_arn)

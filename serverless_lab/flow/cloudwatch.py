@@ -31,9 +31,10 @@ REPORT_PATTERN = re.compile(
     r"Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB\s+"
     r"Max Memory Used: (?P<used>\d+) MB(?:\s+Init Duration: (?P<init>[\d.]+) ms)?"
 )
-# CloudWatch Logs filter pattern: a quoted term matches the exact phrase, and terms after "?" match any of
-# them: the REPORT line, or the platform.report record of a function with the JSON log format.
-REPORT_FILTER = '?"REPORT RequestId" ?"platform.report"'
+# CloudWatch Logs filter patterns (a quoted term matches the exact phrase): the REPORT line, and the
+# platform.report record of a function with the JSON log format. Two queries rather than one pattern of
+# "?" terms, which moto does not read (it would answer every event of the group).
+REPORT_FILTERS = ('"REPORT RequestId"', '"platform.report"')
 
 
 @dataclass(frozen=True)
@@ -97,28 +98,30 @@ def parse_report(message: str, timestamp_ms: int, function: str) -> ReportLine |
 
 
 def fetch_reports(logs_client: Any, functions: Iterable[str], start_ms: int, end_ms: int) -> list[ReportLine]:
-    """Every REPORT line of the functions between two epoch-millisecond times (FilterLogEvents, paged)."""
+    """Every REPORT line (or platform.report record) of the functions between two epoch-millisecond
+    times, from their log groups /aws/lambda/<function> (FilterLogEvents, paged)."""
     reports: list[ReportLine] = []
     for function in functions:
-        params: dict[str, Any] = {
-            "logGroupName": f"/aws/lambda/{function}",
-            "startTime": start_ms,
-            "endTime": end_ms,
-            "filterPattern": REPORT_FILTER,
-        }
-        while True:
-            try:
-                page = logs_client.filter_log_events(**params)
-            except logs_client.exceptions.ResourceNotFoundException:
-                break  # the function never ran: no log group yet
-            for event in page.get("events", []):
-                report = parse_report(event["message"], event["timestamp"], function)
-                if report is not None:
-                    reports.append(report)
-            token = page.get("nextToken")
-            if not token:
-                break
-            params["nextToken"] = token
+        for pattern in REPORT_FILTERS:
+            params: dict[str, Any] = {
+                "logGroupName": f"/aws/lambda/{function}",
+                "startTime": start_ms,
+                "endTime": end_ms,
+                "filterPattern": pattern,
+            }
+            while True:
+                try:
+                    page = logs_client.filter_log_events(**params)
+                except logs_client.exceptions.ResourceNotFoundException:
+                    break  # the function never ran: no log group yet
+                for event in page.get("events", []):
+                    report = parse_report(event["message"], event["timestamp"], function)
+                    if report is not None:
+                        reports.append(report)
+                token = page.get("nextToken")
+                if not token:
+                    break
+                params["nextToken"] = token
     return sorted(reports, key=lambda report: report.timestamp_ms)
 
 

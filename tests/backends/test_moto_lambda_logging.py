@@ -137,3 +137,20 @@ def test_a_bad_log_group_name_is_refused(lambda_client: Any) -> None:
         _create(lambda_client, name, LoggingConfig={"LogGroup": "no spaces allowed"})
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert name not in _names(lambda_client)
+
+
+def test_an_update_moto_refuses_leaves_logging_config_and_versions_keep_theirs(lambda_client: Any) -> None:
+    name = _name("fn")
+    _create(lambda_client, name)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    missing_layer = "arn:aws:lambda:us-east-1:123456789012:layer:missing:1"
+    with pytest.raises(ClientError):
+        lambda_client.update_function_configuration(
+            FunctionName=name, LoggingConfig={"LogFormat": "JSON"}, Layers=[missing_layer]
+        )
+    assert lambda_client.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogFormat"] == "Text"
+    lambda_client.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "JSON"})
+    published = lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)[
+        "LoggingConfig"
+    ]
+    assert published == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}

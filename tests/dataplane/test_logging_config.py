@@ -81,3 +81,29 @@ def test_a_function_without_logging_config_still_logs_to_its_own_group(
         assert invocation.log_group_name == f"/aws/lambda/{name}"
         assert invocation.log_stream_name.split("/")[3].startswith("[$LATEST]")
         assert any(m.startswith("START RequestId: ") for m in _messages(backend, f"/aws/lambda/{name}"))
+
+
+def test_a_deleted_custom_group_is_made_again_and_the_flow_reads_json_reports(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    import time
+
+    from serverless_lab.flow.cloudwatch import fetch_reports
+
+    with plain_function(
+        backend, SOURCE, LoggingConfig={"LogFormat": "JSON", "LogGroup": "/workshop/again"}
+    ) as name:
+        dataplane.invoke(name, {"n": 1})
+        dataplane.flush_logs()
+        backend.client("logs").delete_log_group(logGroupName="/workshop/again")
+        dataplane.invoke(name, {"n": 2})
+        dataplane.flush_logs()
+        # As Lambda does for a function that still exists, the group and its stream are created again.
+        assert any("handling 2" in message for message in _messages(backend, "/workshop/again"))
+
+    with plain_function(backend, SOURCE, LoggingConfig={"LogFormat": "JSON"}) as name:
+        start_ms = int(time.time() * 1000) - 1000
+        invocation = dataplane.invoke(name, {"n": 1})
+        dataplane.flush_logs()
+        reports = fetch_reports(backend.client("logs"), [name], start_ms, int(time.time() * 1000) + 1000)
+        assert [report.request_id for report in reports] == [invocation.request_id]

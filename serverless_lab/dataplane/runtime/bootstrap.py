@@ -17,6 +17,7 @@ from __future__ import annotations
 import decimal
 import importlib
 import importlib.util
+import json
 import logging
 import math
 import os
@@ -254,52 +255,67 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None
 }
 
 
-def format_json_record(record: logging.LogRecord, request_id: str) -> str:
+# awslambdaric's JsonFormatter encodes with the standard library's encoder (a Decimal or any other value
+# JSON cannot hold makes the logging call raise), keeping non-ASCII characters as they are.
+_encode_log_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class LambdaJsonFormatter(logging.Formatter):
     """A logging record as Lambda's Python runtime writes it with the JSON log format (awslambdaric's
     JsonFormatter, "Using Lambda advanced logging controls with Python"): timestamp in UTC to the
-    millisecond, the level rounded down to a standard one, message, logger, requestId; with an exception
-    also errorType, errorMessage, stackTrace and location; then the caller's `extra` fields. Keys whose
-    value is None are left out."""
-    level = min(50, max(0, record.levelno)) // 10 * 10
-    stamp = time.strftime(_LOG_DATE_FORMAT, time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
-    document: dict[str, Any] = {
-        "timestamp": stamp,
-        "level": logging.getLevelName(level),
-        "message": record.getMessage(),
-        "logger": record.name,
-        "requestId": request_id or None,
-    }
-    if record.exc_info and record.exc_info[0] is not None:
-        document["stackTrace"] = traceback.format_tb(record.exc_info[2])
-        document["errorType"] = record.exc_info[0].__name__
-        document["errorMessage"] = str(record.exc_info[1])
-        document["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
-    for key, value in vars(record).items():
-        if key not in _RECORD_ATTRIBUTES and key not in document:
-            document[key] = value
-    return _json.dumps({k: v for k, v in document.items() if v is not None}, ensure_ascii=False)
+    millisecond, the level rounded down to a standard one, message, logger, requestId ("" during init);
+    with an exception also stackTrace, errorType, errorMessage and location; then the caller's `extra`
+    fields. Keys whose value is None are left out."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        stamp = time.strftime(_LOG_DATE_FORMAT, time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+        document: dict[str, Any] = {
+            "timestamp": stamp,
+            "level": logging.getLevelName(level),
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            document["stackTrace"] = traceback.format_tb(record.exc_info[2])
+            document["errorType"] = record.exc_info[0].__name__
+            document["errorMessage"] = str(record.exc_info[1])
+        document["requestId"] = getattr(record, "aws_request_id", None)
+        if record.exc_info and record.exc_info[0] is not None:
+            document["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and key not in document:
+                document[key] = value
+        return _encode_log_json({k: v for k, v in document.items() if v is not None})
 
 
 class LambdaLogHandler(logging.Handler):
-    """awslambdaric's LambdaLoggerHandler on the root logger: its text format in UTC, or its JSON format
-    when the collector of the invoke says so (the function's LoggingConfig)."""
+    """awslambdaric's handler on the root logger: its text format in UTC, or, when the collector of the
+    invoke says so (the function's LoggingConfig), its JSON format. A formatter that user code sets on
+    the handler replaces either, as on Lambda."""
 
     def __init__(self) -> None:
         super().__init__()
-        formatter = logging.Formatter(_LOG_FORMAT, _LOG_DATE_FORMAT)
-        formatter.converter = time.gmtime
-        self.setFormatter(formatter)
+        self._text_formatter = logging.Formatter(_LOG_FORMAT, _LOG_DATE_FORMAT)
+        self._text_formatter.converter = time.gmtime
+        self._json_formatter = LambdaJsonFormatter()
+        self.setFormatter(self._text_formatter)
         self.addFilter(_RequestIdFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
         collector = current_collector()
         if collector is None:
             return
+        if collector.json_format:
+            # As awslambdaric's JSON handler does, without a guard: a record that does not format (an
+            # `extra` value JSON cannot hold) raises in the handler's logging call.
+            formatter = self.formatter
+            if formatter is self._text_formatter or formatter is None:
+                formatter = self._json_formatter
+            collector.add_event(formatter.format(record))
+            return
         try:
-            if collector.json_format:
-                collector.add_event(format_json_record(record, collector.request_id))
-            else:
-                collector.add_event(self.format(record))
+            collector.add_event(self.format(record))
         except Exception:  # a logging error must never break the invoke, as in the logging module
             self.handleError(record)
 

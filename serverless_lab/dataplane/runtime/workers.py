@@ -381,8 +381,39 @@ class _EnvironmentThread:
             raise value
         return True, value
 
+    @property
+    def ident(self) -> int | None:
+        return self._thread.ident
+
     def stop(self) -> None:
         self._tasks.put(None)
+
+
+class _LabRecordsAtLabLevel(logging.Filter):
+    """Passes the records of the function's thread, and the lab's own at the lab's root level or above."""
+
+    def __init__(self, level: int, function_thread: int | None) -> None:
+        super().__init__()
+        self.level = level
+        self.function_thread = function_thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or record.thread == self.function_thread
+
+
+def _keep_lab_records_at(
+    level: int, function_thread: int | None, root: logging.Logger
+) -> list[tuple[logging.Handler, logging.Filter]]:
+    """While an inprocess invoke lowers the root logger's level (the function's JSON ApplicationLogLevel, or
+    its own setLevel), the lab's other threads would log below the lab's level to the lab's handlers: each
+    of those handlers gets a filter that stops them for the invoke's duration."""
+    guard = _LabRecordsAtLabLevel(level, function_thread)
+    guarded = []
+    for handler in root.handlers:
+        if type(handler).__name__ != "LambdaLogHandler":  # the function's own handler sees its thread only
+            handler.addFilter(guard)
+            guarded.append((handler, guard))
+    return guarded
 
 
 class InProcessWorker:
@@ -443,10 +474,15 @@ class InProcessWorker:
             bootstrap.install_call_hooks()
             if root.level != self._root_level:  # setLevel() empties every logger's cache, even unchanged
                 root.setLevel(self._root_level)
+            guarded = (
+                _keep_lab_records_at(saved_level, thread.ident, root) if root.level < saved_level else []
+            )
             lab_session = bootstrap.sdk_calls.swap_default_session(self._boto3_session)
             try:
                 finished, value = thread.run(run, deadline - time.monotonic())
             finally:
+                for handler, guard in guarded:
+                    handler.removeFilter(guard)
                 self._boto3_session = bootstrap.sdk_calls.swap_default_session(lab_session)
                 self._root_level = root.level
                 if root.level != saved_level:

@@ -166,3 +166,60 @@ def test_json_levels_default_to_info_and_a_level_with_text_is_refused(make_spec)
         InvalidParameterValueException, match='LogLevel is not supported when LogFormat is set to "Text"'
     ):
         make_spec("json_logger.handler", system_log_level="WARN")
+
+
+def test_init_records_have_an_empty_request_id_and_a_users_formatter_replaces_the_json_one(
+    handlers_zip, make_spec
+):
+    spec = make_spec("json_logger.handler", log_format="JSON")
+    with LambdaRuntime(code_loader=lambda spec: handlers_zip) as runtime:
+        first = _documents(runtime.invoke(spec, {"formatter": True}).logs)
+    init = next(d for d in first if isinstance(d, dict) and d.get("message") == "init record")
+    assert init["requestId"] == ""  # awslambdaric's filter gives "" before the first invoke
+    assert (
+        "CUSTOM WARNING warning record" in first
+    )  # setFormatter on the runtime's handler wins, as on Lambda
+
+
+def test_a_record_json_cannot_write_raises_in_the_handler_as_on_lambda(handlers_zip, make_spec):
+    spec = make_spec("json_logger.handler", log_format="JSON")
+    with LambdaRuntime(code_loader=lambda spec: handlers_zip) as runtime:
+        invocation = runtime.invoke(spec, {"decimal_extra": True})
+    assert invocation.function_error == "Unhandled"
+    assert invocation.payload["errorType"] == "TypeError"
+    assert "Decimal is not JSON serializable" in invocation.payload["errorMessage"]
+
+
+def test_inprocess_json_levels_do_not_reach_the_labs_own_handlers(handlers_zip, make_spec):
+    import logging
+    import threading
+
+    spec = make_spec("talker.handler", log_format="JSON", application_log_level="DEBUG")
+    seen: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    recorder = Recorder()
+    root = logging.getLogger()
+    root.addHandler(recorder)
+    lab_logger = logging.getLogger("serverless_lab.test")
+    stop = threading.Event()
+
+    def lab_thread() -> None:
+        while not stop.is_set():
+            lab_logger.debug("lab debug")
+            stop.wait(0.01)
+
+    chatter = threading.Thread(target=lab_thread)
+    try:
+        with LambdaRuntime(code_loader=lambda spec: handlers_zip, isolation="inprocess") as runtime:
+            chatter.start()
+            invocation = runtime.invoke(spec, {"seconds": 0.3})
+    finally:
+        stop.set()
+        chatter.join()
+        root.removeHandler(recorder)
+    assert invocation.payload == "done"
+    assert "lab debug" not in seen  # the lab's root level (WARNING) still holds for the lab's threads
