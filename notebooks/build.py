@@ -459,6 +459,10 @@ slow.error, slow.logs[-2:]"""),
 - The package's hash identifies the code; the same source gives the same hash.
 - Cold starts run the Init phase once per environment; warm invocations skip it.
 - Logs go to `/aws/lambda/<function>`; the `REPORT` line is what you are billed for.
+- Try Lambda's JSON log format: `update_function_configuration(FunctionName=..., LoggingConfig={"LogFormat":
+  "JSON"})`, then, a second later (the lab re-reads a configuration at most once a second; Lambda too takes
+  a moment to apply an update), invoke: `platform.start` and `platform.report` records replace `START` and
+  `REPORT`, and `logging` records are JSON objects. `{"LogFormat": "Text"}` puts it back.
 """),
 ])
 
