@@ -63,27 +63,14 @@ class Outcome:
         start_at: int,
         start: int,
         now: int,
-        duration: float,
-        billed: int,
-        report_init: float | None,
+        report_fields: dict[str, Any],
     ) -> list[tuple[int, str]]:
         """The JSON log format's platform.start and platform.report records (no END), unless the
         SystemLogLevel (WARN) leaves them out; the CloudWatch events, each record with its newline."""
         spec = self.spec
         if logs.system_logs_shown(spec.system_log_level):
             ordered.insert(start_at, (start, logs.start_record(self.request_id, spec.version, start)))
-            report = logs.report_record(
-                self.request_id,
-                duration_ms=duration,
-                billed_ms=billed,
-                memory_mb=spec.memory_mb,
-                max_memory_used_mb=self.max_memory_used_mb,
-                init_ms=report_init,
-                status=self.status,
-                error_type=self.error_type,
-                epoch_ms=now,
-            )
-            ordered.append((now, report))
+            ordered.append((now, logs.report_record(self.request_id, epoch_ms=now, **report_fields)))
         return [(stamp, logs.cloudwatch_message(line)) for stamp, line in ordered]
 
     def finish(self, events: list[tuple[int, str]]) -> Invocation:
@@ -104,23 +91,22 @@ class Outcome:
         # events by timestamp, so a START stamped at the end would sort after the handler's own lines.
         start = now if self.start_ms is None else self.start_ms
         message = logs.cloudwatch_message
+        # What REPORT (or platform.report) says, in either log format.
+        report_fields: dict[str, Any] = {
+            "duration_ms": duration,
+            "billed_ms": billed,
+            "memory_mb": spec.memory_mb,
+            "max_memory_used_mb": self.max_memory_used_mb,
+            "init_ms": report_init,
+            "status": self.status,
+            "error_type": self.error_type,
+        }
         if spec.json_logs:
-            log_events = self._json_platform_records(
-                ordered, start_at, start, now, duration, billed, report_init
-            )
+            log_events = self._json_platform_records(ordered, start_at, start, now, report_fields)
         else:
             ordered.insert(start_at, (start, logs.start_line(self.request_id, spec.version)))
             ordered.append((now, logs.end_line(self.request_id)))
-            report = logs.report_line(
-                self.request_id,
-                duration_ms=duration,
-                billed_ms=billed,
-                memory_mb=spec.memory_mb,
-                max_memory_used_mb=self.max_memory_used_mb,
-                init_ms=report_init,
-                status=self.status,
-                error_type=self.error_type,
-            )
+            report = logs.report_line(self.request_id, **report_fields)
             # What CloudWatch Logs receives: every line with its newline, REPORT with its trailing tab.
             log_events = [(stamp, message(line)) for stamp, line in ordered]
             log_events.append((now, message(report, report=True)))

@@ -402,7 +402,7 @@ class _LabRecordsAtLabLevel(logging.Filter):
 
 
 def _keep_lab_records_at(
-    level: int, function_thread: int | None, root: logging.Logger
+    level: int, function_thread: int | None, root: logging.Logger, runtime_handler: type
 ) -> list[tuple[logging.Handler, logging.Filter]]:
     """While an inprocess invoke lowers the root logger's level (the function's JSON ApplicationLogLevel, or
     its own setLevel), the lab's other threads would log below the lab's level to the lab's handlers: each
@@ -410,7 +410,9 @@ def _keep_lab_records_at(
     guard = _LabRecordsAtLabLevel(level, function_thread)
     guarded = []
     for handler in root.handlers:
-        if type(handler).__name__ != "LambdaLogHandler":  # the function's own handler sees its thread only
+        if not isinstance(
+            handler, runtime_handler
+        ):  # the runtime's own handler sees the function's thread only
             handler.addFilter(guard)
             guarded.append((handler, guard))
     return guarded
@@ -475,7 +477,9 @@ class InProcessWorker:
             if root.level != self._root_level:  # setLevel() empties every logger's cache, even unchanged
                 root.setLevel(self._root_level)
             guarded = (
-                _keep_lab_records_at(saved_level, thread.ident, root) if root.level < saved_level else []
+                _keep_lab_records_at(saved_level, thread.ident, root, bootstrap.LambdaLogHandler)
+                if root.level < saved_level
+                else []
             )
             lab_session = bootstrap.sdk_calls.swap_default_session(self._boto3_session)
             try:
