@@ -87,6 +87,12 @@ def test_log_lines_are_kept_slim_and_untracked_and_read_back_as_moto_reads_them(
     event = models.LogEvent(1, {"timestamp": 2, "message": "m"})
     assert not hasattr(event, "__dict__")
     assert not hasattr(models.LogEvent, "instances_tracked")
+    # Lines of the same millisecond share one int object (as parsed from JSON, each has its own).
+    stamp = now * 1000 + 7  # beyond CPython's cache of small ints
+    first = models.LogEvent(1, {"timestamp": int(str(stamp)), "message": "a"})
+    second = models.LogEvent(1, {"timestamp": int(str(stamp)), "message": "b"})
+    later = models.LogEvent(1, {"timestamp": int(str(stamp + 1)), "message": "c"})
+    assert first.timestamp is second.timestamp and (first.timestamp, later.timestamp) == (stamp, stamp + 1)
 
 
 def test_a_stage_method_setting_made_by_any_patch_gets_the_accounts_default_throttling() -> None:
