@@ -279,6 +279,7 @@ def main() -> int:
     sub = lab.outputs["users"]["sample_subs"][users[0]["username"]]
     key = {"owner": {"S": sub}, "itemId": {"S": item["itemId"]}}
     site = lab.site_url()
+    backend_before_mb = pss_mb(LocalServer().read_state().pid)  # type: ignore[union-attr]
     if KeepAliveGet(site + "app.js")() != 200:  # the first request fills the edge cache
         raise RuntimeError(f"the site did not serve {site}app.js")
 
@@ -472,6 +473,10 @@ def main() -> int:
         f"whole lab (backend, server, zygote, {len(environments)} environments): {total_pss:.0f} MB PSS "
         f"(goal < 600 MB), {total_rss:.0f} MB RSS; backend {backend_pss:.0f} MB, lab process {lab_pss:.0f} MB, "
         f"zygote and environments {total_pss - lab_pss - backend_pss:.0f} MB"
+    )
+    print(
+        f"  the backend grew by {backend_pss - backend_before_mb:.0f} MB during the load: it keeps every log line "
+        "the functions wrote, as CloudWatch Logs does, so the more requests a run serves, the more it holds"
     )
     # After the memory reading: this load adds log events that moto keeps in memory.
     print(
