@@ -5,6 +5,7 @@ log line. Each is a small wrap or replacement of one moto function or class, ide
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -147,12 +148,10 @@ def _list_moto_modules_once() -> None:
     original = backends.list_of_moto_modules
     if getattr(original, "_serverless_lab_fix", False):
         return
-    listed: list[tuple[str, ...]] = []
 
+    @functools.cache
     def list_of_moto_modules() -> tuple[str, ...]:
-        if not listed:
-            listed.append(tuple(original()))
-        return listed[0]
+        return tuple(original())
 
     list_of_moto_modules._serverless_lab_fix = True  # type: ignore[attr-defined]
     backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]

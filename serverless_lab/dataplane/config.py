@@ -436,7 +436,8 @@ def function_spec_from_boto3(
 ) -> FunctionSpec:
     """A FunctionSpec from get_function_configuration (and get_function_concurrency, get_layer_version)."""
     logging_config = configuration.get("LoggingConfig") or {}
-    json_logs = logging_config.get("LogFormat") == "JSON"
+    # The levels apply with JSON only; a text-format answer that still carries them is not refused here.
+    levels = logging_config if logging_config.get("LogFormat") == "JSON" else {}
     return FunctionSpec(
         name=configuration["FunctionName"],
         arn=configuration["FunctionArn"],
@@ -452,8 +453,7 @@ def function_spec_from_boto3(
         account_id=account_id,
         layers=tuple(layers),
         log_format=logging_config.get("LogFormat", "Text"),
-        # The levels apply with JSON only (Lambda reports them only then; INFO unless set).
-        application_log_level=logging_config.get("ApplicationLogLevel", "INFO") if json_logs else None,
-        system_log_level=logging_config.get("SystemLogLevel", "INFO") if json_logs else None,
+        application_log_level=levels.get("ApplicationLogLevel"),  # INFO when JSON leaves them out
+        system_log_level=levels.get("SystemLogLevel"),
         log_group=logging_config.get("LogGroup"),
     )

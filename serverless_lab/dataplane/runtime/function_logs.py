@@ -174,19 +174,18 @@ class LambdaJsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         level = min(50, max(0, record.levelno)) // 10 * 10
         stamp = time.strftime(_LOG_DATE_FORMAT, time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+        error = record.exc_info if record.exc_info and record.exc_info[0] is not None else None
         document: dict[str, Any] = {
             "timestamp": stamp,
             "level": logging.getLevelName(level),
             "message": record.getMessage(),
             "logger": record.name,
+            "stackTrace": traceback.format_tb(error[2]) if error else None,
+            "errorType": error[0].__name__ if error else None,
+            "errorMessage": str(error[1]) if error else None,
+            "requestId": getattr(record, "aws_request_id", None),
+            "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if error else None,
         }
-        if record.exc_info and record.exc_info[0] is not None:
-            document["stackTrace"] = traceback.format_tb(record.exc_info[2])
-            document["errorType"] = record.exc_info[0].__name__
-            document["errorMessage"] = str(record.exc_info[1])
-        document["requestId"] = getattr(record, "aws_request_id", None)
-        if record.exc_info and record.exc_info[0] is not None:
-            document["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES and key not in document:
                 document[key] = value

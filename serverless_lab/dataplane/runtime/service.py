@@ -623,7 +623,7 @@ def _log_format_variables(spec: FunctionSpec) -> dict[str, str]:
     AWS_LAMBDA_LOG_LEVEL, the application log level); with the text format it sets neither."""
     if not spec.json_logs:
         return {}
-    return {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": spec.application_log_level or "INFO"}
+    return {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": str(spec.application_log_level)}
 
 
 def _moving_average(average: float, sample: float, limit: float) -> float:
