@@ -18,13 +18,13 @@ from collections.abc import Callable, Mapping
 import boto3
 from moto import mock_aws
 
-from serverless_lab.dataplane.distribution_model import (
+from serverless_lab.dataplane.cloudfront.edge import Edge
+from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
     OriginResponse,
 )
-from serverless_lab.dataplane.edge import Edge
 from serverless_lab.dataplane.http import HttpRequest
 
 BODY = b"<!doctype html>" + b"<p>catalogue item</p>" * 400  # ~8 KB of HTML

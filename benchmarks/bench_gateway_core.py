@@ -20,7 +20,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from serverless_lab.dataplane.api_model import (
+from serverless_lab.dataplane.apigateway.gateway import Gateway, LambdaResult
+from serverless_lab.dataplane.apigateway.model import (
     AuthorizerConfig,
     IntegrationConfig,
     MethodConfig,
@@ -28,7 +29,6 @@ from serverless_lab.dataplane.api_model import (
     RestApiConfig,
     StageConfig,
 )
-from serverless_lab.dataplane.gateway import Gateway, LambdaResult
 from serverless_lab.dataplane.http import HttpRequest
 
 REGION, ACCOUNT, POOL_ID = "us-east-1", "123456789012", "us-east-1_Bench0001"

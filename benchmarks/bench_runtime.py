@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from serverless_lab.dataplane.runtime import FunctionSpec, LambdaRuntime, code_sha256
+from serverless_lab.dataplane.lambda_.runtime import FunctionSpec, LambdaRuntime, code_sha256
 
 HANDLER_SOURCE = """
 import json

@@ -16,9 +16,9 @@ notebook can show it. Errors that copy an AWS answer keep AWS's status and messa
     │   ├── MissingHandlersError (400)   the handlers/ folder (or a handler in it) is missing
     │   └── StepIncompleteError (409)    a step is half applied; re-run apply to finish it
     └── DataPlaneError (500)             the local data plane answers with an AWS-shaped error
-        ├── GatewayError                 API Gateway's own answers: dataplane/gateway_errors.py draws them
-        ├── EdgeError                    CloudFront's own answers: dataplane/edge_errors.py
-        └── LambdaError                  the Lambda service's answers to Invoke: dataplane/runtime/errors.py
+        ├── GatewayError                 API Gateway's own answers: dataplane/apigateway/errors.py draws them
+        ├── EdgeError                    CloudFront's own answers: dataplane/cloudfront/errors.py
+        └── LambdaError                  the Lambda service's answers to Invoke: dataplane/lambda_/runtime/errors.py
 
 The leaves of the three data-plane branches live beside the core that raises them, each module with its
 own part of the tree in its docstring; every leaf keeps AWS's status, error code and message.

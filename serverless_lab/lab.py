@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import EndpointConnectionError
 
+from serverless_lab.dataplane.lambda_.runtime import ResourceNotFoundException
+
 from .backends import Backend, lab_home, make_backend
-from .dataplane.runtime import ResourceNotFoundException
 from .errors import BackendNotRunningError, InvalidStudentError, StepError, UnknownStepError, UsageError
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
 from .steps.base import state_of
 
 if TYPE_CHECKING:
-    from .dataplane.runtime import Invocation
-    from .dataplane.server import DataPlaneServer
-    from .dataplane.service import DataPlane
+    from serverless_lab.dataplane.lambda_.runtime import Invocation
+    from serverless_lab.dataplane.server import DataPlaneServer
+    from serverless_lab.dataplane.service import DataPlane
 
 STUDENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -231,7 +232,7 @@ class Lab:
     # --- data plane ---------------------------------------------------------------------------------
     def dataplane(self, **options: Any) -> DataPlane:
         """The local data plane of this lab's backend (one per backend and process), created on first use."""
-        from .dataplane.service import DataPlane
+        from serverless_lab.dataplane.service import DataPlane
 
         with self.backend._lock:
             if "dataplane" not in self.backend.services:
@@ -242,14 +243,14 @@ class Lab:
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """The backend's Lambda clients' Invoke calls, answered by the local runtime (see serve_invoke_with)."""
-        from .dataplane.http import HttpRequest
+        from serverless_lab.dataplane.http import HttpRequest
 
         answer = self.dataplane().handle(HttpRequest(method, path, query, tuple(headers), body))
         return answer.status, answer.headers, answer.body
 
     def serve(self) -> DataPlaneServer:
         """Serves the data plane on loopback in the background (idempotent); returns the running server."""
-        from .dataplane.server import DataPlaneServer
+        from serverless_lab.dataplane.server import DataPlaneServer
 
         if not self.backend.offline:
             raise UsageError(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from serverless_lab import Lab
-from serverless_lab.dataplane.runtime import ResourceNotFoundException
+from serverless_lab.dataplane.lambda_.runtime import ResourceNotFoundException
 from serverless_lab.errors import (
     BackendNotRunningError,
     InvalidStudentError,

@@ -25,20 +25,22 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from ..backends import Backend
-from . import log_events_body, s3_origin
-from .api_model import RestApiConfig, rest_api_from_boto3, stage_throttles
-from .config_cache import ReadCache
-from .distribution_model import (
+from serverless_lab.dataplane.apigateway.model import RestApiConfig, rest_api_from_boto3, stage_throttles
+from serverless_lab.dataplane.apigateway.usage_plans import ApiKeyGrant
+from serverless_lab.dataplane.cloudfront import s3_origin
+from serverless_lab.dataplane.cloudfront.model import (
     DistributionConfig,
     Invalidation,
     OriginResponse,
     distribution_from_boto3,
     invalidation_from_boto3,
 )
-from .lambda_api import FUNCTION_NAME
-from .runtime import CodeIntegrityError, FunctionSpec, LayerSpec
-from .usage_plans import ApiKeyGrant
+from serverless_lab.dataplane.config_cache import ReadCache
+from serverless_lab.dataplane.lambda_ import log_events_body
+from serverless_lab.dataplane.lambda_.invoke_api import FUNCTION_NAME
+from serverless_lab.dataplane.lambda_.runtime import CodeIntegrityError, FunctionSpec, LayerSpec
+
+from ..backends import Backend
 
 T = TypeVar("T")
 _PARTIAL_ARN = re.compile(r"\d{12}:function:")

@@ -30,9 +30,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import cpu_placement
-from .http import HttpRequest, HttpResponse
-from .service import DataPlane
+from serverless_lab.dataplane import cpu_placement
+from serverless_lab.dataplane.http import HttpRequest, HttpResponse
+from serverless_lab.dataplane.service import DataPlane
 
 MAX_HEADER_BYTES = 64 * 1024
 # The largest request body the adapter reads. It is above every limit a core enforces itself (API Gateway's

@@ -24,20 +24,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..backends import Backend
-from .config import ControlPlane, NotFound, unqualified_function_name
-from .edge import Edge
-from .gateway import Gateway, LambdaResult
-from .http import HttpRequest, HttpResponse
-from .lambda_api import InvokeCall, LambdaInvokeApi
-from .log_shipping import LogShipper
-from .runtime import (
+from serverless_lab.dataplane.apigateway.gateway import Gateway, LambdaResult
+from serverless_lab.dataplane.cloudfront.edge import Edge
+from serverless_lab.dataplane.config import ControlPlane, NotFound, unqualified_function_name
+from serverless_lab.dataplane.http import HttpRequest, HttpResponse
+from serverless_lab.dataplane.lambda_.invoke_api import InvokeCall, LambdaInvokeApi
+from serverless_lab.dataplane.lambda_.log_shipping import LogShipper
+from serverless_lab.dataplane.lambda_.runtime import (
     FunctionSpec,
     Invocation,
     LambdaRuntime,
     ResourceNotFoundException,
     TooManyRequestsException,
 )
+
+from ..backends import Backend
 
 API_PREFIX = "/restapis/"
 USER_REQUEST = "_user_request_"

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..dataplane.server import TRACE_HEADER, decode_spans
+from serverless_lab.dataplane.server import TRACE_HEADER, decode_spans
+
 from .http_client import Answer, HttpClient, page_assets
 from .records import RequestRecord, SessionResult, request_counter
 
@@ -95,7 +96,8 @@ def targets_for(lab: Any) -> FlowTargets:
 def serve_somewhere(lab: Any) -> Any:
     """lab.serve(), or, when the lab's data-plane port is taken (a `serverless-lab serve` of the same backend,
     or another Lab of this process on the memory backend), the same data plane on a free port."""
-    from ..dataplane.server import DataPlaneServer
+    from serverless_lab.dataplane.server import DataPlaneServer
+
     from ..errors import PortInUseError
 
     try:

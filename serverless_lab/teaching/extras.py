@@ -19,7 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..dataplane.runtime.logs import line_of
+from serverless_lab.dataplane.lambda_.runtime.logs import line_of
+
 from ..errors import UsageError
 from ..steps.users import STUDENT_TAG
 from .deployed import deployed

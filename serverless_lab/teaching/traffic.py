@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..dataplane.http import HttpRequest, HttpResponse
+from serverless_lab.dataplane.http import HttpRequest, HttpResponse
+
 from ..errors import UsageError
 from .deployed import deployed
 from .identity import sign_in

@@ -23,7 +23,7 @@ from shared_labs import plain_function, zip_source
 from serverless_lab import Lab
 from serverless_lab.backends import Backend, make_backend
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.runtime import TooManyRequestsException
+from serverless_lab.dataplane.lambda_.runtime import TooManyRequestsException
 from serverless_lab.dataplane.server import DataPlaneServer
 from serverless_lab.dataplane.service import DataPlane
 

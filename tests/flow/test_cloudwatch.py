@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sample_records import T0, api_record, edge_record
 
-from serverless_lab.dataplane.runtime.logs import report_line
+from serverless_lab.dataplane.lambda_.runtime.logs import report_line
 from serverless_lab.flow.cloudwatch import ReportLine, attach_reports, parse_report, report_spans
 from serverless_lab.flow.trace import spans_frame
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from serverless_lab.dataplane.distribution_model import distribution_from_boto3
+from serverless_lab.dataplane.cloudfront.model import distribution_from_boto3
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.errors import StepError
 from serverless_lab.lab import Lab

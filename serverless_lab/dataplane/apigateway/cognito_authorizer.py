@@ -27,14 +27,14 @@ from typing import Any
 
 import jwt
 
-from serverless_lab.dataplane.api_model import AuthorizerConfig, MethodConfig
-from serverless_lab.dataplane.gateway_errors import (
+from serverless_lab.dataplane.apigateway.errors import (
     AuthorizerConfigurationError,
     TokenExpired,
     Unauthorized,
 )
+from serverless_lab.dataplane.apigateway.model import AuthorizerConfig, MethodConfig
+from serverless_lab.dataplane.apigateway.proxy_event import MONTHS, WEEKDAYS
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.proxy_event import MONTHS, WEEKDAYS
 
 __all__ = ["AuthorizationResult", "CognitoAuthorizer", "format_java_date", "stringify_claims"]
 

@@ -7,7 +7,7 @@ routing, the stage's method throttling (`stage_throttling`), then the method's a
 Lambda authorizers in `lambda_authorizer`), its API key and usage plan (`usage_plans`), then the
 integration. Every answer carries the
 headers AWS adds (`x-amzn-RequestId`, `x-amz-apigw-id`; `X-Amzn-Trace-Id` once the integration ran),
-and every refusal is one of the classes in `gateway_errors`, with AWS's status and body.
+and every refusal is one of the classes in `errors`, with AWS's status and body.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from serverless_lab.dataplane.api_model import IntegrationConfig, RestApiConfig
-from serverless_lab.dataplane.authorizer import CognitoAuthorizer
-from serverless_lab.dataplane.gateway_errors import (
+from serverless_lab.dataplane.apigateway.cognito_authorizer import CognitoAuthorizer
+from serverless_lab.dataplane.apigateway.errors import (
     BadGateway,
     EndpointTimeout,
     Forbidden,
@@ -36,15 +35,16 @@ from serverless_lab.dataplane.gateway_errors import (
     MissingAuthenticationToken,
     RequestTooLarge,
 )
+from serverless_lab.dataplane.apigateway.lambda_authorizer import LambdaAuthorizer
+from serverless_lab.dataplane.apigateway.model import IntegrationConfig, RestApiConfig
+from serverless_lab.dataplane.apigateway.proxy_event import RequestIds, build_proxy_event, matches_media_type
+from serverless_lab.dataplane.apigateway.request_parameters import parameter_value
+from serverless_lab.dataplane.apigateway.request_validation import validate_request
+from serverless_lab.dataplane.apigateway.routing import RouteMatch, RouteTable
+from serverless_lab.dataplane.apigateway.stage_throttling import StageThrottle
+from serverless_lab.dataplane.apigateway.usage_plans import ApiKeyGrant, UsagePlanMeter
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
-from serverless_lab.dataplane.lambda_api import FUNCTION_NAME
-from serverless_lab.dataplane.lambda_authorizer import LambdaAuthorizer
-from serverless_lab.dataplane.proxy_event import RequestIds, build_proxy_event, matches_media_type
-from serverless_lab.dataplane.request_parameters import parameter_value
-from serverless_lab.dataplane.request_validation import validate_request
-from serverless_lab.dataplane.routing import RouteMatch, RouteTable
-from serverless_lab.dataplane.stage_throttling import StageThrottle
-from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter
+from serverless_lab.dataplane.lambda_.invoke_api import FUNCTION_NAME
 from serverless_lab.errors import LabError
 
 __all__ = [

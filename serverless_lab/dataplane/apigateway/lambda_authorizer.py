@@ -37,16 +37,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from serverless_lab.dataplane.api_model import AuthorizerConfig, RestApiConfig
-from serverless_lab.dataplane.gateway_errors import (
+from serverless_lab.dataplane.apigateway.errors import (
     AccessDenied,
     AuthorizerConfigurationError,
     ExplicitDeny,
     Unauthorized,
 )
+from serverless_lab.dataplane.apigateway.model import AuthorizerConfig, RestApiConfig
+from serverless_lab.dataplane.apigateway.request_parameters import parameter_value, reads
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.iam_patterns import action_matches, resource_matches
-from serverless_lab.dataplane.request_parameters import parameter_value, reads
+from serverless_lab.dataplane.iam.patterns import action_matches, resource_matches
 from serverless_lab.errors import LabError
 
 __all__ = ["AuthorizerPolicy", "LambdaAuthorizer", "method_arn", "policy_allows"]

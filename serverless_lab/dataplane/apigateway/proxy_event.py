@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from serverless_lab.dataplane.api_model import RestApiConfig
+from serverless_lab.dataplane.apigateway.model import RestApiConfig
+from serverless_lab.dataplane.apigateway.routing import RouteMatch
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.routing import RouteMatch
 
 __all__ = [
     "RequestIds",

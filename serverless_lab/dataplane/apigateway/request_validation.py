@@ -21,10 +21,10 @@ import functools
 import json
 from typing import Any
 
-from serverless_lab.dataplane.api_model import MethodConfig, RestApiConfig
-from serverless_lab.dataplane.gateway_errors import BadRequestBody, BadRequestParameters
+from serverless_lab.dataplane.apigateway.errors import BadRequestBody, BadRequestParameters
+from serverless_lab.dataplane.apigateway.model import MethodConfig, RestApiConfig
+from serverless_lab.dataplane.apigateway.request_parameters import parameter_value, reads
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.request_parameters import parameter_value, reads
 
 __all__ = ["validate_request"]
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from serverless_lab.dataplane.api_model import MethodConfig, ResourceConfig
+from serverless_lab.dataplane.apigateway.model import MethodConfig, ResourceConfig
 
 __all__ = ["RouteMatch", "RouteTable"]
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from serverless_lab.dataplane.api_model import RestApiConfig
-from serverless_lab.dataplane.gateway_errors import StageThrottled
-from serverless_lab.dataplane.token_buckets import TokenBuckets
+from serverless_lab.dataplane.apigateway.errors import StageThrottled
+from serverless_lab.dataplane.apigateway.model import RestApiConfig
+from serverless_lab.dataplane.apigateway.token_buckets import TokenBuckets
 
 __all__ = ["StageThrottle", "method_setting_key"]
 

@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from serverless_lab.dataplane.gateway_errors import QuotaExceeded, UsagePlanThrottled
-from serverless_lab.dataplane.token_buckets import TokenBuckets
+from serverless_lab.dataplane.apigateway.errors import QuotaExceeded, UsagePlanThrottled
+from serverless_lab.dataplane.apigateway.token_buckets import TokenBuckets
 
 __all__ = ["ApiKeyGrant", "UsagePlanMeter", "quota_period_index"]
 

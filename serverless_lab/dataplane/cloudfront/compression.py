@@ -8,7 +8,7 @@ EnableAcceptEncodingBrotli, which moto cannot store, so the lab serves gzip only
 
 from __future__ import annotations
 
-from serverless_lab.dataplane.distribution_model import OriginResponse
+from serverless_lab.dataplane.cloudfront.model import OriginResponse
 
 # "Serving compressed files": sizes CloudFront compresses, and the Content-Types it compresses.
 MIN_COMPRESSIBLE_BYTES = 1_000

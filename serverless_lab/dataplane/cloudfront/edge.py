@@ -8,7 +8,7 @@
 3. answer from the cache (Hit), revalidate an expired answer with the origin (RefreshHit on 304), or go to
    the origin (Miss), applying the TTL table, custom error responses, error caching and gzip.
 
-Everything it needs is injected: the distribution config (`distribution_model.DistributionConfig`), the S3
+Everything it needs is injected: the distribution config (`model.DistributionConfig`), the S3
 origin as a callable returning S3's own answer, the invalidation list, and the clock.
 
 Containment: the S3 key is the normalized path, percent-decoded once, below the origin path. Dot segments
@@ -28,22 +28,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
-from serverless_lab.dataplane.distribution_model import (
-    DEFAULT_ERROR_CACHING_MIN_TTL,
-    CacheBehavior,
-    DistributionConfig,
-    Invalidation,
-    OriginResponse,
-)
-from serverless_lab.dataplane.edge_cache import (
+from serverless_lab.dataplane.cloudfront.cache import (
     CachedAnswer,
     CacheEntryInfo,
     EdgeCache,
     error_ttl,
     object_ttl,
 )
-from serverless_lab.dataplane.edge_compression import accepts_gzip, compressed_headers, is_compressible
-from serverless_lab.dataplane.edge_errors import (
+from serverless_lab.dataplane.cloudfront.compression import accepts_gzip, compressed_headers, is_compressible
+from serverless_lab.dataplane.cloudfront.errors import (
     BadRequestError,
     CloudFrontError,
     DistributionDisabledError,
@@ -55,8 +48,15 @@ from serverless_lab.dataplane.edge_errors import (
     cloudfront_error_page,
     s3_access_denied_body,
 )
-from serverless_lab.dataplane.edge_paths import normalize_path, s3_key_for
-from serverless_lab.dataplane.edge_ranges import byte_range
+from serverless_lab.dataplane.cloudfront.model import (
+    DEFAULT_ERROR_CACHING_MIN_TTL,
+    CacheBehavior,
+    DistributionConfig,
+    Invalidation,
+    OriginResponse,
+)
+from serverless_lab.dataplane.cloudfront.paths import normalize_path, s3_key_for
+from serverless_lab.dataplane.cloudfront.ranges import byte_range
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 
 __all__ = ["CacheEntryInfo", "Edge", "OriginResponse"]

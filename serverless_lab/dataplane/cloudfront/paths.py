@@ -17,7 +17,7 @@ import re
 import string
 from urllib.parse import unquote
 
-from serverless_lab.dataplane.edge_errors import BadRequestError
+from serverless_lab.dataplane.cloudfront.errors import BadRequestError
 
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 _ESCAPE = re.compile(r"%(?P<hex>[0-9A-Fa-f]{2})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from serverless_lab.dataplane.edge_cache import CachedAnswer
+from serverless_lab.dataplane.cloudfront.cache import CachedAnswer
 from serverless_lab.dataplane.http import HttpRequest
 
 _SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")

@@ -1,7 +1,7 @@
 """The S3 origin as CloudFront reads it: GetObject with the viewer's validators, the answer S3 gives
 (404 or 403 for a missing key, depending on s3:ListBucket), and the headers CloudFront passes on.
 
-Pure functions over a boto3 S3 client; the control plane (config.py) caches the bucket policy read.
+Pure functions over a boto3 S3 client; the control plane (dataplane/config.py) caches the bucket policy read.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .distribution_model import OriginResponse
-from .iam_patterns import action_matches
+from serverless_lab.dataplane.cloudfront.model import OriginResponse
+from serverless_lab.dataplane.iam.patterns import action_matches
 
 # GetObject fields and the response headers S3 sends them in, beyond the ones get_object sets itself.
 _PASSED_ON_S3_FIELDS = (

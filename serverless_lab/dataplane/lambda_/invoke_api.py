@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
-from serverless_lab.dataplane.runtime import (
+from serverless_lab.dataplane.lambda_.runtime import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     Invocation,
@@ -38,7 +38,7 @@ from serverless_lab.dataplane.runtime import (
     UnknownOperationException,
     ValidationException,
 )
-from serverless_lab.dataplane.runtime.logs import new_request_id
+from serverless_lab.dataplane.lambda_.runtime.logs import new_request_id
 from serverless_lab.errors import LambdaError
 
 INVOKE_PREFIX = "/2015-03-31/functions/"

@@ -15,7 +15,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from serverless_lab.dataplane.api_model import (
+from serverless_lab.dataplane.apigateway.gateway import Gateway, LambdaResult
+from serverless_lab.dataplane.apigateway.model import (
     AuthorizerConfig,
     GatewayResponseConfig,
     IntegrationConfig,
@@ -25,7 +26,6 @@ from serverless_lab.dataplane.api_model import (
     RestApiConfig,
     StageConfig,
 )
-from serverless_lab.dataplane.gateway import Gateway, LambdaResult
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

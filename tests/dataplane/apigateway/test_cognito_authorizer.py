@@ -7,13 +7,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from gateway_helpers import CLIENT_ID, NOW, OTHER_POOL, POOL, JwksServer, make_api
 
-from serverless_lab.dataplane.api_model import AuthorizerConfig, MethodConfig
-from serverless_lab.dataplane.authorizer import CognitoAuthorizer, format_java_date, stringify_claims
-from serverless_lab.dataplane.gateway_errors import (
+from serverless_lab.dataplane.apigateway.cognito_authorizer import (
+    CognitoAuthorizer,
+    format_java_date,
+    stringify_claims,
+)
+from serverless_lab.dataplane.apigateway.errors import (
     AuthorizerConfigurationError,
     TokenExpired,
     Unauthorized,
 )
+from serverless_lab.dataplane.apigateway.model import AuthorizerConfig, MethodConfig
 from serverless_lab.dataplane.http import HttpRequest
 
 AUTHORIZER = make_api().authorizers["auth01"]

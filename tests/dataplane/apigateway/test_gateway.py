@@ -11,13 +11,13 @@ import uuid
 import pytest
 from gateway_helpers import FUNCTION_ARN, NOW, POOL, FakeLambda, make_api, make_gateway
 
-from serverless_lab.dataplane.api_model import GatewayResponseConfig
-from serverless_lab.dataplane.gateway import (
+from serverless_lab.dataplane.apigateway.gateway import (
     MAX_REQUEST_BODY_BYTES,
     LambdaResult,
     uuid4_text,
     with_stage_variables,
 )
+from serverless_lab.dataplane.apigateway.model import GatewayResponseConfig
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.errors import GatewayError, LambdaError
 
@@ -331,7 +331,7 @@ def test_spans_for_the_flow_tracer() -> None:
 
 
 def test_gateway_errors_are_gateway_errors() -> None:
-    from serverless_lab.dataplane import gateway_errors
+    from serverless_lab.dataplane.apigateway import errors as gateway_errors
 
     for name in gateway_errors.__all__:
         assert issubclass(getattr(gateway_errors, name), GatewayError)

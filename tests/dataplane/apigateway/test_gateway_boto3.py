@@ -6,8 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from serverless_lab.dataplane.api_model import DEFAULT_TIMEOUT_MS, rest_api_from_boto3
-from serverless_lab.dataplane.routing import RouteTable
+from serverless_lab.dataplane.apigateway.model import DEFAULT_TIMEOUT_MS, rest_api_from_boto3
+from serverless_lab.dataplane.apigateway.routing import RouteTable
 
 REGION = "eu-west-1"
 

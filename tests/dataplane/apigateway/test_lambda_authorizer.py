@@ -13,11 +13,11 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from gateway_helpers import ACCOUNT, FUNCTION_ARN, LAMBDA_URI, REGION, lambda_method, make_api, make_gateway
 
-from serverless_lab.dataplane.api_model import AuthorizerConfig, RestApiConfig
-from serverless_lab.dataplane.gateway import Gateway, LambdaResult
-from serverless_lab.dataplane.gateway_errors import AccessDenied, ExplicitDeny
+from serverless_lab.dataplane.apigateway.errors import AccessDenied, ExplicitDeny
+from serverless_lab.dataplane.apigateway.gateway import Gateway, LambdaResult
+from serverless_lab.dataplane.apigateway.lambda_authorizer import AuthorizerPolicy, policy_allows
+from serverless_lab.dataplane.apigateway.model import AuthorizerConfig, RestApiConfig
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
-from serverless_lab.dataplane.lambda_authorizer import AuthorizerPolicy, policy_allows
 
 AUTHORIZER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:lab-authorizer"
 AUTHORIZER_URI = LAMBDA_URI.replace(FUNCTION_ARN, AUTHORIZER_ARN)

@@ -9,14 +9,14 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 from gateway_helpers import ACCOUNT, NOW, make_api
 
-from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.proxy_event import (
+from serverless_lab.dataplane.apigateway.proxy_event import (
     RequestIds,
     build_proxy_event,
     format_request_time,
     matches_media_type,
 )
-from serverless_lab.dataplane.routing import RouteTable
+from serverless_lab.dataplane.apigateway.routing import RouteTable
+from serverless_lab.dataplane.http import HttpRequest
 
 IDS = RequestIds(
     request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",

@@ -10,7 +10,7 @@ import sys
 
 from gateway_helpers import FakeLambda, lambda_method, make_api, make_gateway
 
-from serverless_lab.dataplane.api_model import GatewayResponseConfig, ResourceConfig, RestApiConfig
+from serverless_lab.dataplane.apigateway.model import GatewayResponseConfig, ResourceConfig, RestApiConfig
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 
 ITEM_MODEL = json.dumps(

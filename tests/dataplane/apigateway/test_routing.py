@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gateway_helpers import make_api
 
-from serverless_lab.dataplane.api_model import MethodConfig, ResourceConfig
-from serverless_lab.dataplane.routing import RouteTable
+from serverless_lab.dataplane.apigateway.model import MethodConfig, ResourceConfig
+from serverless_lab.dataplane.apigateway.routing import RouteTable
 
 
 @pytest.fixture(scope="module")

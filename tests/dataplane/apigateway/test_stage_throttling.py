@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from serverless_lab.dataplane.api_model import RestApiConfig, StageConfig, stage_throttles
-from serverless_lab.dataplane.gateway_errors import StageThrottled
-from serverless_lab.dataplane.stage_throttling import StageThrottle, method_setting_key
+from serverless_lab.dataplane.apigateway.errors import StageThrottled
+from serverless_lab.dataplane.apigateway.model import RestApiConfig, StageConfig, stage_throttles
+from serverless_lab.dataplane.apigateway.stage_throttling import StageThrottle, method_setting_key
 
 
 class Clock:

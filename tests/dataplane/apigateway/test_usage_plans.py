@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from gateway_helpers import FakeLambda, lambda_method, make_api, make_gateway
 
-from serverless_lab.dataplane.api_model import GatewayResponseConfig, ResourceConfig, RestApiConfig
-from serverless_lab.dataplane.gateway import Gateway
-from serverless_lab.dataplane.gateway_errors import QuotaExceeded, UsagePlanThrottled
+from serverless_lab.dataplane.apigateway.errors import QuotaExceeded, UsagePlanThrottled
+from serverless_lab.dataplane.apigateway.gateway import Gateway
+from serverless_lab.dataplane.apigateway.model import GatewayResponseConfig, ResourceConfig, RestApiConfig
+from serverless_lab.dataplane.apigateway.usage_plans import ApiKeyGrant, UsagePlanMeter, quota_period_index
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.usage_plans import ApiKeyGrant, UsagePlanMeter, quota_period_index
 
 KEY = "k" * 40
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from serverless_lab.dataplane.distribution_model import (
+from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     CustomErrorResponse,
     DistributionConfig,

@@ -15,7 +15,9 @@ from email.utils import formatdate, parsedate_to_datetime
 
 import pytest
 
-from serverless_lab.dataplane.distribution_model import (
+from serverless_lab.dataplane.cloudfront.cache import EdgeCache
+from serverless_lab.dataplane.cloudfront.edge import Edge
+from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     CustomErrorResponse,
     DistributionConfig,
@@ -23,8 +25,6 @@ from serverless_lab.dataplane.distribution_model import (
     Origin,
     OriginResponse,
 )
-from serverless_lab.dataplane.edge import Edge
-from serverless_lab.dataplane.edge_cache import EdgeCache
 from serverless_lab.dataplane.http import HttpRequest
 
 T0 = 1_700_000_000.0

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 
 import pytest
 
-from serverless_lab.dataplane.distribution_model import (
+from serverless_lab.dataplane.cloudfront.edge import Edge
+from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
     OriginResponse,
 )
-from serverless_lab.dataplane.edge import Edge
 from serverless_lab.dataplane.http import HttpRequest
 
 OBJECTS = {

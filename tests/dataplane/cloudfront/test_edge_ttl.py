@@ -8,14 +8,14 @@ from email.utils import formatdate
 
 import pytest
 
-from serverless_lab.dataplane.distribution_model import (
+from serverless_lab.dataplane.cloudfront.cache import error_ttl, object_ttl
+from serverless_lab.dataplane.cloudfront.edge import Edge
+from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
     OriginResponse,
 )
-from serverless_lab.dataplane.edge import Edge
-from serverless_lab.dataplane.edge_cache import error_ttl, object_ttl
 from serverless_lab.dataplane.http import HttpRequest
 
 NOW = 1_700_000_000.0

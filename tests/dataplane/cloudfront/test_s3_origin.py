@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from serverless_lab.dataplane.s3_origin import policy_lets_cloudfront_list
+from serverless_lab.dataplane.cloudfront.s3_origin import policy_lets_cloudfront_list
 
 CLOUDFRONT = {"Service": "cloudfront.amazonaws.com"}
 

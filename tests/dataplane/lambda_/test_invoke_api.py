@@ -10,8 +10,8 @@ import re
 import pytest
 
 from serverless_lab.dataplane.http import HttpRequest
-from serverless_lab.dataplane.lambda_api import InvokeCall, LambdaInvokeApi, parse_invoke
-from serverless_lab.dataplane.runtime import (
+from serverless_lab.dataplane.lambda_.invoke_api import InvokeCall, LambdaInvokeApi, parse_invoke
+from serverless_lab.dataplane.lambda_.runtime import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     Invocation,

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from serverless_lab.backends import Backend, make_backend
-from serverless_lab.dataplane import log_events_body
 from serverless_lab.dataplane.config import ControlPlane
+from serverless_lab.dataplane.lambda_ import log_events_body
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from serverless_lab.dataplane.log_shipping import LogShipper, Write
+from serverless_lab.dataplane.lambda_.log_shipping import LogShipper, Write
 
 Written = list[tuple[str, str, list[tuple[int, str]]]]
 

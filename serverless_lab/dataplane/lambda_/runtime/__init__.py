@@ -9,8 +9,8 @@ See service.py for what is copied from Lambda and where the lab departs from it.
 
 from __future__ import annotations
 
-from serverless_lab.dataplane.runtime.code import code_sha256
-from serverless_lab.dataplane.runtime.errors import (
+from serverless_lab.dataplane.lambda_.runtime.code import code_sha256
+from serverless_lab.dataplane.lambda_.runtime.errors import (
     CodeIntegrityError,
     InvalidParameterValueException,
     InvalidRequestContentException,
@@ -21,9 +21,9 @@ from serverless_lab.dataplane.runtime.errors import (
     UnknownOperationException,
     ValidationException,
 )
-from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
-from serverless_lab.dataplane.runtime.service import LambdaRuntime
-from serverless_lab.dataplane.runtime.spec import FunctionSpec, LayerSpec
+from serverless_lab.dataplane.lambda_.runtime.results import EnvironmentInfo, Invocation
+from serverless_lab.dataplane.lambda_.runtime.service import LambdaRuntime
+from serverless_lab.dataplane.lambda_.runtime.spec import FunctionSpec, LayerSpec
 
 __all__ = [
     "CodeIntegrityError",

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from serverless_lab.dataplane.runtime.errors import CodeIntegrityError, InvalidParameterValueException
+from serverless_lab.dataplane.lambda_.runtime.errors import CodeIntegrityError, InvalidParameterValueException
 
 SpecT = TypeVar("SpecT")
 

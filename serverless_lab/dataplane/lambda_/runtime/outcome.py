@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from serverless_lab.dataplane.runtime import logs
-from serverless_lab.dataplane.runtime.errors import InvalidRequestContentException, RequestTooLargeException
-from serverless_lab.dataplane.runtime.results import Invocation
-from serverless_lab.dataplane.runtime.spec import FunctionSpec
+from serverless_lab.dataplane.lambda_.runtime import logs
+from serverless_lab.dataplane.lambda_.runtime.errors import (
+    InvalidRequestContentException,
+    RequestTooLargeException,
+)
+from serverless_lab.dataplane.lambda_.runtime.results import Invocation
+from serverless_lab.dataplane.lambda_.runtime.spec import FunctionSpec
 
 if TYPE_CHECKING:
-    from serverless_lab.dataplane.runtime.service import _Environment
+    from serverless_lab.dataplane.lambda_.runtime.service import _Environment
 
 SYNC_PAYLOAD_LIMIT = 6_291_456  # "6 MB each for request and response (synchronous)", Lambda quotas
 RESPONSE_LIMIT = 6_291_556  # the figure in Lambda's Function.ResponseSizeTooLarge message

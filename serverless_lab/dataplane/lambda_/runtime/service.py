@@ -35,17 +35,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 from serverless_lab.dataplane import cpu_placement
-from serverless_lab.dataplane.runtime import logs
-from serverless_lab.dataplane.runtime.code import CodeStore
-from serverless_lab.dataplane.runtime.errors import (
+from serverless_lab.dataplane.lambda_.runtime import logs
+from serverless_lab.dataplane.lambda_.runtime.code import CodeStore
+from serverless_lab.dataplane.lambda_.runtime.errors import (
     InvalidParameterValueException,
     TooManyRequestsException,
 )
-from serverless_lab.dataplane.runtime.outcome import RESPONSE_LIMIT, Outcome, empty_invocation, encode_event
-from serverless_lab.dataplane.runtime.results import EnvironmentInfo, Invocation
-from serverless_lab.dataplane.runtime.spec import FunctionSpec, LayerSpec
-from serverless_lab.dataplane.runtime.workers import InProcessWorker, ProcessWorker, Zygote
-from serverless_lab.dataplane.runtime.zygote import INIT_PHASE_LIMIT_S
+from serverless_lab.dataplane.lambda_.runtime.outcome import (
+    RESPONSE_LIMIT,
+    Outcome,
+    empty_invocation,
+    encode_event,
+)
+from serverless_lab.dataplane.lambda_.runtime.results import EnvironmentInfo, Invocation
+from serverless_lab.dataplane.lambda_.runtime.spec import FunctionSpec, LayerSpec
+from serverless_lab.dataplane.lambda_.runtime.workers import InProcessWorker, ProcessWorker, Zygote
+from serverless_lab.dataplane.lambda_.runtime.zygote import INIT_PHASE_LIMIT_S
 from serverless_lab.errors import UsageError
 
 LogSink = Callable[[str, str, list[tuple[int, str]]], None]

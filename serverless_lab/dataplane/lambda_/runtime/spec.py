@@ -1,6 +1,6 @@
 """FunctionSpec: the configuration of one function version, as plain values, checked like Lambda checks it.
 
-The lead's dataplane/config.py fills it from `get_function_configuration` and `get_function_concurrency`;
+dataplane/config.py fills it from `get_function_configuration` and `get_function_concurrency`;
 tests build it by hand. Bounds and messages follow the Lambda API reference (CreateFunction,
 UpdateFunctionConfiguration: MemorySize 128-10240, Timeout 1-900, Handler `[^\\s]+` up to 128 characters,
 environment keys `[a-zA-Z]([a-zA-Z0-9_])+`, reserved keys refused).
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from serverless_lab.dataplane.runtime.errors import (
+from serverless_lab.dataplane.lambda_.runtime.errors import (
     InvalidParameterValueException,
     InvalidRuntimeException,
     ValidationException,

@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from serverless_lab.dataplane import cpu_placement
-from serverless_lab.dataplane.runtime.zygote import FrameReader, write_frame
+from serverless_lab.dataplane.lambda_.runtime.zygote import FrameReader, write_frame
 
 _RUNTIME_DIR = Path(__file__).resolve().parent
 _ZYGOTE_START_LIMIT_S = 60.0
@@ -219,7 +219,7 @@ class Zygote:
 
 
 def _load_bootstrap() -> ModuleType:
-    from serverless_lab.dataplane.runtime import bootstrap
+    from serverless_lab.dataplane.lambda_.runtime import bootstrap
 
     return bootstrap
 

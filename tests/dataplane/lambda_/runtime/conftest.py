@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from serverless_lab.dataplane.runtime import FunctionSpec, LambdaRuntime, code_sha256
+from serverless_lab.dataplane.lambda_.runtime import FunctionSpec, LambdaRuntime, code_sha256
 
-FIXTURE_HANDLERS = Path(__file__).resolve().parents[2] / "handlers_fixtures"
+FIXTURE_HANDLERS = Path(__file__).resolve().parents[3] / "handlers_fixtures"
 
 
 def zip_handlers(extra: dict[str, str] | None = None) -> bytes:

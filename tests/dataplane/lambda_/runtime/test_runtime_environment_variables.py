@@ -7,7 +7,7 @@ import re
 import pytest
 from moto.server import ThreadedMotoServer
 
-from serverless_lab.dataplane.runtime import LambdaRuntime
+from serverless_lab.dataplane.lambda_.runtime import LambdaRuntime
 
 OFFLINE = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from serverless_lab.dataplane.runtime import LambdaRuntime, TooManyRequestsException
+from serverless_lab.dataplane.lambda_.runtime import LambdaRuntime, TooManyRequestsException
 
 
 def _invoke_in_threads(runtime, specs_and_events):

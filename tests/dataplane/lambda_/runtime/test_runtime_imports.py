@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from serverless_lab.dataplane.runtime import LambdaRuntime, LayerSpec, code_sha256
+from serverless_lab.dataplane.lambda_.runtime import LambdaRuntime, LayerSpec, code_sha256
 
 from .conftest import zip_handlers
 from .test_runtime_layers import zip_of

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 
-from serverless_lab.dataplane.runtime import LambdaRuntime
+from serverless_lab.dataplane.lambda_.runtime import LambdaRuntime
 
 
 def test_inprocess_environments_keep_their_own_module_state(handlers_zip, make_spec):
@@ -86,7 +86,7 @@ def test_inprocess_handlers_never_use_the_labs_boto3_session(handlers_zip, make_
 def test_environ_swap_sets_only_the_function_variables_and_restores_the_labs(monkeypatch):
     import subprocess
 
-    from serverless_lab.dataplane.runtime.workers import EnvironSwap
+    from serverless_lab.dataplane.lambda_.runtime.workers import EnvironSwap
 
     monkeypatch.setenv("LAB_ONLY", "lab")
     monkeypatch.setenv("SHARED", "same")

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from serverless_lab.dataplane.runtime import (
+from serverless_lab.dataplane.lambda_.runtime import (
     InvalidRequestContentException,
     LambdaRuntime,
     RequestTooLargeException,

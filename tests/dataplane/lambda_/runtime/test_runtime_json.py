@@ -16,10 +16,19 @@ from collections import OrderedDict
 
 import pytest
 
-from serverless_lab.dataplane.runtime import InvalidRequestContentException, LambdaRuntime, code_sha256
-from serverless_lab.dataplane.runtime.logs import new_request_id
-from serverless_lab.dataplane.runtime.outcome import encode_event
-from serverless_lab.dataplane.runtime.zygote import FrameReader, decode_header, encode_header, write_frame
+from serverless_lab.dataplane.lambda_.runtime import (
+    InvalidRequestContentException,
+    LambdaRuntime,
+    code_sha256,
+)
+from serverless_lab.dataplane.lambda_.runtime.logs import new_request_id
+from serverless_lab.dataplane.lambda_.runtime.outcome import encode_event
+from serverless_lab.dataplane.lambda_.runtime.zygote import (
+    FrameReader,
+    decode_header,
+    encode_header,
+    write_frame,
+)
 
 from .conftest import zip_handlers
 

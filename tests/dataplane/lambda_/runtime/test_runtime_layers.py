@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from serverless_lab.dataplane.runtime import (
+from serverless_lab.dataplane.lambda_.runtime import (
     CodeIntegrityError,
     FunctionSpec,
     InvalidParameterValueException,

@@ -6,8 +6,11 @@ import json
 
 import pytest
 
-from serverless_lab.dataplane.runtime import LambdaRuntime
-from serverless_lab.dataplane.runtime.errors import InvalidParameterValueException, ValidationException
+from serverless_lab.dataplane.lambda_.runtime import LambdaRuntime
+from serverless_lab.dataplane.lambda_.runtime.errors import (
+    InvalidParameterValueException,
+    ValidationException,
+)
 
 
 def _documents(lines: list[str]) -> list[dict | str]:

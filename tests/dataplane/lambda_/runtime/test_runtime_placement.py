@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from serverless_lab.dataplane import cpu_placement
-from serverless_lab.dataplane.runtime import FunctionSpec, LambdaRuntime, service
-from serverless_lab.dataplane.runtime.service import NEXT_REQUEST_SPIN_LIMIT_S, SPIN_LIMIT_S
-from serverless_lab.dataplane.runtime.zygote import FrameReader, write_frame
+from serverless_lab.dataplane.lambda_.runtime import FunctionSpec, LambdaRuntime, service
+from serverless_lab.dataplane.lambda_.runtime.service import NEXT_REQUEST_SPIN_LIMIT_S, SPIN_LIMIT_S
+from serverless_lab.dataplane.lambda_.runtime.zygote import FrameReader, write_frame
 
 ALLOWED = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
 needs_two_cpus = pytest.mark.skipif(len(ALLOWED) < 2, reason="CPU placement needs two CPUs")

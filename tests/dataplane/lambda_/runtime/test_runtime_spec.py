@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serverless_lab.dataplane.runtime import (
+from serverless_lab.dataplane.lambda_.runtime import (
     CodeIntegrityError,
     InvalidParameterValueException,
     InvalidRuntimeException,
