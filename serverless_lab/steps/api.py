@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .api_checks import verify_api
 from .api_design import (
     CORS_METHOD_RESPONSE,
     DEPLOYMENT_MARK,
@@ -40,12 +41,10 @@ from .api_design import (
     method_params,
     permission_matches,
 )
-from .base import Call, Plan, Ref, Report, Step, is_error
+from .arns import partition
+from .base import STUDENT_TAG, Call, Plan, Ref, Report, Step, is_error
 from .functions import FunctionsStep, ignore_missing, missing_step_error
-from .lambda_policies import partition
 from .users import UsersStep
-
-STUDENT_TAG = "serverless-lab:student"
 
 
 class ApiStep(Step):
@@ -480,8 +479,6 @@ class ApiStep(Step):
 
     # --- verify -----------------------------------------------------------------------------------
     def verify(self) -> Report:
-        from .api_checks import verify_api
-
         return verify_api(self)
 
     # --- destroy ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ apply returns (a new API's id, say) through `Ref`; `execute` resolves them in or
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -18,6 +19,24 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from ..backends import Backend
+
+# Every resource the lab creates carries this tag with the student's name, so destroy finds it by tag.
+STUDENT_TAG = "serverless-lab:student"
+
+
+def policy_document(text: str | None) -> dict[str, Any] | None:
+    """A policy as a dict (S3 and IAM may return it reformatted, so compare parsed documents)."""
+    return json.loads(text) if text else None
+
+
+def find_distribution(cloudfront: Any, comment: str) -> dict[str, Any] | None:
+    """The distribution summary (Id, ARN, DomainName, Status, ...) whose Comment is `comment`: the cdn step
+    names the student's distribution by its Comment, and the site step invalidates what it replaced."""
+    for page in cloudfront.get_paginator("list_distributions").paginate():
+        for item in page["DistributionList"].get("Items") or []:
+            if item.get("Comment") == comment:
+                return dict(item)
+    return None
 
 
 @dataclass(frozen=True)
@@ -168,6 +187,11 @@ class Names:
 
     def __call__(self, component: str) -> str:
         return f"{self.prefix}-{component}"
+
+    @property
+    def distribution_comment(self) -> str:
+        # The student's distribution is found by its Comment (list_distributions cannot filter by tag).
+        return f"serverless-lab {self.student} ({self.prefix})"
 
     @property
     def site_bucket(self) -> str:

@@ -29,8 +29,21 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from ..errors import StepError
-from .base import Call, Check, Plan, Ref, Report, Step, is_error, resolve
-from .site import INDEX_DOCUMENT, STUDENT_TAG, SiteStep, partition, policy_document
+from .arns import partition
+from .base import (
+    STUDENT_TAG,
+    Call,
+    Check,
+    Plan,
+    Ref,
+    Report,
+    Step,
+    find_distribution,
+    is_error,
+    policy_document,
+    resolve,
+)
+from .site import INDEX_DOCUMENT, SiteStep
 
 ORIGIN_ID = "site-bucket"
 ALLOWED_METHODS = ("GET", "HEAD")
@@ -91,7 +104,7 @@ class CdnStep(Step):
 
     @property
     def comment(self) -> str:
-        return f"serverless-lab {self.names.student} ({self.names.prefix})"
+        return self.names.distribution_comment
 
     @property
     def caller_reference(self) -> str:
@@ -121,11 +134,7 @@ class CdnStep(Step):
 
     def find_distribution(self) -> dict[str, Any] | None:
         """The student's distribution summary (Id, ARN, DomainName, Status, ...), found by its Comment."""
-        for page in self.client("cloudfront").get_paginator("list_distributions").paginate():
-            for item in page["DistributionList"].get("Items") or []:
-                if item.get("Comment") == self.comment:
-                    return dict(item)
-        return None
+        return find_distribution(self.client("cloudfront"), self.comment)
 
     def distribution_config(self, distribution_id: str) -> tuple[dict[str, Any], str]:
         result = self.client("cloudfront").get_distribution_config(Id=distribution_id)

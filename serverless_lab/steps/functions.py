@@ -21,14 +21,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import MissingHandlersError, StepError
-from .base import Call, Check, Plan, Report, Step, is_error
+from .arns import partition
+from .base import STUDENT_TAG, Call, Check, Plan, Report, Step, is_error
 from .lambda_policies import (
     LAMBDA_TRUST_POLICY,
     lambda_policy,
     least_privilege_problems,
     log_group_name,
     normalize_policy,
-    partition,
 )
 from .packaging import build_zip, code_sha256
 from .table import TableStep
@@ -37,7 +37,6 @@ RUNTIME = "python3.12"
 MEMORY_MB = 256
 TIMEOUT_SECONDS = 10
 LOG_RETENTION_DAYS = 7
-STUDENT_TAG = "serverless-lab:student"
 # A new IAM role takes about 10 s to reach Lambda everywhere; until then create_function fails with
 # InvalidParameterValueException "The role defined for the function cannot be assumed by Lambda."
 # (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html). moto never raises it,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .arns import partition
+
 TABLE_ACTIONS = [
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
@@ -25,13 +27,6 @@ LAMBDA_TRUST_POLICY: dict[str, Any] = {
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-
-
-def partition(region: str) -> str:
-    """The ARN partition of a region: aws, aws-cn (China) or aws-us-gov (GovCloud)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def log_group_name(function_name: str) -> str:

@@ -16,14 +16,15 @@ distribution exists, replaced or deleted assets are invalidated at the edge afte
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
 from ..errors import StepError
-from .base import Call, Check, Plan, Report, Step, is_error
+from .api import ApiStep
+from .arns import partition
+from .base import STUDENT_TAG, Call, Check, Plan, Report, Step, find_distribution, is_error
 from .site_config import (
     CONFIG_KEY,
     NO_CACHE,
@@ -33,8 +34,8 @@ from .site_config import (
     site_files,
     upload_order,
 )
+from .users import UsersStep
 
-STUDENT_TAG = "serverless-lab:student"
 INDEX_DOCUMENT = "index.html"
 WEBSITE_CONFIGURATION = {
     "IndexDocument": {"Suffix": INDEX_DOCUMENT},
@@ -47,7 +48,7 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 SHA256_METADATA = "sha256"
-CONFIG_STEPS = ("users", "api")  # the steps whose outputs config.js carries
+CONFIG_STEPS = (UsersStep, ApiStep)  # the steps whose outputs config.js carries
 MAX_DELETE_KEYS = 1000  # DeleteObjects takes at most 1,000 keys
 MAX_INVALIDATION_PATHS = 10
 # The regions whose website endpoint is s3-website-<region> (a dash); newer regions use s3-website.<region>.
@@ -148,11 +149,9 @@ class SiteStep(Step):
         A lab that applied the steps has them recorded (no extra calls); a fresh kernel on the memory
         backend, or a lost outputs file, has not, and must not overwrite a deployed config.js with nulls.
         """
-        from . import STEPS  # steps/__init__ imports this module
-
         return {
-            name: self.context.outputs.get(name) or STEPS[name](self.context).outputs()
-            for name in CONFIG_STEPS
+            step.name: self.context.outputs.get(step.name) or step(self.context).outputs()
+            for step in CONFIG_STEPS
         }
 
     @staticmethod
@@ -267,9 +266,7 @@ class SiteStep(Step):
         """
         if not keys:
             return None
-        from .cdn import CdnStep  # the cdn step reads this one's names: import here, not at module level
-
-        distribution = CdnStep(self.context).find_distribution()
+        distribution = find_distribution(self.client("cloudfront"), self.names.distribution_comment)
         if distribution is None:
             return None
         paths = ["/" + quote(key) for key in sorted(keys)]
@@ -377,17 +374,3 @@ class SiteStep(Step):
         except ClientError as error:
             if not is_error(error, "NoSuchBucket"):
                 raise
-
-
-def partition(region: str) -> str:
-    """The ARN partition of a region (aws, aws-cn, aws-us-gov)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def policy_document(text: str | None) -> dict[str, Any] | None:
-    """A bucket policy as a dict (S3 may return it reformatted, so compare parsed documents)."""
-    return json.loads(text) if text else None

@@ -21,7 +21,7 @@ from typing import Any
 import jwt
 from botocore.exceptions import ClientError
 
-from .base import Call, Check, Plan, Ref, Report, Step, is_error
+from .base import STUDENT_TAG, Call, Check, Plan, Ref, Report, Step, is_error
 
 PASSWORD_POLICY = {
     "MinimumLength": 8,
@@ -34,7 +34,6 @@ PASSWORD_POLICY = {
 AUTH_FLOWS = ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]
 TOKEN_VALIDITY = {"AccessTokenValidity": 60, "IdTokenValidity": 60, "RefreshTokenValidity": 30}
 TOKEN_UNITS = {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
-STUDENT_TAG = "serverless-lab:student"
 
 
 READ_ATTRIBUTES = sorted(["email", "email_verified", "preferred_username"])

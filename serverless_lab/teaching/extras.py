@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from serverless_lab.dataplane.lambda_.runtime.logs import line_of
 
 from ..errors import UsageError
-from ..steps.users import STUDENT_TAG
+from ..steps.base import STUDENT_TAG
 from .deployed import deployed
 
 ECHO_SOURCE = '''"""Answers with the Lambda proxy event it received, as JSON."""

@@ -9,20 +9,18 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from serverless_lab.dataplane.lambda_.runtime import logs
+from serverless_lab.dataplane.lambda_.runtime.environment import ExecutionEnvironment
 from serverless_lab.dataplane.lambda_.runtime.errors import (
     InvalidRequestContentException,
     RequestTooLargeException,
 )
 from serverless_lab.dataplane.lambda_.runtime.results import Invocation
 from serverless_lab.dataplane.lambda_.runtime.spec import FunctionSpec
-
-if TYPE_CHECKING:
-    from serverless_lab.dataplane.lambda_.runtime.service import _Environment
 
 SYNC_PAYLOAD_LIMIT = 6_291_456  # "6 MB each for request and response (synchronous)", Lambda quotas
 RESPONSE_LIMIT = 6_291_556  # the figure in Lambda's Function.ResponseSizeTooLarge message
@@ -34,7 +32,7 @@ class Outcome:
 
     request_id: str
     spec: FunctionSpec
-    env: _Environment
+    env: ExecutionEnvironment
     cold: bool = False
     suppressed_init: bool = False
     init_ms: float | None = None

@@ -30,13 +30,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from serverless_lab.dataplane import cpu_placement
 from serverless_lab.dataplane.lambda_.runtime import logs
 from serverless_lab.dataplane.lambda_.runtime.code import CodeStore
+from serverless_lab.dataplane.lambda_.runtime.environment import ExecutionEnvironment
 from serverless_lab.dataplane.lambda_.runtime.errors import (
     InvalidParameterValueException,
     TooManyRequestsException,
@@ -63,28 +63,6 @@ SPIN_LIMIT_S = 0.00025
 NEXT_REQUEST_SPIN_LIMIT_S = 0.0003
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _logger = logging.getLogger(__name__)
-
-
-@dataclass(eq=False)
-class _Environment:
-    id: str
-    spec: FunctionSpec
-    key: tuple[Any, ...]
-    log_stream_name: str
-    created: float
-    last_used: float
-    worker: ProcessWorker | InProcessWorker | None = None
-    busy: bool = False
-    retired: bool = False
-    initialized: bool = False
-    invocations: int = 0
-    max_memory_used_mb: int = 0
-    alone: bool = False  # no other environment was busy when this invoke took it
-    # Moving averages over warm invokes: request written to result read, and result read to the next
-    # request written (see LambdaRuntime._spin_budgets).
-    turnaround_s: float = math.inf
-    gap_s: float = math.inf
-    answered_at: float | None = None
 
 
 def _function_id(spec: FunctionSpec) -> tuple[str, str, str]:
@@ -119,7 +97,7 @@ class LambdaRuntime:
         self._account_concurrency = int(account_concurrency)
         self._clock = clock
         self._lock = threading.Lock()
-        self._environments: list[_Environment] = []
+        self._environments: list[ExecutionEnvironment] = []
         # The configuration of each function version that new environments get: (function id, version).
         self._current_keys: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
         self._reservations: dict[tuple[str, str, str], int | None] = {}
@@ -259,10 +237,10 @@ class LambdaRuntime:
 
     # ------------------------------------------------------------------ environments
 
-    def _acquire(self, spec: FunctionSpec) -> _Environment:
+    def _acquire(self, spec: FunctionSpec) -> ExecutionEnvironment:
         function = _function_id(spec)
         key = spec.configuration_key()
-        stale: list[_Environment] = []
+        stale: list[ExecutionEnvironment] = []
         now = self._clock()
         with self._lock:
             # Idle environments past idle_timeout_s are shut down here, in the pass that picks one (what
@@ -288,7 +266,7 @@ class LambdaRuntime:
             self._reservations[function] = spec.reserved_concurrency
             # One pass: the busy environments, and the idle one of this configuration used last (the first
             # of equals).
-            busy: list[_Environment] = []
+            busy: list[ExecutionEnvironment] = []
             env = None
             for candidate in self._environments:
                 if candidate.busy:
@@ -304,7 +282,7 @@ class LambdaRuntime:
                 stream, suffix = logs.new_log_stream(
                     spec.version, function_name=spec.name if spec.custom_log_group else None
                 )
-                env = _Environment(suffix, spec, key, stream, now, now)
+                env = ExecutionEnvironment(suffix, spec, key, stream, now, now)
                 self._environments.append(env)
             env.busy = True
             env.alone = not busy
@@ -313,7 +291,7 @@ class LambdaRuntime:
         return env
 
     def _check_concurrency(
-        self, function: tuple[str, str, str], reserved: int | None, busy: list[_Environment]
+        self, function: tuple[str, str, str], reserved: int | None, busy: list[ExecutionEnvironment]
     ) -> None:
         if reserved is not None:
             if sum(1 for e in busy if _function_id(e.spec) == function) >= reserved:
@@ -324,7 +302,7 @@ class LambdaRuntime:
         if unreserved_busy >= self._account_concurrency - carved_out:
             raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
 
-    def _release(self, env: _Environment, *, dead: bool = False) -> None:
+    def _release(self, env: ExecutionEnvironment, *, dead: bool = False) -> None:
         with self._lock:
             env.busy = False
             env.invocations += 1
@@ -336,7 +314,7 @@ class LambdaRuntime:
             _close(env)
 
     def _environment_variables(
-        self, spec: FunctionSpec, env: _Environment, task_root: Path
+        self, spec: FunctionSpec, env: ExecutionEnvironment, task_root: Path
     ) -> dict[str, str]:
         """Lambda's unreserved defaults, the configured variables over them, then the lab's base (endpoint,
         fake credentials), then Lambda's reserved ones.
@@ -394,7 +372,7 @@ class LambdaRuntime:
         opt = self._code.opt_root(spec.layers, self._layer_loader)
         return [str(opt / "python" / "lib" / spec.runtime / "site-packages"), str(opt / "python")]
 
-    def _start_worker(self, spec: FunctionSpec, env: _Environment, task_root: Path) -> Any:
+    def _start_worker(self, spec: FunctionSpec, env: ExecutionEnvironment, task_root: Path) -> Any:
         request = {
             "environment": self._environment_variables(spec, env, task_root),
             "task_root": str(task_root),
@@ -460,7 +438,7 @@ class LambdaRuntime:
 
     def _run_in(
         self,
-        env: _Environment,
+        env: ExecutionEnvironment,
         spec: FunctionSpec,
         task_root: Path,
         body: bytes,
@@ -571,7 +549,7 @@ class LambdaRuntime:
             outcome.raw = response
         return outcome.finish(events), False
 
-    def _spin_budgets(self, env: _Environment) -> tuple[float, float]:
+    def _spin_budgets(self, env: ExecutionEnvironment) -> tuple[float, float]:
         """How long the invoking thread may poll for the result, and the environment for its next request,
         before each sleeps (FrameReader's spin_s).
 
@@ -638,7 +616,7 @@ def _moving_average(average: float, sample: float, limit: float) -> float:
     return sample if average == math.inf else 0.75 * average + 0.25 * sample
 
 
-def _close(env: _Environment) -> None:
+def _close(env: ExecutionEnvironment) -> None:
     if env.worker is not None:
         env.worker.close()
         env.worker = None
