@@ -25,3 +25,8 @@ def action_matches(patterns: tuple[str, ...], action: str) -> bool:
 def resource_matches(patterns: tuple[str, ...], resource: str) -> bool:
     """Whether any Resource pattern covers `resource` (case-sensitively)."""
     return any(_pattern(pattern, False).fullmatch(resource) for pattern in patterns)
+
+
+def pattern_matches(pattern: str, text: str, *, ignore_case: bool) -> bool:
+    """Whether one pattern with IAM's wildcards covers `text` (StringLike, ArnLike, a Principal's "*")."""
+    return _pattern(pattern, ignore_case).fullmatch(text) is not None
