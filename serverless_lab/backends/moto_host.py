@@ -31,7 +31,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import moto_fixes
+from . import moto_fixes, moto_iam
 
 HEALTH_PATH = "/_lab/health"
 CODE_PATH = "/_lab/lambda-code"
@@ -120,6 +120,10 @@ class LabRoutes:
             )
             return [body]
         if environ.get("REQUEST_METHOD") == "POST" and INVOKE_PATH.fullmatch(path):
+            refused = moto_iam.refuse_invoke(environ)  # a role session needs lambda:InvokeFunction
+            if refused is not None:
+                start_response(refused[0], refused[1])
+                return [refused[2]]
             return self.forward_invoke(environ, start_response)
         return self.moto_app(environ, start_response)
 

@@ -1,0 +1,401 @@
+"""IAM enforced for role sessions: every call made with credentials of an sts:AssumeRole session (a Lambda
+function's execution role, or a session a user assumed) is checked against the role's policies, and
+refused as AWS refuses it.
+
+moto's own check (`INITIAL_NO_AUTH_ACTION_COUNT`) is unusable for the lab: it checks DynamoDB, Logs, Lambda
+and Cognito calls against the resource "*", ignores Conditions, answers in the wrong shape, and rejects
+the lab's admin keys, unsigned browser calls to Cognito and presigned URLs. It stays off. This replaces
+the one method every moto service's check goes through (ActionAuthenticatorMixin.
+_authenticate_and_authorize_action, reached by BaseResponse.call_action and S3's handlers, in the local
+server and under mock_aws alike) and decides per request:
+
+- No role session (the lab's `testing` keys, an unsigned Cognito call, a presigned URL, an anonymous S3
+  read): moto as before, nothing checked. The lab's user is the account's administrator, as on a new
+  AWS account, so the lab's own calls and a notebook's pay nothing.
+- A session key (ASIA...): the session must exist and its token match (else "The security token
+  included in the request is invalid"), must not have expired (ExpiredTokenException); then IAM's
+  policy evaluation logic (dataplane/iam/evaluation.py) over the role's inline policies, its attached
+  customer and AWS managed policies (default versions), its permissions boundary and the session policy,
+  plus an S3 bucket's policy; the action, resource and condition keys come from dataplane/iam/actions.py.
+  Policies are read live from moto's IAM backend on every call (a documents' parse is cached by its
+  text), so put_role_policy or detach_role_policy takes effect on the next call.
+- A refusal is the service's own: DynamoDB, CloudWatch Logs, Cognito (JSON protocols) 400
+  AccessDeniedException; Lambda and the other REST-JSON services 403 AccessDeniedException; S3 403
+  AccessDenied (XML); IAM, STS (query) 403 AccessDenied; with AWS's message, "User: arn:aws:sts::<account>:
+  assumed-role/<role>/<session> is not authorized to perform: dynamodb:PutItem on resource: <arn>
+  because no identity-based policy allows the dynamodb:PutItem action".
+
+Lambda's Invoke never reaches moto (moto_host passes it to the lab's data plane), so `refuse_invoke` makes
+the same check for it. SERVERLESS_LAB_IAM=off turns all of it off (read per request).
+
+Departures: the request's signature is not recomputed (the session token, which only the holder of the
+credentials has, is compared instead: re-signing costs more than the whole check); a presigned URL made
+with session credentials is not checked; resource-based policies other than a bucket's (a Lambda
+function's, for a role in the same account) are not consulted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from serverless_lab.dataplane.iam import actions
+from serverless_lab.dataplane.iam.evaluation import denial_message, evaluate
+from serverless_lab.dataplane.iam.policy import Policy
+from serverless_lab.dataplane.iam.request import MalformedPolicyError, Principal, Request
+
+from . import moto_managed_policies
+
+ENFORCE_VARIABLE = "SERVERLESS_LAB_IAM"
+SESSION_KEY_PREFIX = "ASIA"  # moto's (and STS's) access key ids of temporary credentials
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/")
+_FUNCTION_PATH = re.compile(r"/functions/([^/?]+)")
+INVALID_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
+
+
+def enforcing() -> bool:
+    """Whether role sessions are checked: yes unless SERVERLESS_LAB_IAM is off (or 0, false, no)."""
+    return os.environ.get(ENFORCE_VARIABLE, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+class Refusal(Exception):
+    """Why a session's call is refused: kind "denied" (AccessDenied), "invalid" or "expired" token."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+# --- the session and its policies -------------------------------------------------------------------------
+
+
+def find_session(account: str, partition: str, access_key_id: str) -> Any:
+    """moto's AssumedRole for a session key, or None. moto keeps sessions in a list and looks them up one by
+    one; an index per STS backend (rebuilt when the list changes length) makes the lookup a dict's."""
+    from moto.sts.models import sts_backends
+
+    backend = sts_backends[account][partition]
+    sessions = backend.assumed_roles
+    index = backend.__dict__.get("_serverless_lab_sessions")
+    if index is None or index[0] != len(sessions) or index[1] is not sessions:
+        index = (len(sessions), sessions, {s.access_key_id: s for s in sessions})
+        backend.__dict__["_serverless_lab_sessions"] = index
+    return index[2].get(access_key_id)
+
+
+def session_account(access_key_id: str) -> str:
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key_id)
+
+
+def _role(account: str, partition: str, role_arn: str) -> Any:
+    """The session's role in moto's IAM backend (None once deleted), found by ARN through a small cache."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account][partition]
+    cache = backend.__dict__.setdefault("_serverless_lab_roles", {})
+    role = cache.get(role_arn)
+    if role is not None and backend.roles.get(role.id) is role:
+        return role
+    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
+    cache[role_arn] = role
+    return role
+
+
+def _default_document(policy: Any) -> str | None:
+    for version in policy.versions:
+        if version.is_default:
+            return version.document  # type: ignore[no-any-return]
+    return None
+
+
+def _parsed(document: Any) -> Policy | None:
+    if not document:
+        return None
+    try:
+        return Policy.parse(document if isinstance(document, str) else json.dumps(document))
+    except MalformedPolicyError:
+        return None  # IAM validated it when it was stored; a document this parser cannot read allows nothing
+
+
+def role_policies(
+    account: str, partition: str, session: Any
+) -> tuple[Any, tuple[Policy, ...], Policy | None]:
+    """(the role or None, its identity policies, its permissions boundary), read live from moto."""
+    role = _role(account, partition, session.role_arn)
+    if role is None:
+        return None, (), None
+    documents = [*role.policies.values()]
+    documents += [_default_document(policy) for policy in role.managed_policies.values()]
+    identity = tuple(p for p in map(_parsed, documents) if p is not None)
+    boundary = None
+    if role.permissions_boundary_arn:
+        from moto.iam.models import iam_backends
+
+        backend = iam_backends[account][partition]
+        found = backend.managed_policies.get(role.permissions_boundary_arn) or (
+            moto_managed_policies.ensure_loaded(backend, role.permissions_boundary_arn)
+        )
+        # A boundary that names no policy allows nothing, as an empty boundary would.
+        boundary = _parsed(_default_document(found)) if found is not None else Policy(())
+    return role, identity, boundary
+
+
+def authorize(
+    *,
+    access_key_id: str,
+    token: str | None,
+    service: str,
+    region: str,
+    operation: str,
+    params: dict[str, Any],
+    resource: str = "*",
+    partition_key_of: actions.PartitionKeyOf | None = None,
+    resource_policy: Any = None,
+) -> None:
+    """Raises Refusal unless the session of `access_key_id` may make this call."""
+    from moto.core.utils import utcnow
+    from moto.utilities.utils import get_partition
+
+    partition = get_partition(region)
+    account = session_account(access_key_id)
+    session = find_session(account, partition, access_key_id)
+    if session is None or token != session.session_token:
+        raise Refusal("invalid", INVALID_TOKEN)
+    expiration: datetime = session.expiration
+    if expiration <= utcnow():
+        raise Refusal("expired", EXPIRED_TOKEN)
+    found = actions.checks(
+        service,
+        operation,
+        params,
+        region=region,
+        account=account,
+        partition=partition,
+        resource=resource,
+        partition_key_of=partition_key_of,
+    )
+    if not found:
+        return
+    role, identity, boundary = role_policies(account, partition, session)
+    role_name = session.role_arn.rsplit("/", 1)[-1]
+    principal = Principal.assumed_role(account, role_name, session.session_name, partition)
+    caller = session.arn
+    context = actions.global_context(
+        region=region,
+        account=account,
+        role_arn=session.role_arn,
+        role_id=role.id if role is not None else "",
+        session_name=session.session_name,
+        tags={tag["Key"]: tag["Value"] for tag in (role.tags or [])} if role is not None else None,
+    )
+    session_policy = _parsed(session.policy)
+    resource_document = _parsed(resource_policy)
+    for check in found:
+        request = Request(check.action, check.resource, principal, {**context, **check.context})
+        decision = evaluate(
+            request, identity=identity, resource=resource_document, boundary=boundary, session=session_policy
+        )
+        if not decision.allowed:
+            raise Refusal("denied", denial_message(caller, request, decision))
+
+
+# --- the moto funnel --------------------------------------------------------------------------------------
+
+
+def _json_params(response: Any) -> dict[str, Any]:
+    body = response.body
+    if isinstance(body, dict):  # DynamoDB's call_action put its parsed parameters there
+        return body
+    cached = response.__dict__.get("_serverless_lab_json")  # shared with moto_fixes._parse_json_body_once
+    if cached is not None and cached[0] is body:
+        parsed = cached[1]
+    else:
+        try:
+            parsed = json.loads(body) if body else {}
+        except (ValueError, TypeError):
+            parsed = None
+        response.__dict__["_serverless_lab_json"] = (body, parsed)
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _rest_params(response: Any) -> dict[str, Any]:
+    params = {k: v[0] if isinstance(v, list) and v else v for k, v in (response.querystring or {}).items()}
+    matched = _FUNCTION_PATH.search(getattr(response, "path", "") or "")
+    if matched:
+        params["FunctionName"] = unquote(matched.group(1))
+    return params
+
+
+def _partition_key_of(account: str, region: str) -> actions.PartitionKeyOf:
+    def partition_key(table: str) -> str | None:
+        from moto.dynamodb.models import dynamodb_backends
+
+        try:
+            found = dynamodb_backends[account][region].get_table(table.rsplit("/", 1)[-1])
+        except Exception:  # no such table: DynamoDB answers ResourceNotFoundException after the check
+            return None
+        return getattr(found, "hash_key_attr", None)
+
+    return partition_key
+
+
+def _bucket_policy(account: str, resource: str) -> Any:
+    from moto.s3.models import s3_backends
+
+    bucket_name = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+    try:
+        bucket = s3_backends[account]["aws"].buckets.get(bucket_name)
+    except Exception:
+        return None
+    policy = getattr(bucket, "policy", None)
+    return policy.decode() if isinstance(policy, bytes) else policy
+
+
+def check_moto_request(response: Any, resource: str) -> None:
+    """The check for one request moto is about to answer (a BaseResponse); raises the service's error."""
+    headers = response.headers
+    matched = _CREDENTIAL.search(headers.get("Authorization") or "")
+    if matched is None:
+        return  # not signed with a header (a presigned URL): not checked
+    access_key_id, region, service = matched.groups()
+    target = headers.get("X-Amz-Target")
+    operation = target.rsplit(".", 1)[-1] if target else response._get_action()
+    if not operation:
+        return  # moto does not know the operation either, and answers so
+    protocol = _protocol(response)
+    params = _json_params(response) if protocol == "json" else _rest_params(response)
+    account = session_account(access_key_id)
+    try:
+        authorize(
+            access_key_id=access_key_id,
+            token=headers.get("X-Amz-Security-Token"),
+            service=service,
+            region=region,
+            operation=operation,
+            params=params,
+            resource=resource,
+            partition_key_of=_partition_key_of(account, region) if service == "dynamodb" else None,
+            resource_policy=_bucket_policy(account, resource) if service == "s3" else None,
+        )
+    except Refusal as refusal:
+        raise _service_error(response, service, protocol, refusal) from None
+
+
+def _protocol(response: Any) -> str:
+    from moto.core.utils import get_service_model
+
+    try:
+        return str(get_service_model(response.boto3_service_name).metadata.get("protocol", "json"))
+    except Exception:
+        return "json"
+
+
+_CODES = {  # (protocol family, kind) -> (status, code)
+    ("json", "denied"): (400, "AccessDeniedException"),
+    ("json", "invalid"): (400, "UnrecognizedClientException"),
+    ("json", "expired"): (400, "ExpiredTokenException"),
+    ("rest-json", "denied"): (403, "AccessDeniedException"),
+    ("rest-json", "invalid"): (403, "UnrecognizedClientException"),
+    ("rest-json", "expired"): (403, "ExpiredTokenException"),
+    ("query", "denied"): (403, "AccessDenied"),
+    ("query", "invalid"): (403, "InvalidClientTokenId"),
+    ("query", "expired"): (403, "ExpiredToken"),
+}
+
+
+def _service_error(response: Any, service: str, protocol: str, refusal: Refusal) -> Exception:
+    if service == "s3":
+        from moto.s3.exceptions import S3ClientError, S3InvalidTokenError
+
+        if refusal.kind == "invalid":
+            return S3InvalidTokenError()
+        if refusal.kind == "expired":
+            return S3ClientError("ExpiredToken", "The provided token has expired.")
+        return S3ClientError("AccessDenied", refusal.message)
+    from moto.core.exceptions import JsonRESTError, _RESTError
+
+    family = protocol if protocol in ("json", "rest-json") else "query"
+    status, code = _CODES[(family, refusal.kind)]
+    if family == "query":
+        error: Exception = _RESTError(code, refusal.message)
+        response.response_headers["Content-Type"] = "text/xml"
+    else:
+        error = JsonRESTError(code, refusal.message)
+        version = _json_version(response) if family == "json" else None
+        response.response_headers["Content-Type"] = (
+            f"application/x-amz-json-{version}" if version else "application/json"
+        )
+        response.response_headers["x-amzn-ErrorType"] = code
+    error.code = status  # type: ignore[attr-defined]
+    return error
+
+
+def _json_version(response: Any) -> str:
+    from moto.core.utils import get_service_model
+
+    try:
+        return str(get_service_model(response.boto3_service_name).metadata.get("jsonVersion", "1.1"))
+    except Exception:
+        return "1.1"
+
+
+# --- Lambda's Invoke, which the lab's data plane answers ----------------------------------------------------
+
+
+def refuse_invoke(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """Lambda's answer when a role session may not invoke the function (403 AccessDeniedException, or
+    the invalid/expired token errors); None when it may, or when the caller is no role session."""
+    matched = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION") or "")
+    if matched is None or not matched.group(1).startswith(SESSION_KEY_PREFIX) or not enforcing():
+        return None
+    access_key_id, region, service = matched.groups()
+    path = environ.get("PATH_INFO", "")
+    function = _FUNCTION_PATH.search(path)
+    params: dict[str, Any] = {"FunctionName": unquote(function.group(1)) if function else ""}
+    for pair in (environ.get("QUERY_STRING") or "").split("&"):
+        name, _, value = pair.partition("=")
+        if name == "Qualifier" and value:
+            params["Qualifier"] = unquote(value)
+    try:
+        authorize(
+            access_key_id=access_key_id,
+            token=environ.get("HTTP_X_AMZ_SECURITY_TOKEN"),
+            service=service,
+            region=region,
+            operation="Invoke",
+            params=params,
+        )
+    except Refusal as refusal:
+        status, code = _CODES[("rest-json", refusal.kind)]
+        body = json.dumps({"Type": "User", "message": refusal.message}).encode()
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        return f"{status} Forbidden", headers, body
+    return None
+
+
+def apply() -> None:
+    from moto.core import authorization
+
+    moto_managed_policies.apply()
+    mixin = authorization.ActionAuthenticatorMixin
+    original = mixin._authenticate_and_authorize_action
+    if getattr(original, "_serverless_lab_fix", False):
+        return
+
+    def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        # The lab's admin keys and every unsigned call take the first branch: moto as it was.
+        if not getattr(self, "access_key", "").startswith(SESSION_KEY_PREFIX) or not enforcing():
+            return original(self, iam_request_cls, resource)  # type: ignore[no-any-return]
+        check_moto_request(self, resource)
+        return None
+
+    _authenticate_and_authorize_action._serverless_lab_fix = True  # type: ignore[attr-defined]
+    mixin._authenticate_and_authorize_action = _authenticate_and_authorize_action  # type: ignore[method-assign]
