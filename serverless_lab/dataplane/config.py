@@ -39,6 +39,7 @@ from serverless_lab.dataplane.config_cache import ReadCache
 from serverless_lab.dataplane.lambda_ import log_events_body
 from serverless_lab.dataplane.lambda_.invoke_api import FUNCTION_NAME
 from serverless_lab.dataplane.lambda_.runtime import CodeIntegrityError, FunctionSpec, LayerSpec
+from serverless_lab.dataplane.lambda_.runtime.credentials import EXPIRY_MARGIN_S, RoleCredentials
 
 from ..backends import Backend
 
@@ -47,6 +48,9 @@ _PARTIAL_ARN = re.compile(r"\d{12}:function:")
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
+# An execution role's session lasts AssumeRole's default hour; new environments share it while it has more
+# than twice the margin left at which an environment stops taking requests (credentials.EXPIRY_MARGIN_S).
+ROLE_SESSION_S = 3600
 
 
 class NotFound(LookupError):
@@ -261,6 +265,24 @@ class ControlPlane:
             ) from error
         return LayerSpec(arn=arn, code_sha256=content["CodeSha256"])
 
+    def role_credentials(self, spec: FunctionSpec) -> RoleCredentials:
+        """Keys of an sts:AssumeRole session of the function's execution role, named after the function, as
+        Lambda gives its environments (the session ARN is arn:aws:sts::<account>:assumed-role/<role>/<name>)."""
+
+        def read() -> RoleCredentials:
+            answer = self.client("sts").assume_role(
+                RoleArn=spec.role, RoleSessionName=spec.name, DurationSeconds=ROLE_SESSION_S
+            )["Credentials"]
+            return RoleCredentials(
+                access_key_id=answer["AccessKeyId"],
+                secret_access_key=answer["SecretAccessKey"],
+                session_token=answer["SessionToken"],
+                expiration=answer["Expiration"].timestamp(),
+            )
+
+        reuse_s = ROLE_SESSION_S - 2 * EXPIRY_MARGIN_S
+        return self.cached(("role-credentials", spec.role, spec.name), read, ttl_s=reuse_s)
+
     def layer_code(self, layer: LayerSpec) -> bytes:
         return self.backend.lambda_layer_code(layer.arn)
 
@@ -458,4 +480,5 @@ def function_spec_from_boto3(
         application_log_level=levels.get("ApplicationLogLevel"),  # INFO when JSON leaves them out
         system_log_level=levels.get("SystemLogLevel"),
         log_group=logging_config.get("LogGroup"),
+        role=configuration.get("Role", ""),
     )
