@@ -119,6 +119,8 @@ class LabRoutes:
                 "200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(body)))]
             )
             return [body]
+        if not moto_iam.applied():  # before any call reaches moto (warm_up applies it in the background)
+            moto_iam.apply()
         if environ.get("REQUEST_METHOD") == "POST" and INVOKE_PATH.fullmatch(path):
             refused = moto_iam.refuse_invoke(environ)  # a role session needs lambda:InvokeFunction
             if refused is not None:

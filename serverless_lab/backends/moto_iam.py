@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -381,7 +382,26 @@ def refuse_invoke(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
     return None
 
 
+_applied = threading.Event()
+_apply_lock = threading.Lock()
+
+
+def applied() -> bool:
+    return _applied.is_set()
+
+
 def apply() -> None:
+    """Installs the check (idempotent, thread-safe): moto_fixes.apply() calls it, and the local server's
+    routes before the first request reaches moto, so no call slips through while the server warms up."""
+    if _applied.is_set():
+        return
+    with _apply_lock:
+        if not _applied.is_set():
+            _install()
+            _applied.set()
+
+
+def _install() -> None:
     from moto.core import authorization
 
     moto_managed_policies.apply()
