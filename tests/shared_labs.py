@@ -23,6 +23,8 @@ def deployed_memory_lab(prefix: str, run: str | None = None) -> Lab:
     return lab
 
 
+# What the Lambda developer guide has a new function's role hold: writing its logs ("AWSLambdaBasicExecutionRole").
+BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 ROLE_POLICY = json.dumps(
     {
         "Statement": [
@@ -41,12 +43,21 @@ def zip_source(source: str, name: str = "app.py") -> bytes:
 
 
 @contextlib.contextmanager
-def plain_function(backend: Backend, source: str, prefix: str = "plain", **settings: Any) -> Iterator[str]:
-    """A python3.12 function `app.handler` (and its role) made with plain boto3, not through the lab;
-    removed afterwards unless a test deleted it already. `settings` go to create_function as they are."""
+def plain_function(
+    backend: Backend,
+    source: str,
+    prefix: str = "plain",
+    managed_policies: tuple[str, ...] = (BASIC_EXECUTION_ROLE,),
+    **settings: Any,
+) -> Iterator[str]:
+    """A python3.12 function `app.handler` (and its role, with `managed_policies` attached: by default
+    AWSLambdaBasicExecutionRole, so its logs reach CloudWatch Logs) made with plain boto3, not through the
+    lab; removed afterwards unless a test deleted it already. `settings` go to create_function as they are."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     iam = backend.client("iam")
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+    for policy_arn in managed_policies:
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
     backend.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.12",
@@ -60,4 +71,8 @@ def plain_function(backend: Backend, source: str, prefix: str = "plain", **setti
     finally:
         with contextlib.suppress(ClientError):
             backend.client("lambda").delete_function(FunctionName=name)
+        for policy_arn in managed_policies:
+            iam.detach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
         iam.delete_role(RoleName=name)

@@ -18,6 +18,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -65,6 +66,9 @@ class ControlPlane:
     ) -> None:
         self.backend = backend
         self._reads = ReadCache(ttl_s=ttl_s, clock=clock)
+        # Whether function logs are written as the function's execution role (the data plane sets it when
+        # functions run as their role).
+        self.logs_as_role = False
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
@@ -350,16 +354,23 @@ class ControlPlane:
         """Puts a function's log lines where Lambda puts them: /aws/lambda/<function>, one stream per environment."""
         if not events:
             return
-        # A busy function's lines go out a few thousand a second. botocore's client-side validation of every
-        # line took a tenth of the lab's Python time, holding the GIL that request threads wait for;
-        # CloudWatch Logs validates each batch itself, and every parameter here is the lab's own.
-        logs = self.backend.client("logs", validate=False)
-        log_events_body.install(logs)
+        logs = self._logs_client(group, stream)
         try:
             self._ensure_log_stream(logs, group, stream)
             self._put_log_events(logs, group, stream, events)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "AccessDeniedException":
+                # Lambda writes the logs as the execution role: a role that may not CreateLogStream or
+                # PutLogEvents gets no logs in CloudWatch, and the function runs on.
+                self._reads.forget(("log", group, stream))
+                _warn_once(
+                    group,
+                    f"{group}: the function's log lines are dropped, as Lambda drops them: "
+                    f"{error.response['Error'].get('Message')}",
+                )
+                return
+            if code != "ResourceNotFoundException":
                 raise
             # The group or stream was deleted since. If the function still exists, Lambda creates them
             # again (its role may CreateLogGroup); if it was destroyed, these late lines are dropped, so
@@ -368,6 +379,31 @@ class ControlPlane:
             function = _function_of_log_stream(group, stream)
             if retry and function and self._function_exists(function):
                 self.write_logs(group, stream, events, retry=False)
+            elif not retry:  # the role could not create the group again (no logs:CreateLogGroup)
+                _warn_once(
+                    group,
+                    f"{group}: the log group does not exist, and the function's role did not "
+                    "create it: the function's log lines are dropped, as Lambda drops them.",
+                )
+
+    def _logs_client(self, group: str, stream: str) -> Any:
+        """The client that writes a function's logs: as its execution role when functions run as their role
+        (`logs_as_role`), as Lambda does, else with the lab's own keys."""
+        # A busy function's lines go out a few thousand a second. botocore's client-side validation of every
+        # line took a tenth of the lab's Python time, holding the GIL that request threads wait for;
+        # CloudWatch Logs validates each batch itself, and every parameter here is the lab's own.
+        logs = None
+        if self.logs_as_role:
+            try:
+                spec = self.function(_function_of_log_stream(group, stream))
+            except NotFound:  # a destroyed function's last lines: written as before, or dropped below
+                spec = None
+            if spec is not None and spec.role:
+                credentials = self.role_credentials(spec).environment()
+                logs = self.backend.client_as("logs", credentials, validate=False)
+        logs = logs or self.backend.client("logs", validate=False)
+        log_events_body.install(logs)
+        return logs
 
     def _ensure_log_stream(self, logs: Any, group: str, stream: str) -> None:
         for create, params in (
@@ -380,7 +416,11 @@ class ControlPlane:
             try:
                 create(**params)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+                code = error.response.get("Error", {}).get("Code")
+                # A role without logs:CreateLogGroup still writes to a group that exists (the functions
+                # step creates them), as on Lambda.
+                refused_group = code == "AccessDeniedException" and len(params) == 1
+                if code != "ResourceAlreadyExistsException" and not refused_group:
                     raise
             self._reads.remember(key, True)
 
@@ -402,6 +442,16 @@ class ControlPlane:
                 logStreamName=stream,
                 logEvents=[{"timestamp": t, "message": m} for t, m in batch],
             )
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(group: str, message: str) -> None:
+    """A function's logs that cannot be written, said once per log group in the lab's own log."""
+    if group not in _WARNED:
+        _WARNED.add(group)
+        logging.getLogger(__name__).warning(message)
 
 
 @functools.lru_cache(maxsize=1024)  # asked on every invoke; names come from requests, so bounded

@@ -80,6 +80,7 @@ class DataPlane:
         # Offline, functions run as their execution role, whose policies the backend enforces (moto_iam);
         # with SERVERLESS_LAB_IAM=off they get the lab's own (administrator) keys, as before.
         as_role = backend.offline and moto_iam.enforcing()
+        self.control_plane.logs_as_role = as_role
         self.runtime = LambdaRuntime(
             code_loader=self.control_plane.function_code,
             layer_loader=self.control_plane.layer_code,
