@@ -36,18 +36,21 @@ function's, for a role in the same account) are not consulted.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import threading
-from datetime import datetime
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from serverless_lab.dataplane.iam import actions
 from serverless_lab.dataplane.iam.evaluation import denial_message, evaluate
 from serverless_lab.dataplane.iam.policy import Policy
-from serverless_lab.dataplane.iam.request import MalformedPolicyError, Principal, Request
+from serverless_lab.dataplane.iam.request import LowerCaseContext, MalformedPolicyError, Principal, Request
 
 from . import moto_managed_policies
 
@@ -76,38 +79,103 @@ class Refusal(Exception):
 # --- the session and its policies -------------------------------------------------------------------------
 
 
-def find_session(account: str, partition: str, access_key_id: str) -> Any:
-    """moto's AssumedRole for a session key, or None. moto keeps sessions in a list and looks them up one by
-    one; an index per STS backend (rebuilt when the list changes length) makes the lookup a dict's."""
-    from moto.sts.models import sts_backends
+@dataclass(eq=False)
+class Session:
+    """A role session as the check needs it, resolved once per access key: moto's AssumedRole, the backends
+    it lives in, the caller's principal. moto finds a session by scanning every session and its account
+    through every IAM backend; this is looked up in a dict. It stays valid until moto resets the STS
+    backend (which gives it a new session list)."""
 
+    session: Any  # moto's AssumedRole
+    sessions: list[Any]  # the STS backend's list it was found in
+    sts_backend: Any
+    iam_backend: Any
+    account: str
+    partition: str
+    principal: Principal
+    role: Any = None
+    _expiration: tuple[Any, float] | None = None
+    _backends: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _static_context: dict[str, Any] = field(default_factory=dict)
+
+    def valid(self) -> bool:
+        return self.sts_backend.__dict__.get("assumed_roles") is self.sessions
+
+    def expired(self, now: float) -> bool:
+        stamp = self.session.expiration
+        if self._expiration is None or self._expiration[0] is not stamp:
+            # moto keeps a naive UTC datetime; compared as epoch seconds, without a datetime per call.
+            self._expiration = (stamp, stamp.replace(tzinfo=UTC).timestamp())
+        return bool(self._expiration[1] <= now)
+
+    def backend(self, service: str, region: str) -> Any:
+        """A moto backend of this session's account (DynamoDB's per region, S3's per partition)."""
+        key = (service, region)
+        found = self._backends.get(key)
+        if found is None:
+            if service == "dynamodb":
+                from moto.dynamodb.models import dynamodb_backends as backends
+            else:
+                from moto.s3.models import s3_backends as backends
+            found = self._backends[key] = backends[self.account][region]
+        return found
+
+    def current_role(self) -> Any:
+        """The session's role in moto's IAM backend, or None once it was deleted."""
+        role = self.role
+        if role is not None and self.iam_backend.roles.get(role.id) is role:
+            return role
+        arn = self.session.role_arn
+        self.role = next((r for r in self.iam_backend.roles.values() if r.arn == arn), None)
+        self._static_context = {}
+        return self.role
+
+    def context(self, region: str, role: Any) -> dict[str, Any]:
+        """The global condition keys of a call in `region` now (the time keys change once a second)."""
+        now = int(time.time())
+        found = self._static_context.get(region)
+        if found is None or found[0] != now:
+            tags = {tag["Key"]: tag["Value"] for tag in (role.tags or [])} if role is not None else None
+            context = actions.global_context(
+                region=region,
+                account=self.account,
+                role_arn=self.session.role_arn,
+                role_id=role.id if role is not None else "",
+                session_name=self.session.session_name,
+                tags=tags,
+                now=datetime.fromtimestamp(now, UTC),
+            )
+            found = self._static_context[region] = (now, LowerCaseContext.of(context))
+        return found[1]  # type: ignore[no-any-return]
+
+
+_SESSIONS: dict[str, Session] = {}
+
+
+def resolve_session(access_key_id: str, region: str) -> Session | None:
+    """The session of a session key (ASIA...), or None when moto's STS issued no such key."""
+    found = _SESSIONS.get(access_key_id)
+    if found is not None and found.valid():
+        return found
+    from moto.iam.models import get_account_id_from, iam_backends
+    from moto.sts.models import sts_backends
+    from moto.utilities.utils import get_partition
+
+    account, partition = get_account_id_from(access_key_id), get_partition(region)
     backend = sts_backends[account][partition]
     sessions = backend.assumed_roles
-    index = backend.__dict__.get("_serverless_lab_sessions")
-    if index is None or index[0] != len(sessions) or index[1] is not sessions:
-        index = (len(sessions), sessions, {s.access_key_id: s for s in sessions})
-        backend.__dict__["_serverless_lab_sessions"] = index
-    return index[2].get(access_key_id)
-
-
-def session_account(access_key_id: str) -> str:
-    from moto.iam.models import get_account_id_from
-
-    return get_account_id_from(access_key_id)
-
-
-def _role(account: str, partition: str, role_arn: str) -> Any:
-    """The session's role in moto's IAM backend (None once deleted), found by ARN through a small cache."""
-    from moto.iam.models import iam_backends
-
-    backend = iam_backends[account][partition]
-    cache = backend.__dict__.setdefault("_serverless_lab_roles", {})
-    role = cache.get(role_arn)
-    if role is not None and backend.roles.get(role.id) is role:
-        return role
-    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
-    cache[role_arn] = role
-    return role
+    session = next((s for s in reversed(sessions) if s.access_key_id == access_key_id), None)
+    if session is None:
+        return None
+    role_name = session.role_arn.rsplit("/", 1)[-1]
+    principal = Principal.assumed_role(account, role_name, session.session_name, partition)
+    found = Session(
+        session, sessions, backend, iam_backends[account][partition], account, partition, principal
+    )
+    if len(_SESSIONS) > 4096:  # sessions of environments long gone
+        _SESSIONS.clear()
+    _SESSIONS[access_key_id] = found
+    return found
 
 
 def _default_document(policy: Any) -> str | None:
@@ -126,86 +194,82 @@ def _parsed(document: Any) -> Policy | None:
         return None  # IAM validated it when it was stored; a document this parser cannot read allows nothing
 
 
-def role_policies(
-    account: str, partition: str, session: Any
-) -> tuple[Any, tuple[Policy, ...], Policy | None]:
-    """(the role or None, its identity policies, its permissions boundary), read live from moto."""
-    role = _role(account, partition, session.role_arn)
+_IDENTITY: dict[tuple[Any, ...], tuple[Policy, ...]] = {}
+
+
+def role_policies(session: Session, role: Any) -> tuple[tuple[Policy, ...], Policy | None]:
+    """The role's identity policies (inline, then attached at their default versions) and its permissions
+    boundary, read live from moto on every call; a document is parsed once (cached by its text)."""
     if role is None:
-        return None, (), None
-    documents = [*role.policies.values()]
-    documents += [_default_document(policy) for policy in role.managed_policies.values()]
-    identity = tuple(p for p in map(_parsed, documents) if p is not None)
+        return (), None
+    documents = (*role.policies.values(), *map(_default_document, role.managed_policies.values()))
+    identity = _IDENTITY.get(documents)
+    if identity is None:
+        if len(_IDENTITY) > 1024:
+            _IDENTITY.clear()
+        identity = _IDENTITY[documents] = tuple(p for p in map(_parsed, documents) if p is not None)
     boundary = None
     if role.permissions_boundary_arn:
-        from moto.iam.models import iam_backends
-
-        backend = iam_backends[account][partition]
+        backend = session.iam_backend
         found = backend.managed_policies.get(role.permissions_boundary_arn) or (
             moto_managed_policies.ensure_loaded(backend, role.permissions_boundary_arn)
         )
         # A boundary that names no policy allows nothing, as an empty boundary would.
-        boundary = _parsed(_default_document(found)) if found is not None else Policy(())
-    return role, identity, boundary
+        boundary = (_parsed(_default_document(found)) if found is not None else None) or Policy(())
+    return identity, boundary
 
 
 def authorize(
+    session: Session | None,
     *,
-    access_key_id: str,
     token: str | None,
     service: str,
     region: str,
     operation: str,
     params: dict[str, Any],
     resource: str = "*",
-    partition_key_of: actions.PartitionKeyOf | None = None,
     resource_policy: Any = None,
 ) -> None:
-    """Raises Refusal unless the session of `access_key_id` may make this call."""
-    from moto.core.utils import utcnow
-    from moto.utilities.utils import get_partition
-
-    partition = get_partition(region)
-    account = session_account(access_key_id)
-    session = find_session(account, partition, access_key_id)
-    if session is None or token != session.session_token:
+    """Raises Refusal unless the session may make this call (None: a key STS never issued)."""
+    if session is None or token != session.session.session_token:
         raise Refusal("invalid", INVALID_TOKEN)
-    expiration: datetime = session.expiration
-    if expiration <= utcnow():
+    if session.expired(time.time()):
         raise Refusal("expired", EXPIRED_TOKEN)
+    partition_key_of = None
+    if service == "dynamodb":
+        tables = session.backend("dynamodb", region).tables
+
+        def partition_key_of(table: str) -> str | None:
+            found = tables.get(table.rsplit("/", 1)[-1])
+            return getattr(found, "hash_key_attr", None)
+
     found = actions.checks(
         service,
         operation,
         params,
         region=region,
-        account=account,
-        partition=partition,
+        account=session.account,
+        partition=session.partition,
         resource=resource,
         partition_key_of=partition_key_of,
     )
     if not found:
         return
-    role, identity, boundary = role_policies(account, partition, session)
-    role_name = session.role_arn.rsplit("/", 1)[-1]
-    principal = Principal.assumed_role(account, role_name, session.session_name, partition)
-    caller = session.arn
-    context = actions.global_context(
-        region=region,
-        account=account,
-        role_arn=session.role_arn,
-        role_id=role.id if role is not None else "",
-        session_name=session.session_name,
-        tags={tag["Key"]: tag["Value"] for tag in (role.tags or [])} if role is not None else None,
-    )
-    session_policy = _parsed(session.policy)
+    role = session.current_role()
+    identity, boundary = role_policies(session, role)
+    context = session.context(region, role)
+    session_policy = _parsed(session.session.policy)
     resource_document = _parsed(resource_policy)
     for check in found:
-        request = Request(check.action, check.resource, principal, {**context, **check.context})
+        merged = LowerCaseContext(context)
+        for key, value in check.context.items():
+            merged[key.lower()] = value
+        request = Request(check.action, check.resource, session.principal, merged)
         decision = evaluate(
             request, identity=identity, resource=resource_document, boundary=boundary, session=session_policy
         )
         if not decision.allowed:
-            raise Refusal("denied", denial_message(caller, request, decision))
+            raise Refusal("denied", denial_message(session.session.arn, request, decision))
 
 
 # --- the moto funnel --------------------------------------------------------------------------------------
@@ -235,27 +299,12 @@ def _rest_params(response: Any) -> dict[str, Any]:
     return params
 
 
-def _partition_key_of(account: str, region: str) -> actions.PartitionKeyOf:
-    def partition_key(table: str) -> str | None:
-        from moto.dynamodb.models import dynamodb_backends
-
-        try:
-            found = dynamodb_backends[account][region].get_table(table.rsplit("/", 1)[-1])
-        except Exception:  # no such table: DynamoDB answers ResourceNotFoundException after the check
-            return None
-        return getattr(found, "hash_key_attr", None)
-
-    return partition_key
-
-
-def _bucket_policy(account: str, resource: str) -> Any:
-    from moto.s3.models import s3_backends
-
-    bucket_name = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
-    try:
-        bucket = s3_backends[account]["aws"].buckets.get(bucket_name)
-    except Exception:
+def _bucket_policy(session: Session | None, resource: str) -> Any:
+    """The bucket policy of the bucket a resource ARN names, which S3 weighs with the caller's policies."""
+    if session is None or not resource.startswith("arn:"):
         return None
+    bucket_name = resource.split(":::", 1)[-1].split("/", 1)[0]
+    bucket = session.backend("s3", session.partition).buckets.get(bucket_name)
     policy = getattr(bucket, "policy", None)
     return policy.decode() if isinstance(policy, bytes) else policy
 
@@ -263,40 +312,52 @@ def _bucket_policy(account: str, resource: str) -> Any:
 def check_moto_request(response: Any, resource: str) -> None:
     """The check for one request moto is about to answer (a BaseResponse); raises the service's error."""
     headers = response.headers
-    matched = _CREDENTIAL.search(headers.get("Authorization") or "")
+    environ = getattr(headers, "environ", None)  # werkzeug's headers: the WSGI environ is a plain dict
+    if environ is not None:
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        target, token = environ.get("HTTP_X_AMZ_TARGET"), environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
+    else:
+        authorization = headers.get("Authorization")
+        target, token = headers.get("X-Amz-Target"), headers.get("X-Amz-Security-Token")
+    matched = _CREDENTIAL.search(authorization or "")
     if matched is None:
         return  # not signed with a header (a presigned URL): not checked
     access_key_id, region, service = matched.groups()
-    target = headers.get("X-Amz-Target")
     operation = target.rsplit(".", 1)[-1] if target else response._get_action()
     if not operation:
         return  # moto does not know the operation either, and answers so
     protocol = _protocol(response)
     params = _json_params(response) if protocol == "json" else _rest_params(response)
-    account = session_account(access_key_id)
+    session = resolve_session(access_key_id, region)
     try:
         authorize(
-            access_key_id=access_key_id,
-            token=headers.get("X-Amz-Security-Token"),
+            session,
+            token=token,
             service=service,
             region=region,
             operation=operation,
             params=params,
             resource=resource,
-            partition_key_of=_partition_key_of(account, region) if service == "dynamodb" else None,
-            resource_policy=_bucket_policy(account, resource) if service == "s3" else None,
+            resource_policy=_bucket_policy(session, resource) if service == "s3" else None,
         )
     except Refusal as refusal:
         raise _service_error(response, service, protocol, refusal) from None
 
 
-def _protocol(response: Any) -> str:
+@functools.cache
+def _service_protocol(service_name: str) -> tuple[str, str]:
+    """(protocol, JSON version) of a service, from botocore's model as moto loads it."""
     from moto.core.utils import get_service_model
 
     try:
-        return str(get_service_model(response.boto3_service_name).metadata.get("protocol", "json"))
+        metadata = get_service_model(service_name).metadata
     except Exception:
-        return "json"
+        return "json", "1.1"
+    return str(metadata.get("protocol", "json")), str(metadata.get("jsonVersion", "1.1"))
+
+
+def _protocol(response: Any) -> str:
+    return _service_protocol(response.boto3_service_name)[0]
 
 
 _CODES = {  # (protocol family, kind) -> (status, code)
@@ -340,12 +401,7 @@ def _service_error(response: Any, service: str, protocol: str, refusal: Refusal)
 
 
 def _json_version(response: Any) -> str:
-    from moto.core.utils import get_service_model
-
-    try:
-        return str(get_service_model(response.boto3_service_name).metadata.get("jsonVersion", "1.1"))
-    except Exception:
-        return "1.1"
+    return _service_protocol(response.boto3_service_name)[1]
 
 
 # --- Lambda's Invoke, which the lab's data plane answers ----------------------------------------------------
@@ -367,7 +423,7 @@ def refuse_invoke(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
             params["Qualifier"] = unquote(value)
     try:
         authorize(
-            access_key_id=access_key_id,
+            resolve_session(access_key_id, region),
             token=environ.get("HTTP_X_AMZ_SECURITY_TOKEN"),
             service=service,
             region=region,
