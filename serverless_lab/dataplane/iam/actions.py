@@ -11,8 +11,9 @@ From the Service Authorization Reference ("Actions, resources, and condition key
   index `table/<name>/index/<index>`), a log group (`log-group:<name>:*`) or log stream
   (`log-group:<group>:log-stream:<stream>`), a Lambda function (its qualifier appended, so
   `function:name` covers the unqualified function only, as on AWS), a user pool (`userpool/<id>`), an
-  S3 bucket or object (moto names those itself). Calls that name nothing (ListTables, ListFunctions)
-  are checked against "*".
+  S3 bucket or object (moto names those itself). Calls that name nothing are checked against "*"
+  (ListFunctions), DynamoDB's against every table of the region (`table/*`, as its refusals of ListTables
+  say).
 - Condition keys: `dynamodb:LeadingKeys` (the partition key values the call reads or writes),
   `dynamodb:Attributes` (the attribute names of a PutItem, the projected names of a read, the names an
   UpdateItem writes), `dynamodb:Select`, `dynamodb:ReturnValues`; `s3:prefix`, `s3:delimiter`,
@@ -223,7 +224,8 @@ def _dynamodb(
         return found
     table = params.get("TableName")
     if not isinstance(table, str) or not table:
-        return [Check(action, "*")]  # ListTables, DescribeLimits, DescribeEndpoints ...
+        # ListTables, DescribeLimits ...: AWS's refusals name every table of the account and region.
+        return [Check(action, f"{base}:table/*")]
     resource = _table_arn(base, table, params.get("IndexName"))
     context = _item_context(operation, params, table, partition_key_of)
     return [Check(action, resource, context)]
