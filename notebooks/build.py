@@ -610,6 +610,16 @@ spans[["step", "component", "operation", "status", "duration_ms", "cold", "cache
     code("""flow.charts.waterfall(spans)  # one request's hops on a time line"""),
     code("""flow.latency_table(spans)  # per component: count, p50, p95, p99"""),
     md("""
+When IAM refuses: each function runs as its execution role, and every AWS call it makes is checked against
+the role's policy, as on AWS. Take `dynamodb:PutItem` out of the role's policy (with plain boto3; it is put
+back after the block) and create an item. Expected: status 500 (the `items` function catches the error and
+logs it), and one refused `PutItem` whose `cause` names the role, the action, the table and the
+`put_role_policy` call that would allow it.
+"""),
+    code("""with teaching.without_permission(lab, "dynamodb:PutItem"):
+    refused = teaching.call_api(lab, "POST", "/items", user="ada", body={"title": "milk"})
+refused.status, flow.refusals(flow.spans_frame(refused.spans))[["function", "operation", "error", "cause"]]"""),
+    md("""
 ## Exercises
 1. Which component (the `client` rows left out) took the most time in total in this trace? Group `spans`
    by `component` and sum `duration_ms`, then pass the name.
@@ -619,6 +629,8 @@ spans[["step", "component", "operation", "status", "duration_ms", "cold", "cache
 ## Recap
 - A page load is edge + origin; a sign-in is Cognito; an API call is gateway, authorizer, Lambda, DynamoDB.
 - The first API call of a function pays the cold start; the rest are warm.
+- A call the function's role may not make fails as on AWS (AccessDeniedException); `flow.refusals` and
+  `flow.explain_access_denied` say which role, which action, which resource, and what to add.
 """),
 ])
 

@@ -6,9 +6,11 @@
     teaching.claims_table(tokens.id_token)          # the ID token's claims, one row each
     teaching.call_api(lab, "GET", "/items", user="ada")   # through API Gateway, in-process, with its trace
     teaching.edge_get(lab, "/style.css")            # through the CloudFront edge: X-Cache, Age, TTL
+    with teaching.without_permission(lab, "dynamodb:PutItem"): ...   # the functions' role, one action fewer
 
 Modules: identity (students, sign-in, tokens), traffic (requests to the gateway and the edge), extras
-(functions and APIs a notebook deploys with plain boto3 beside the steps), classroom (every student on a
+(functions and APIs a notebook deploys with plain boto3 beside the steps), permissions (the functions'
+role with one permission fewer), classroom (every student on a
 shared backend: progress, reset, leftovers).
 """
 
@@ -32,6 +34,7 @@ from .identity import (
     student,
     tamper_token,
 )
+from .permissions import without_permission
 from .traffic import (
     ApiCall,
     EdgeAnswer,
@@ -74,4 +77,5 @@ __all__ = [
     "student",
     "students",
     "tamper_token",
+    "without_permission",
 ]
