@@ -269,9 +269,12 @@ class ControlPlane:
             ) from error
         return LayerSpec(arn=arn, code_sha256=content["CodeSha256"])
 
-    def role_credentials(self, spec: FunctionSpec) -> RoleCredentials:
+    def role_credentials(self, spec: FunctionSpec) -> RoleCredentials | None:
         """Keys of an sts:AssumeRole session of the function's execution role, named after the function, as
-        Lambda gives its environments (the session ARN is arn:aws:sts::<account>:assumed-role/<role>/<name>)."""
+        Lambda gives its environments (the session ARN is arn:aws:sts::<account>:assumed-role/<role>/<name>);
+        None for a configuration that names no role."""
+        if not spec.role:
+            return None
 
         def read() -> RoleCredentials:
             answer = self.client("sts").assume_role(
@@ -398,9 +401,9 @@ class ControlPlane:
                 spec = self.function(_function_of_log_stream(group, stream))
             except NotFound:  # a destroyed function's last lines: written as before, or dropped below
                 spec = None
-            if spec is not None and spec.role:
-                credentials = self.role_credentials(spec).environment()
-                logs = self.backend.client_as("logs", credentials, validate=False)
+            role = self.role_credentials(spec) if spec is not None else None
+            if role is not None:
+                logs = self.backend.client_as("logs", role.environment(), validate=False)
         logs = logs or self.backend.client("logs", validate=False)
         log_events_body.install(logs)
         return logs

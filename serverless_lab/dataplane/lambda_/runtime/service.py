@@ -84,7 +84,7 @@ class LambdaRuntime:
         layer_loader: Callable[[LayerSpec], bytes] | None = None,
         log_sink: LogSink | None = None,
         base_environment: Mapping[str, str] | None = None,
-        credentials: Callable[[FunctionSpec], RoleCredentials] | None = None,
+        credentials: Callable[[FunctionSpec], RoleCredentials | None] | None = None,
         isolation: Literal["process", "inprocess"] = "process",
         idle_timeout_s: float = 300.0,
         account_concurrency: int = 1000,
