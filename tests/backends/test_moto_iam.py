@@ -105,7 +105,36 @@ class Setup:
 
 @pytest.fixture
 def lab() -> Iterator[Setup]:
-    yield Setup()
+    """A Setup, and everything it and the test made taken away after (the memory backend is the process's,
+    shared with every other test)."""
+    setup = Setup()
+    yield setup
+    ddb, s3, iam, idp = client("dynamodb"), client("s3"), client("iam"), client("cognito-idp")
+    for table in (setup.table, setup.other):
+        ddb.delete_table(TableName=table)
+    if setup.table in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        for listed in s3.list_objects_v2(Bucket=setup.table).get("Contents", []):
+            s3.delete_object(Bucket=setup.table, Key=listed["Key"])
+        s3.delete_bucket(Bucket=setup.table)
+    for pool in idp.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"] == setup.table:
+            idp.delete_user_pool(UserPoolId=pool["Id"])
+    logs = client("logs")
+    for group in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{setup.table}")["logGroups"]:
+        logs.delete_log_group(logGroupName=group["logGroupName"])
+    if any(role["RoleName"] == setup.role for role in iam.list_roles()["Roles"]):
+        for name in iam.list_role_policies(RoleName=setup.role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=setup.role, PolicyName=name)
+        for attached in iam.list_attached_role_policies(RoleName=setup.role)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=setup.role, PolicyArn=attached["PolicyArn"])
+        iam.delete_role_permissions_boundary(RoleName=setup.role)
+        iam.delete_role(RoleName=setup.role)
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        if policy["PolicyName"] == setup.role:
+            for version in iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]:
+                if not version["IsDefaultVersion"]:
+                    iam.delete_policy_version(PolicyArn=policy["Arn"], VersionId=version["VersionId"])
+            iam.delete_policy(PolicyArn=policy["Arn"])
 
 
 def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
