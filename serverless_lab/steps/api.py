@@ -173,6 +173,8 @@ class ApiStep(Step):
                     params,
                     why="regional REST API",
                     save=("rest_api_id", "id"),
+                    # the id of the root resource "/", which every new API has
+                    also_save=(("root_resource_id", "rootResourceId"),),
                 )
             )
         resource_ids: dict[str, Any] = {path: r["id"] for path, r in resources.items()}
@@ -443,13 +445,6 @@ class ApiStep(Step):
                 fix=f"make sure {files} exist, then run lab.require('api')",
             )
         return super().apply()
-
-    def execute(self, call: Call) -> Any:
-        """As Step.execute; create_rest_api also answers the id of the root resource "/"."""
-        result = super().execute(call)
-        if call.operation == "create_rest_api":
-            self.refs["root_resource_id"] = result["rootResourceId"]
-        return result
 
     # --- outputs ----------------------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:
