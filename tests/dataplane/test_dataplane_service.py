@@ -569,6 +569,13 @@ def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(
     )
     later = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/later")
     assert dataplane.handle(later).status == 403, "an undeployed change is not served, as on API Gateway"
+    # Nor by a data plane that reads the stage for the first time now: it reads the deployment's snapshot.
+    fresh = DataPlane(backend, config_ttl_s=0.0, idle_timeout_s=60)
+    try:
+        assert fresh.handle(later).status == 403
+        assert fresh.handle(HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/hello")).status == 200
+    finally:
+        fresh.close()
     apigateway.create_deployment(restApiId=api, stageName="dev")
     served = dataplane.handle(later)
     assert (served.status, json.loads(served.body)) == (200, {"mocked": True})
