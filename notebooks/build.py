@@ -561,6 +561,11 @@ check.item_created(lab, "grace", "My first item")"""),
 - The authorizer answers 401 before any function runs; unknown routes get 403.
 - A Lambda authorizer answers a policy; API Gateway enforces and caches it per token, for every method.
 - The function decides its own answers (404, 400...), and must add CORS headers itself.
+- API Gateway may invoke a function (an integration's, an authorizer's) only if the function's resource
+  policy says so (`lambda.add_permission` with a `SourceArn` covering the method, or
+  `<api>/authorizers/<id>`; per alias): without it, 500. `lab.verify("api")` names a route it refuses.
+- A stage serves its deployment, a snapshot: a route added afterwards answers 403 Missing Authentication
+  Token until `create_deployment`; stage variables and throttling apply at once.
 """),
 ])
 
