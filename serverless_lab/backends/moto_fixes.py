@@ -9,6 +9,8 @@ import functools
 import json
 from typing import Any
 
+from . import moto_cognito_srp
+
 
 def apply() -> None:
     from . import moto_lambda_logging
@@ -19,6 +21,7 @@ def apply() -> None:
     _slim_log_events()
     _account_default_method_throttling()
     _list_moto_modules_once()
+    moto_cognito_srp.apply()
 
 
 def _keep_identity_validation_expression() -> None:
