@@ -29,7 +29,9 @@ def site(local_backend: Any) -> Iterator[Site]:
     lab.destroy()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in this thread until it stops, and a later test
+# (the widgets in JupyterLab) starts Playwright of its own.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
