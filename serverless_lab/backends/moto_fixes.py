@@ -11,9 +11,10 @@ from typing import Any
 
 
 def apply() -> None:
-    from . import moto_lambda_logging
+    from . import moto_lambda_logging, moto_lambda_trust
 
     moto_lambda_logging.apply()
+    moto_lambda_trust.apply()
     _keep_identity_validation_expression()
     _parse_json_body_once()
     _slim_log_events()
