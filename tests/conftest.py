@@ -24,6 +24,9 @@ os.environ.update(
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
 )
+# A distribution change stays InProgress this long on the lab's moto (2 s by default): short, so the many
+# tests that create and delete distributions wait little, and long enough to observe InProgress.
+os.environ["SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS"] = "0.5"
 _HOME = tempfile.mkdtemp(prefix="serverless-lab-test-home-")
 os.environ["SERVERLESS_LAB_HOME"] = _HOME
 

@@ -11,11 +11,12 @@ from typing import Any
 
 
 def apply() -> None:
-    from . import moto_lambda_logging, moto_lambda_trust, moto_s3_public_access
+    from . import moto_cloudfront_lifecycle, moto_lambda_logging, moto_lambda_trust, moto_s3_public_access
 
     moto_lambda_logging.apply()
     moto_lambda_trust.apply()
     moto_s3_public_access.apply()
+    moto_cloudfront_lifecycle.apply()
     _keep_identity_validation_expression()
     _parse_json_body_once()
     _slim_log_events()
