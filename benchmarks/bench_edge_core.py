@@ -23,6 +23,7 @@ from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
+    OriginCaller,
     OriginResponse,
 )
 from serverless_lab.dataplane.http import HttpRequest
@@ -31,7 +32,7 @@ BODY = b"<!doctype html>" + b"<p>catalogue item</p>" * 400  # ~8 KB of HTML
 
 
 def s3_origin(s3) -> Callable[[str, str, Mapping[str, str]], OriginResponse]:
-    def get(bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
+    def get(bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller) -> OriginResponse:
         answer = s3.get_object(Bucket=bucket, Key=key)
         headers = {
             "Content-Type": answer["ContentType"],

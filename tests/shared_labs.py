@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -112,3 +113,25 @@ def delete_distribution(cloudfront: Any, distribution_id: str) -> None:
     cloudfront.get_waiter("distribution_deployed").wait(Id=distribution_id, WaiterConfig=FAST_WAITER)
     etag = cloudfront.get_distribution_config(Id=distribution_id)["ETag"]
     cloudfront.delete_distribution(Id=distribution_id, IfMatch=etag)
+
+
+@contextlib.contextmanager
+def deploy_time(local_backend: Any, transition: dict[str, Any]) -> Iterator[None]:
+    """The moto server's deploy time for distributions, changed for a while with moto's own state-manager
+    API (the lab keeps its SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS there)."""
+
+    def post(path: str, body: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            f"{local_backend.endpoint_url}/moto-api/state-manager/{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+    from serverless_lab.backends.moto_cloudfront_lifecycle import DISTRIBUTION_MODEL
+
+    post("set-transition", {"model_name": DISTRIBUTION_MODEL, "transition": transition})
+    try:
+        yield
+    finally:
+        post("unset-transition", {"model_name": DISTRIBUTION_MODEL})

@@ -4,20 +4,17 @@ by its current ETag; invalidations InProgress then Completed. Plain boto3 agains
 from __future__ import annotations
 
 import contextlib
-import json
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from shared_labs import FAST_WAITER, delete_distribution, plain_client
+from shared_labs import FAST_WAITER, delete_distribution, deploy_time, plain_client
 
 from serverless_lab.backends.moto_cloudfront_lifecycle import (
     DEFAULT_DEPLOY_SECONDS,
     DEPLOY_SECONDS_VARIABLE,
-    DISTRIBUTION_MODEL,
     NOT_DISABLED,
     PRECONDITION_FAILED,
     deploy_seconds,
@@ -68,26 +65,6 @@ def distribution(cloudfront: Any) -> Iterator[dict[str, Any]]:
     yield created
     with contextlib.suppress(ClientError):  # most tests delete it themselves
         delete_distribution(cloudfront, created["Distribution"]["Id"])
-
-
-@contextlib.contextmanager
-def deploy_time(local_backend: Any, transition: dict[str, Any]) -> Iterator[None]:
-    """The moto server's deploy time for distributions, changed for a while with moto's own state-manager
-    API (the lab keeps its SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS there)."""
-
-    def post(path: str, body: dict[str, Any]) -> None:
-        request = urllib.request.Request(
-            f"{local_backend.endpoint_url}/moto-api/state-manager/{path}",
-            data=json.dumps(body).encode(),
-            method="POST",
-        )
-        urllib.request.urlopen(request, timeout=10).close()
-
-    post("set-transition", {"model_name": DISTRIBUTION_MODEL, "transition": transition})
-    try:
-        yield
-    finally:
-        post("unset-transition", {"model_name": DISTRIBUTION_MODEL})
 
 
 def test_a_new_distribution_is_in_progress_then_deployed(
