@@ -339,7 +339,8 @@ class CdnStep(Step):
         config = OFFLINE_WAITER if self.offline else AWS_WAITER
         waiter = self.client("cloudfront").get_waiter("distribution_deployed")
         description = f"CloudFront {distribution_id}: {why or 'until Deployed'}"
-        with tqdm(desc=description, unit="poll", leave=False, file=sys.stderr) as bar:
+        # Shown once a wait lasts over a second: a CloudFront deployment on AWS, not a quick offline one.
+        with tqdm(desc=description, unit="poll", leave=False, file=sys.stderr, delay=1.0) as bar:
             for _ in range(int(config["MaxAttempts"])):
                 try:
                     waiter.wait(Id=distribution_id, WaiterConfig={"Delay": config["Delay"], "MaxAttempts": 1})

@@ -181,6 +181,7 @@ def test_anonymous_callers_get_what_the_policy_acls_and_settings_give_them(
     s3.put_bucket_policy(Bucket=bucket, Policy=oac_bucket_policy(bucket, DISTRIBUTION))
     status, body = anonymous_get(local_backend, bucket, "index.html")
     assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert anonymous_get(local_backend, bucket, "")[0] == 403  # nor may it list the bucket
     # A public policy, with RestrictPublicBuckets on: anonymous callers still get nothing.
     s3.put_public_access_block(
         Bucket=bucket, PublicAccessBlockConfiguration={**ALL_ON, "BlockPublicPolicy": False}
