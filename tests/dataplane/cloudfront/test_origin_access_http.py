@@ -58,7 +58,7 @@ class Site:
     def cloudfront(self) -> Any:
         return plain_client(self.backend, "cloudfront")
 
-    def distribution(self, *, oac: bool) -> dict[str, Any]:
+    def distribution(self, *, oac: bool, signing: str = "always") -> dict[str, Any]:
         origin: dict[str, Any] = {
             "Id": "site",
             "DomainName": f"{self.bucket}.s3.us-east-1.amazonaws.com",
@@ -66,7 +66,7 @@ class Site:
         }
         if oac:
             control = {"Name": f"{self.bucket}-{len(self.controls)}", "SigningProtocol": "sigv4",
-                       "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}  # fmt: skip
+                       "SigningBehavior": signing, "OriginAccessControlOriginType": "s3"}  # fmt: skip
             origin["OriginAccessControlId"] = self.cloudfront.create_origin_access_control(
                 OriginAccessControlConfig=control
             )["OriginAccessControl"]["Id"]
@@ -125,6 +125,17 @@ def site(local_backend: Any) -> Iterator[Site]:
         made.s3.delete_bucket(Bucket=bucket)
 
 
+def public_read_policy(bucket: str) -> str:
+    """An S3 website's policy: anyone may GetObject (public, as S3 counts it)."""
+    public = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [public]})
+
+
 def access_denied(answer: tuple[int, bytes]) -> bool:
     status, body = answer
     return status == 403 and b"<Code>AccessDenied</Code>" in body
@@ -166,13 +177,7 @@ def test_an_origin_without_oac_reads_as_an_anonymous_caller(site: Site) -> None:
     # The OAC policy is for CloudFront's service principal; an unsigned request is not that.
     site.s3.put_bucket_policy(Bucket=site.bucket, Policy=oac_bucket_policy(site.bucket, distribution["ARN"]))
     assert access_denied(site.get(distribution, "/"))
-    public = {
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{site.bucket}/*",
-    }
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [public]})
+    policy = public_read_policy(site.bucket)
     with pytest.raises(ClientError) as raised:  # BlockPublicPolicy, on for every new bucket
         site.s3.put_bucket_policy(Bucket=site.bucket, Policy=policy)
     assert raised.value.response["Error"]["Code"] == "AccessDenied"
@@ -198,3 +203,76 @@ def test_a_distribution_is_served_while_in_progress(local_backend: Any, site: Si
         )
         status = site.cloudfront.get_distribution(Id=distribution["Id"])["Distribution"]["Status"]
         assert (status, site.get(distribution, "/")) == ("InProgress", (200, PAGE))
+
+
+def test_an_oac_that_never_signs_reads_as_an_anonymous_caller(site: Site) -> None:
+    # SigningBehavior "never": CloudFront sends the request unsigned, so the OAC policy does not apply.
+    distribution = site.distribution(oac=True, signing="never")
+    site.s3.put_bucket_policy(Bucket=site.bucket, Policy=oac_bucket_policy(site.bucket, distribution["ARN"]))
+    assert access_denied(site.get(distribution, "/"))
+    # The fix: the OAC signs (changed with plain boto3; the edge reads the OAC back).
+    (control,) = site.controls
+    current = site.cloudfront.get_origin_access_control(Id=control)
+    config = {**current["OriginAccessControl"]["OriginAccessControlConfig"], "SigningBehavior": "always"}
+    site.cloudfront.update_origin_access_control(
+        Id=control, IfMatch=current["ETag"], OriginAccessControlConfig=config
+    )
+    site.changed(distribution)
+    assert site.get(distribution, "/") == (200, PAGE)
+
+
+def test_an_explicit_deny_in_the_bucket_policy_refuses_the_distribution(site: Site) -> None:
+    distribution = site.distribution(oac=True)
+    allow = json.loads(oac_bucket_policy(site.bucket, distribution["ARN"]))
+    deny = {**allow["Statement"][0], "Sid": "NoCloudFront", "Effect": "Deny"}
+    del deny["Condition"]
+    refused = {**allow, "Statement": [*allow["Statement"], deny]}
+    site.s3.put_bucket_policy(Bucket=site.bucket, Policy=json.dumps(refused))
+    assert access_denied(site.get(distribution, "/"))  # a Deny wins over the Allow for this distribution
+    site.s3.put_bucket_policy(Bucket=site.bucket, Policy=json.dumps(allow))
+    site.changed(distribution)
+    assert site.get(distribution, "/") == (200, PAGE)
+
+
+def test_the_accounts_block_public_access_counts_at_the_edge(local_backend: Any, site: Site) -> None:
+    distribution = site.distribution(oac=False)
+    site.s3.put_public_access_block(
+        Bucket=site.bucket, PublicAccessBlockConfiguration=dict.fromkeys(ALL_ON, False)
+    )
+    site.s3.put_bucket_policy(Bucket=site.bucket, Policy=public_read_policy(site.bucket))
+    assert site.get(distribution, "/") == (200, PAGE)  # a public website, read as anyone
+    # The lab's s3control client: a plain one puts the account id before the host, which loopback lacks.
+    s3control = local_backend.client("s3control")
+    account = distribution["ARN"].split(":")[4]
+    s3control.put_public_access_block(
+        AccountId=account, PublicAccessBlockConfiguration={"RestrictPublicBuckets": True}
+    )
+    try:
+        site.changed(distribution)
+        # "the most restrictive combination of the bucket-level and account-level settings"
+        assert access_denied(site.get(distribution, "/"))
+    finally:
+        s3control.delete_public_access_block(AccountId=account)
+    site.changed(distribution)
+    assert site.get(distribution, "/") == (200, PAGE)
+
+
+def test_a_public_read_acl_lets_an_origin_without_oac_read_only_while_acls_count(site: Site) -> None:
+    distribution = site.distribution(oac=False)
+    site.s3.put_bucket_ownership_controls(
+        Bucket=site.bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    site.s3.put_public_access_block(
+        Bucket=site.bucket, PublicAccessBlockConfiguration=dict.fromkeys(ALL_ON, False)
+    )
+    assert access_denied(site.get(distribution, "/"))  # ACLs count now, but the object's is private
+    site.s3.put_object_acl(Bucket=site.bucket, Key="index.html", ACL="public-read")
+    site.changed(distribution)
+    assert site.get(distribution, "/") == (200, PAGE)
+    # IgnorePublicAcls: S3 ignores the ACL's grant to everyone again.
+    site.s3.put_public_access_block(
+        Bucket=site.bucket,
+        PublicAccessBlockConfiguration={**dict.fromkeys(ALL_ON, False), "IgnorePublicAcls": True},
+    )
+    site.changed(distribution)
+    assert access_denied(site.get(distribution, "/"))
