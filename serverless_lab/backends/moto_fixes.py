@@ -9,11 +9,15 @@ import functools
 import json
 from typing import Any
 
+from . import moto_apigateway_deployments, moto_lambda_permissions
+
 
 def apply() -> None:
     from . import moto_cloudfront_lifecycle, moto_lambda_logging, moto_lambda_trust, moto_s3_public_access
 
     moto_lambda_logging.apply()
+    moto_lambda_permissions.apply()
+    moto_apigateway_deployments.apply()
     moto_lambda_trust.apply()
     moto_s3_public_access.apply()
     moto_cloudfront_lifecycle.apply()
