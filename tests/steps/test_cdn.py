@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -23,6 +24,21 @@ CREATE = [
 
 def operations(plan: list) -> list[str]:
     return [call.operation for call in plan]
+
+
+@contextlib.contextmanager
+def slow_deployments(seconds: float = 600) -> Iterator[None]:
+    """Distribution changes stay InProgress this long (moto's state manager, in this process: the memory
+    backend); afterwards they take the configured time again, counted from when each change was made."""
+    from moto.moto_api import state_manager
+
+    from serverless_lab.backends.moto_cloudfront_lifecycle import DISTRIBUTION_MODEL
+
+    state_manager.set_transition(DISTRIBUTION_MODEL, {"progression": "time", "seconds": seconds})
+    try:
+        yield
+    finally:
+        state_manager.unset_transition(DISTRIBUTION_MODEL)
 
 
 @pytest.fixture
@@ -161,10 +177,12 @@ def test_interrupted_apply_plans_the_rest(site_lab: Lab) -> None:
     lab = site_lab
     step = lab.step("cdn")
     plan = step.plan()
-    for call in plan[:2]:  # the OAC and the distribution, then the kernel dies
-        step.execute(call)
-    assert lab.step("cdn").state() == "partial"
-    rest = lab.plan("cdn")
+    # A deployment that surely outlasts the checks below (the default 0.5 s may pass on a busy machine).
+    with slow_deployments():
+        for call in plan[:2]:  # the OAC and the distribution, then the kernel dies
+            step.execute(call)
+        assert lab.step("cdn").state() == "partial"
+        rest = lab.plan("cdn")
     # The distribution is still InProgress (it was never waited for), and the bucket policy is missing.
     assert operations(rest) == ["wait:distribution_deployed", "put_bucket_policy"]
     assert f"distribution/{step.refs['distribution_id']}" in rest[-1].params["Policy"]
@@ -282,20 +300,13 @@ def test_destroy_disables_waits_until_deployed_then_deletes(site_lab: Lab) -> No
 def test_a_deployment_that_never_ends_is_a_clear_error_and_a_retry_finishes(
     site_lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from moto.moto_api import state_manager
-
-    from serverless_lab.backends.moto_cloudfront_lifecycle import DISTRIBUTION_MODEL
     from serverless_lab.steps import cdn
 
-    state_manager.set_transition(DISTRIBUTION_MODEL, {"progression": "time", "seconds": 600})
-    try:
-        # A waiter that gives up after three quick polls; the retry below waits as the step always does.
-        with monkeypatch.context() as patched:
-            patched.setattr(cdn, "OFFLINE_WAITER", {"Delay": 0.01, "MaxAttempts": 3})
-            with pytest.raises(StepError, match=r"still InProgress .* Run the same call again"):
-                site_lab.apply("cdn")
-    finally:
-        state_manager.unset_transition(DISTRIBUTION_MODEL)
+    # A waiter that gives up after three quick polls; the retry below waits as the step always does.
+    with slow_deployments(), monkeypatch.context() as patched:
+        patched.setattr(cdn, "OFFLINE_WAITER", {"Delay": 0.01, "MaxAttempts": 3})
+        with pytest.raises(StepError, match=r"still InProgress .* Run the same call again"):
+            site_lab.apply("cdn")
     assert operations(site_lab.plan("cdn")) == ["wait:distribution_deployed", "put_bucket_policy"]
     site_lab.apply("cdn")
     assert site_lab.verify("cdn").passed
