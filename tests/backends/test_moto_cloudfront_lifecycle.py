@@ -68,8 +68,8 @@ def distribution(cloudfront: Any) -> Iterator[dict[str, Any]]:
 
 
 def test_a_new_distribution_is_in_progress_then_deployed(local_backend: Any, cloudfront: Any) -> None:
-    # A deployment held for a minute while the status is read (the tests' 0.5 s may pass on a busy
-    # machine); afterwards the distribution deploys 0.5 s after it was made, as configured.
+    # A deployment held for a minute while the status is read (the tests' 0.1 s may pass before the
+    # reads); afterwards the distribution deploys 0.1 s after it was made, as the tests configure it.
     with deploy_time(local_backend, {"progression": "time", "seconds": 60}):
         distribution = cloudfront.create_distribution(DistributionConfig=config(uuid.uuid4().hex))
         distribution_id = distribution["Distribution"]["Id"]

@@ -177,7 +177,7 @@ def test_interrupted_apply_plans_the_rest(site_lab: Lab) -> None:
     lab = site_lab
     step = lab.step("cdn")
     plan = step.plan()
-    # A deployment that surely outlasts the checks below (the default 0.5 s may pass on a busy machine).
+    # A deployment that surely outlasts the checks below (the tests' 0.1 s may pass before the plan).
     with slow_deployments():
         for call in plan[:2]:  # the OAC and the distribution, then the kernel dies
             step.execute(call)
@@ -303,11 +303,12 @@ def test_a_deployment_that_never_ends_is_a_clear_error_and_a_retry_finishes(
     from serverless_lab.steps import cdn
 
     # A waiter that gives up after three quick polls; the retry below waits as the step always does.
-    with slow_deployments(), monkeypatch.context() as patched:
-        patched.setattr(cdn, "OFFLINE_WAITER", {"Delay": 0.01, "MaxAttempts": 3})
-        with pytest.raises(StepError, match=r"still InProgress .* Run the same call again"):
-            site_lab.apply("cdn")
-    assert operations(site_lab.plan("cdn")) == ["wait:distribution_deployed", "put_bucket_policy"]
+    with slow_deployments():
+        with monkeypatch.context() as patched:
+            patched.setattr(cdn, "OFFLINE_WAITER", {"Delay": 0.01, "MaxAttempts": 3})
+            with pytest.raises(StepError, match=r"still InProgress .* Run the same call again"):
+                site_lab.apply("cdn")
+        assert operations(site_lab.plan("cdn")) == ["wait:distribution_deployed", "put_bucket_policy"]
     site_lab.apply("cdn")
     assert site_lab.verify("cdn").passed
 
