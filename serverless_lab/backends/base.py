@@ -87,6 +87,16 @@ def refuse_non_loopback(request: Any, **_: Any) -> None:
         )
 
 
+def without_account_host_prefix(request: Any, **_: Any) -> None:
+    """botocore before-send hook of offline s3control clients: S3 Control's endpoint rules put the account
+    id before the host (123456789012.s3-control.<region>.amazonaws.com), and a loopback endpoint has no
+    such names; the request goes to the endpoint itself (the account travels in x-amz-account-id)."""
+    parts = urlsplit(request.url)
+    account, _, rest = (parts.hostname or "").partition(".")
+    if len(account) == 12 and account.isdigit() and is_loopback_host(rest):
+        request.url = request.url.replace(f"//{account}.", "//", 1)
+
+
 @dataclass
 class Backend(ABC):
     """A place where the AWS control plane lives."""
@@ -183,6 +193,8 @@ class Backend(ABC):
             service, endpoint_url=self.endpoint_url, config=config, **keys
         )
         if self.offline and self.endpoint_url is not None:
+            if service == "s3control":
+                client.meta.events.register_first("before-send.*.*", without_account_host_prefix)
             client.meta.events.register_first("before-send.*.*", refuse_non_loopback)
         if self.offline and service == "lambda":
             client.meta.events.register_first("before-send.lambda.Invoke", self._invoke_locally)

@@ -19,6 +19,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -35,13 +36,16 @@ from serverless_lab.dataplane.cloudfront import s3_origin
 from serverless_lab.dataplane.cloudfront.model import (
     DistributionConfig,
     Invalidation,
+    OriginCaller,
     OriginResponse,
     distribution_from_boto3,
     invalidation_from_boto3,
 )
 from serverless_lab.dataplane.config_cache import ReadCache
 from serverless_lab.dataplane.iam.policy import Policy
+from serverless_lab.dataplane.iam.public import ALL_USERS
 from serverless_lab.dataplane.iam.request import MalformedPolicyError
+from serverless_lab.dataplane.iam.s3_access import BlockPublicAccess, BucketAccess
 from serverless_lab.dataplane.lambda_ import log_events_body
 from serverless_lab.dataplane.lambda_.invoke_api import FUNCTION_NAME
 from serverless_lab.dataplane.lambda_.runtime import CodeIntegrityError, FunctionSpec, LayerSpec
@@ -363,9 +367,25 @@ class ControlPlane:
                 answer = self.client("cloudfront").get_distribution(Id=distribution_id)
             except ClientError as error:
                 raise NotFound(f"No distribution {distribution_id!r}") from error
-            return distribution_from_boto3(answer["Distribution"])
+            return self._with_signing_behaviors(distribution_from_boto3(answer["Distribution"]))
 
         return self.cached(("distribution", distribution_id), read)
+
+    def _with_signing_behaviors(self, config: DistributionConfig) -> DistributionConfig:
+        """The distribution with each origin's OAC SigningBehavior (an OAC that never signs reads as anyone)."""
+        origins = []
+        for origin in config.origins:
+            if origin.origin_access_control_id:
+                try:
+                    control = self.client("cloudfront").get_origin_access_control(
+                        Id=origin.origin_access_control_id
+                    )
+                    behavior = control["OriginAccessControl"]["OriginAccessControlConfig"]["SigningBehavior"]
+                except (ClientError, KeyError):
+                    behavior = "never"  # no such OAC: nothing signs the request
+                origin = dataclasses.replace(origin, signing_behavior=behavior)
+            origins.append(origin)
+        return dataclasses.replace(config, origins=tuple(origins))
 
     def distributions(self) -> list[str]:
         listing = self.client("cloudfront").list_distributions()["DistributionList"]
@@ -384,23 +404,62 @@ class ControlPlane:
 
         return self.cached(("invalidations", distribution_id), read)
 
-    def origin_object(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
-        """S3's answer to CloudFront's GetObject, as the origin access control lets CloudFront ask it."""
+    def origin_object(
+        self, bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller
+    ) -> OriginResponse:
+        """S3's answer to CloudFront's GetObject, as S3 decides it for the caller the origin reads as."""
         return s3_origin.get_object(
-            self.client("s3"), bucket, key, conditions, lambda: self._cloudfront_may_list(bucket)
+            self.client("s3"),
+            bucket,
+            key,
+            conditions,
+            caller,
+            self.bucket_access(bucket),
+            lambda: self._object_is_public_read(bucket, key),
         )
 
-    def _cloudfront_may_list(self, bucket: str) -> bool:
-        """Whether the bucket policy lets CloudFront list the bucket (read like the rest, once a second)."""
+    def bucket_access(self, bucket: str) -> BucketAccess:
+        """What S3 decides a caller from outside the account by: the bucket policy, the Block Public
+        Access settings of the bucket and of its account, and Object Ownership (read like the rest, once a
+        second)."""
+
+        def read() -> BucketAccess:
+            s3 = self.client("s3")
+            policy = _read_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"])
+            block = BlockPublicAccess.from_configuration(
+                _read_or_none(
+                    lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+                )
+            )
+            account_block = _read_or_none(
+                lambda: self.client("s3control").get_public_access_block(AccountId=self.backend.account_id())[
+                    "PublicAccessBlockConfiguration"
+                ]
+            )
+            controls = _read_or_none(
+                lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+            )
+            rules = (controls or {}).get("Rules") or [{}]
+            return BucketAccess(
+                policy,
+                block.combined(BlockPublicAccess.from_configuration(account_block)),
+                acls_enabled=rules[0].get("ObjectOwnership", "ObjectWriter") != "BucketOwnerEnforced",
+            )
+
+        return self.cached(("bucket-access", bucket), read)
+
+    def _object_is_public_read(self, bucket: str, key: str) -> bool:
+        """Whether the object's ACL grants AllUsers READ (asked only when the ACL decides a read)."""
 
         def read() -> bool:
-            try:
-                policy = self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
-            except (ClientError, KeyError):
-                return False  # no policy: nobody but the owner may list
-            return s3_origin.policy_lets_cloudfront_list(policy)
+            grants = _read_or_none(lambda: self.client("s3").get_object_acl(Bucket=bucket, Key=key)["Grants"])
+            return any(
+                (grant.get("Grantee") or {}).get("URI") == ALL_USERS
+                and grant.get("Permission") in ("READ", "FULL_CONTROL")
+                for grant in grants or ()
+            )
 
-        return self.cached(("bucket-lists", bucket), read)
+        return self.cached(("object-acl", bucket, key), read)
 
     # --- Cognito --------------------------------------------------------------------------------------
     def jwks(self, issuer: str) -> dict[str, Any]:
@@ -530,6 +589,15 @@ def _function_of_log_stream(group: str, stream: str) -> str:
     if group.startswith("/aws/lambda/"):
         return group.removeprefix("/aws/lambda/")
     return stream.split("/", 3)[-1].split("[", 1)[0]
+
+
+def _read_or_none(read: Callable[[], T]) -> T | None:
+    """A configuration S3 reads back, or None where S3 answers that there is none (NoSuchBucketPolicy,
+    NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError, NoSuchKey ...)."""
+    try:
+        return read()
+    except ClientError:
+        return None
 
 
 def _alias_of(name_or_arn: str) -> tuple[str, str] | None:

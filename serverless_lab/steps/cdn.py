@@ -23,10 +23,12 @@ the student); its CallerReference is stable per student, so a retried create can
 from __future__ import annotations
 
 import json
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from ..errors import StepError
 from .arns import partition
@@ -52,9 +54,10 @@ PRICE_CLASS = "PriceClass_100"  # North America and Europe edges: the cheapest, 
 SPA_ERROR_CODES = (403, 404)
 ERROR_CACHING_MIN_TTL = 10
 OAC_CONFIG = {"SigningProtocol": "sigv4", "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}
-# Distributions take minutes to deploy on AWS (boto3's own waiter polls every 60 s, 35 times).
+# Distributions take minutes to deploy on AWS (boto3's own waiter polls every 60 s, 35 times); offline a
+# change takes $SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS (2 s by default), so the lab polls often.
 AWS_WAITER = {"Delay": 30, "MaxAttempts": 80}
-OFFLINE_WAITER = {"Delay": 1, "MaxAttempts": 60}
+OFFLINE_WAITER = {"Delay": 0.2, "MaxAttempts": 3000}
 
 
 @dataclass(frozen=True)
@@ -326,12 +329,33 @@ class CdnStep(Step):
         # The base waiter gives up after two minutes; a CloudFront deployment can take longer on AWS.
         if self.context.on_call:
             self.context.on_call(call)
-        waiter = self.client("cloudfront").get_waiter("distribution_deployed")
-        waiter.wait(
-            **resolve(dict(call.params), self.refs),
-            WaiterConfig=OFFLINE_WAITER if self.offline else AWS_WAITER,
-        )
+        self.wait_until_deployed(resolve(dict(call.params), self.refs)["Id"], call.why)
         return None
+
+    def wait_until_deployed(self, distribution_id: str, why: str = "") -> None:
+        """boto3's distribution_deployed waiter, one poll at a time so a progress bar shows the status."""
+        from tqdm.auto import tqdm
+
+        config = OFFLINE_WAITER if self.offline else AWS_WAITER
+        waiter = self.client("cloudfront").get_waiter("distribution_deployed")
+        description = f"CloudFront {distribution_id}: {why or 'until Deployed'}"
+        # Shown once a wait lasts over a second: a CloudFront deployment on AWS, not a quick offline one.
+        with tqdm(desc=description, unit="poll", leave=False, file=sys.stderr, delay=1.0) as bar:
+            for _ in range(int(config["MaxAttempts"])):
+                try:
+                    waiter.wait(Id=distribution_id, WaiterConfig={"Delay": config["Delay"], "MaxAttempts": 1})
+                    return
+                except WaiterError as error:
+                    status = (error.last_response or {}).get("Distribution", {}).get("Status")
+                    if status is None:  # not a distribution's answer (NoSuchDistribution, ...): the error
+                        raise
+                    bar.set_postfix_str(status)
+                bar.update()
+                time.sleep(config["Delay"])
+        raise StepError(
+            f"CloudFront distribution {distribution_id} is still InProgress after "
+            f"{config['Delay'] * config['MaxAttempts']:.0f} s. Run the same call again to keep waiting."
+        )
 
     # --- outputs, verify, destroy -----------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:
