@@ -28,6 +28,7 @@ from .lambda_policies import (
     lambda_policy,
     least_privilege_problems,
     log_group_name,
+    missing_table_actions,
     normalize_policy,
 )
 from .packaging import build_zip, code_sha256
@@ -337,6 +338,16 @@ class FunctionsStep(Step):
             )
             return
         config = deployed["Configuration"]
+        if deployed.get("Tags", {}).get(STUDENT_TAG) != self.names.student:
+            # Made by hand under the student's name (05-functions): adopted, so outputs and destroy find it.
+            plan.append(
+                Call(
+                    "lambda",
+                    "tag_resource",
+                    {"Resource": config["FunctionArn"], "Tags": {STUDENT_TAG: self.names.student}},
+                    why="whose function this is",
+                )
+            )
         if config.get("State") == "Pending":
             plan.append(Call("lambda", "wait:function_active_v2", {"FunctionName": function_name}))
         elif config.get("LastUpdateStatus") == "InProgress":
@@ -442,15 +453,31 @@ class FunctionsStep(Step):
     def check_least_privilege(self, document: Any, table_arn: str | None) -> Check:
         description = "the policy grants the five item actions on the table and writing logs, nothing else"
         if document is None:
-            return Check(description, False, f"policy {self.policy_name} not found")
+            return Check(
+                description,
+                False,
+                f"no policy {self.policy_name}: lab.apply('functions') creates and attaches it",
+            )
         problems = least_privilege_problems(document, table_arn)
+        missing = missing_table_actions(document, table_arn)
+        if missing:
+            problems.append(
+                f"it does not allow {', '.join(missing)} on the table, which the items handler calls "
+                "(its calls would be refused with AccessDeniedException): lab.apply('functions') adds them"
+            )
         return Check(description, not problems, "; ".join(problems))
 
     def verify_function(self, handler: str, path: Path, role_arn: str, table_name: str) -> list[Check]:
         function_name = self.function_name(handler)
         answer = self.get_function(function_name)
         if answer is None:
-            return [Check(f"function {function_name} exists", False)]
+            return [
+                Check(
+                    f"function {function_name} exists",
+                    False,
+                    f"missing: lab.apply('functions') creates it from handlers/{path.name}",
+                )
+            ]
         config = answer["Configuration"]
         wanted = self.function_settings(handler, role_arn, table_name)
         group = self.get_log_group(self.log_group(function_name))

@@ -8,13 +8,32 @@
     teaching.edge_get(lab, "/style.css")            # through the CloudFront edge: X-Cache, Age, TTL
 
 Modules: identity (students, sign-in, tokens), traffic (requests to the gateway and the edge), extras
-(functions and APIs a notebook deploys with plain boto3 beside the steps), classroom (every student on a
-shared backend: progress, reset, leftovers).
+(functions and APIs a notebook deploys with plain boto3 beside the steps), course (around the student's own
+calls: AWS's errors in one line, their workspace, catching up a fresh kernel, the API over HTTP), classroom
+(every student on a shared backend: progress, reset, leftovers).
 """
 
 from __future__ import annotations
 
-from .classroom import StudentProgress, leftovers, progress, reset_student, students
+from .classroom import StudentProgress, leftovers, load_solutions, progress, reset_student, students
+from .course import (
+    STATS_STARTER,
+    AwsErrors,
+    HttpAnswer,
+    api_url,
+    aws_errors,
+    catch_up,
+    distribution_id,
+    ensure_stats_function,
+    ensure_stats_route,
+    http_call,
+    remove_student_work,
+    resource_id,
+    rest_api_id,
+    user_pool_id,
+    workspace,
+    zip_file,
+)
 from .extras import (
     deploy_authorizer_api,
     deploy_echo_api,
@@ -31,6 +50,7 @@ from .identity import (
     sign_in,
     student,
     tamper_token,
+    verify_id_token,
 )
 from .traffic import (
     ApiCall,
@@ -46,32 +66,50 @@ from .traffic import (
 )
 
 __all__ = [
+    "STATS_STARTER",
     "ApiCall",
+    "AwsErrors",
     "EdgeAnswer",
+    "HttpAnswer",
     "StudentProgress",
     "Tokens",
     "api_request",
+    "api_url",
+    "aws_errors",
     "cache_behaviors",
     "cache_table",
     "call_api",
     "calls_table",
+    "catch_up",
     "claims_table",
     "decode_token",
     "deploy_authorizer_api",
     "deploy_echo_api",
     "deploy_function",
+    "distribution_id",
     "edge_get",
+    "ensure_stats_function",
+    "ensure_stats_route",
     "environments_table",
     "extra_function_name",
     "function_logs",
+    "http_call",
     "leftovers",
+    "load_solutions",
     "progress",
     "remove_extras",
+    "remove_student_work",
     "reset_student",
+    "resource_id",
+    "rest_api_id",
     "sample_users",
     "sign_in",
     "spans_table",
     "student",
     "students",
     "tamper_token",
+    "user_pool_id",
+    "verify_id_token",
+    "workspace",
+    "zip_file",
 ]
