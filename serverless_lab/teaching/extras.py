@@ -152,6 +152,9 @@ def _echo_behind(lab: Any, api_name: str, authorizer: dict[str, Any], authorizat
         SourceArn=f"arn:aws:execute-api:{lab.region}:{lab.names.account_id}:{api_id}/*/*/*",
     )  # fmt: skip
     gateway.create_deployment(restApiId=api_id, stageName=ECHO_STAGE)
+    # The data plane reads permissions again within a second (as AWS takes seconds to apply one); the
+    # notebook calls at once, so the lab's own data plane forgets what it read of the functions' policies.
+    lab.dataplane().control_plane.refresh()
     return str(api_id)
 
 
