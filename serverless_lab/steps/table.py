@@ -128,7 +128,8 @@ class TableStep(Step):
             Check(
                 "key is owner (HASH) + itemId (RANGE)",
                 table["KeySchema"] == KEY_SCHEMA,
-                str(table["KeySchema"]),
+                f"keyed by {[(k['AttributeName'], k['KeyType']) for k in table['KeySchema']]}: a table's key "
+                "cannot change, so delete_table and create it again (or let lab.apply('table') create it)",
             )
         )
         mode = table.get("BillingModeSummary", {}).get("BillingMode")
@@ -136,7 +137,11 @@ class TableStep(Step):
         samples = self.sample_items()
         present = sum(self._has(item) for item in samples)
         report.append(
-            Check(f"{len(samples)} sample item(s) present", present == len(samples), f"{present} found")
+            Check(
+                f"{len(samples)} sample item(s) present",
+                present == len(samples),
+                f"{present} found: lab.apply('table') puts the others",
+            )
         )
         return report
 

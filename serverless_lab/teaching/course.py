@@ -117,6 +117,13 @@ def user_pool_id(lab: Any) -> str | None:
     return str(pool["Id"]) if pool else None
 
 
+def app_client_id(lab: Any) -> str | None:
+    """The id of the student's app client (lab.names.app_client) in their pool, found by name."""
+    pool_id = user_pool_id(lab)
+    found = lab.step("users").find_client(pool_id) if pool_id else None
+    return str(found["ClientId"]) if found else None
+
+
 def rest_api_id(lab: Any) -> str | None:
     api = lab.step("api").find_api()
     return str(api["id"]) if api else None
@@ -128,6 +135,12 @@ def resource_id(lab: Any, path: str) -> str | None:
         return None
     found = lab.step("api").resources(api_id).get(path)
     return str(found["id"]) if found else None
+
+
+def oac_id(lab: Any) -> str | None:
+    """The id of the student's origin access control, found by its name (lab.names.oac)."""
+    found = lab.step("cdn").find_oac()
+    return str(found["Id"]) if found else None
 
 
 def distribution_id(lab: Any) -> str | None:
