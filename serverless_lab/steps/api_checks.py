@@ -9,6 +9,7 @@ from ..dataplane.apigateway.invoke_permission import InvokePermissions
 from ..dataplane.iam.policy import Policy
 from ..dataplane.iam.request import MalformedPolicyError
 from .api_design import (
+    INTEGRATION_TIMEOUT_MS,
     DEPLOYMENT_MARK,
     FUNCTIONS,
     GATEWAY_RESPONSE_TYPES,
@@ -171,9 +172,28 @@ def verify_method(
         Check(
             f"{label} calls Lambda {step.names(route.function)} (AWS_PROXY)",
             integration_matches(found, http_method, uri),
-            json.dumps(found.get("methodIntegration"), default=str),
+            "; ".join(integration_problems(found.get("methodIntegration") or {}, uri)),
         ),
     ]
+
+
+def integration_problems(integration: dict[str, Any], uri: str) -> list[str]:
+    """What differs from the design's Lambda proxy integration, in words."""
+    if not integration:
+        return ["no integration: put_integration(type='AWS_PROXY', integrationHttpMethod='POST', uri=...)"]
+    problems = []
+    if integration.get("type") != "AWS_PROXY":
+        problems.append(f"type {integration.get('type')}, not AWS_PROXY")
+    if integration.get("httpMethod") != "POST":
+        problems.append(f"integrationHttpMethod {integration.get('httpMethod')}: Lambda is always called with POST")
+    if integration.get("uri") != uri:
+        problems.append(f"it invokes {integration.get('uri')}, not {uri}")
+    if int(integration.get("timeoutInMillis") or 0) != INTEGRATION_TIMEOUT_MS:
+        problems.append(
+            f"timeoutInMillis {integration.get('timeoutInMillis')}: the lab sets {INTEGRATION_TIMEOUT_MS} "
+            "(API Gateway's longest) explicitly"
+        )
+    return problems
 
 
 def undeployed_routes(summary: dict[str, Any] | None) -> list[str]:

@@ -129,6 +129,13 @@ def rest_api_id(lab: Any) -> str | None:
     return str(api["id"]) if api else None
 
 
+def authorizer_id(lab: Any) -> str | None:
+    """The id of the student's Cognito authorizer (lab.names.authorizer) on their API, found by name."""
+    api_id = rest_api_id(lab)
+    found = lab.step("api").find_authorizer(api_id) if api_id else None
+    return str(found["id"]) if found else None
+
+
 def resource_id(lab: Any, path: str) -> str | None:
     api_id = rest_api_id(lab)
     if api_id is None:
