@@ -9,10 +9,10 @@ from ..dataplane.apigateway.invoke_permission import InvokePermissions
 from ..dataplane.iam.policy import Policy
 from ..dataplane.iam.request import MalformedPolicyError
 from .api_design import (
-    INTEGRATION_TIMEOUT_MS,
     DEPLOYMENT_MARK,
     FUNCTIONS,
     GATEWAY_RESPONSE_TYPES,
+    INTEGRATION_TIMEOUT_MS,
     ROUTES,
     STAGE,
     Route,
@@ -185,7 +185,9 @@ def integration_problems(integration: dict[str, Any], uri: str) -> list[str]:
     if integration.get("type") != "AWS_PROXY":
         problems.append(f"type {integration.get('type')}, not AWS_PROXY")
     if integration.get("httpMethod") != "POST":
-        problems.append(f"integrationHttpMethod {integration.get('httpMethod')}: Lambda is always called with POST")
+        problems.append(
+            f"integrationHttpMethod {integration.get('httpMethod')}: Lambda is always called with POST"
+        )
     if integration.get("uri") != uri:
         problems.append(f"it invokes {integration.get('uri')}, not {uri}")
     if int(integration.get("timeoutInMillis") or 0) != INTEGRATION_TIMEOUT_MS:
