@@ -169,6 +169,9 @@ def catch_up(lab: Any, notebook: str) -> dict[str, Any]:
         ensure_stats_function(lab)
     if notebook > "06":
         ensure_stats_route(lab)
+        # the stage then serves a deployment made by hand: the api step deploys its design (the stats route
+        # included, as it is part of the API) so that lab.verify holds
+        outputs = lab.require("api")
     return dict(outputs)
 
 
