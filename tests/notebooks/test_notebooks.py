@@ -339,7 +339,7 @@ def course_metrics() -> Any:
     return module
 
 
-STUDENT_CALL = re.compile(r"\b(s3|cloudfront|cognito|dynamodb|iam|lambda_|gateway)\.[a-z_]+\(|^%%writefile ", re.M)
+STUDENT_CALL = re.compile(r"\b(s3|cloudfront|cognito|dynamodb|iam|lambda_|gateway)\.[a-z0-9_]+\(|^%%writefile ", re.M)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
