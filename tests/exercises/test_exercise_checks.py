@@ -19,6 +19,7 @@ import pytest
 from shared_labs import deployed_memory_lab
 
 from serverless_lab import Lab, teaching
+from serverless_lab.backends import lab_home
 from serverless_lab.exercises import EXERCISES, CheckResult, check
 from serverless_lab.exercises.result import Attempts, not_yet
 from serverless_lab.teaching import edge_get, reset_student
@@ -311,6 +312,9 @@ def test_nothing_left_and_student_reset() -> None:
     lab.outputs.clear()
     assert_not_yet(check.nothing_left(lab), "resource(s) left")
     admin = Lab(backend=lab.backend, student=f"admin-{_RUN}")
+    assert_not_yet(check.student_reset(admin, student), f"of {student} remain")
+    # the shortcut: forgetting the student's saved outputs removes nothing of theirs
+    (lab_home() / "outputs" / lab.backend.key / f"{student}.json").unlink(missing_ok=True)
     assert_not_yet(check.student_reset(admin, student), f"of {student} remain")
     solutions.nothing_left(lab)
     assert_solved(check.nothing_left(lab))
