@@ -481,23 +481,36 @@ class FunctionsStep(Step):
         config = answer["Configuration"]
         wanted = self.function_settings(handler, role_arn, table_name)
         group = self.get_log_group(self.log_group(function_name))
+        differences = [
+            f"{key} {config.get(key)!r}, not {value!r}"
+            for key, value in wanted.items()
+            if key != "Environment" and config.get(key) != value
+        ]
+        if self.settings_differ(config, {"Environment": wanted["Environment"]}):
+            differences.append(f"Environment {config.get('Environment', {}).get('Variables', {})}")
+        if group is None:
+            retention = "no log group: lab.apply('functions') creates it"
+        else:
+            kept = group.get("retentionInDays")
+            retention = f"keeps {kept} days" if kept else "no retention: CloudWatch keeps the logs forever"
         return [
             Check(f"{function_name} is Active", config.get("State") == "Active", str(config.get("State"))),
             Check(
                 f"{function_name} runs {RUNTIME} {handler}.handler with {MEMORY_MB} MB, {TIMEOUT_SECONDS} s, "
                 "TABLE_NAME set",
                 not self.settings_differ(config, wanted),
-                json.dumps({k: config.get(k) for k in wanted}),
+                "; ".join(differences),
             ),
             Check(
                 f"{function_name} code is current ({path.name})",
                 config.get("CodeSha256") == code_sha256(build_zip(path)),
-                str(config.get("CodeSha256")),
+                f"its CodeSha256 is not the one of the lab's deterministic zip of {path.name} (a zip made "
+                "with the files' times hashes differently): lab.apply('functions') uploads that one",
             ),
             Check(
                 f"log group {self.log_group(function_name)} keeps {LOG_RETENTION_DAYS} days",
                 bool(group) and group.get("retentionInDays") == LOG_RETENTION_DAYS,
-                str(group),
+                retention,
             ),
         ]
 
