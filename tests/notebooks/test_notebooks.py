@@ -29,6 +29,8 @@ from typing import Any
 
 import nbformat
 import pytest
+import strictness
+from strictness import waits_on
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -320,9 +322,13 @@ def test_executed_notebooks_show_what_the_prose_promises(passes: Passes) -> None
 def test_the_notebooks_refuse_as_aws_refuses(passes: Passes) -> None:
     """The mistakes made on purpose fail as on AWS (issue 17's strictness; see the report if one waits)."""
     text = {stem: output_text(run) for stem, run in passes.alone.items()}
-    assert "AWS answered AccessDenied (HTTP 403)" in text["01-static-site"]  # public policy, BlockPublicPolicy
-    assert "GET /index.html -> 403" in text["02-cdn"]  # OAC without a bucket policy
-    assert "AccessDeniedException" in text["05-functions"]  # the role without dynamodb:PutItem
+    with waits_on(strictness.block_public_policy(), "#17: S3 Block Public Access"):
+        assert "AWS answered AccessDenied (HTTP 403)" in text["01-static-site"]  # a public policy refused
+    with waits_on(strictness.origin_access_enforced(), "#17: CloudFront origin access"):
+        assert "GET /index.html -> 403" in text["02-cdn"]  # OAC without a bucket policy
+    with waits_on(strictness.execution_role_enforced(), "#17: the execution role"):
+        assert "AccessDeniedException" in text["05-functions"]  # the role without dynamodb:PutItem
+        assert "\n500\n" in text["05-functions"]
 
 
 # --- the course's figures ---------------------------------------------------------------------------------
