@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pandas as pd
+from botocore.exceptions import ClientError
 
 from ..backends import lab_home
 from ..errors import UsageError
@@ -107,7 +108,16 @@ def student_progress(backend: Any, student: str) -> StudentProgress:
     from ..lab import Lab
 
     lab = Lab(backend=backend, student=student)
-    return StudentProgress(student, {name: lab.step(name).state() for name in ORDER})
+    return StudentProgress(student, {name: _state(lab, name) for name in ORDER})
+
+
+def _state(lab: Any, step: str) -> str:
+    """A step's state; 'changing' when what it reads goes away under it (the student is deploying or
+    tearing down while the instructor looks: the bucket listed a moment ago is gone, say)."""
+    try:
+        return str(lab.step(step).state())
+    except ClientError:
+        return "changing"
 
 
 def progress(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
