@@ -5,6 +5,7 @@ Pure functions (no boto3), so the policy can be read, printed and tested on its 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -98,3 +99,23 @@ def least_privilege_problems(document: Any, table_arn: str | None) -> list[str]:
         else:
             problems.append(f"actions outside DynamoDB and CloudWatch Logs: {actions}")
     return problems
+
+
+def missing_table_actions(document: Any, table_arn: str | None) -> list[str]:
+    """The item actions of TABLE_ACTIONS that no Allow statement grants on the table (wildcards read as IAM
+    reads them: fnmatch's * and ? are IAM's wildcards, and ARNs hold no '['); [] when the handlers may
+    make every call they make."""
+    granted: set[str] = set()
+    for statement in normalize_policy(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = statement.get("Resource", [])
+        if not any(table_arn and fnmatch.fnmatchcase(table_arn, pattern) for pattern in resources):
+            continue
+        for action in TABLE_ACTIONS:
+            if any(
+                fnmatch.fnmatchcase(action.lower(), pattern.lower())
+                for pattern in statement.get("Action", [])
+            ):
+                granted.add(action)
+    return [action for action in TABLE_ACTIONS if action not in granted]
