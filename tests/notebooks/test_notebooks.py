@@ -29,8 +29,6 @@ from typing import Any
 
 import nbformat
 import pytest
-import strictness
-from strictness import waits_on
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -318,13 +316,11 @@ def test_executed_notebooks_show_what_the_prose_promises(passes: Passes) -> None
 
 
 REFUSALS = {
-    # notebook: (what the cell shows, the probe of issue 17's refusal, what it waits on)
-    "01-static-site": (["AWS answered AccessDenied (HTTP 403)"], strictness.block_public_policy,
-                       "#17: S3 Block Public Access"),
-    "02-cdn": (["GET /index.html -> 403"], strictness.origin_access_enforced, "#17: CloudFront origin access"),
-    "05-functions": (["AccessDeniedException", "\n500\n"], strictness.execution_role_enforced,
-                     "#17: the execution role"),
-}  # fmt: skip
+    # notebook: what the cell that makes the mistake on purpose shows
+    "01-static-site": ["AWS answered AccessDenied (HTTP 403)"],  # a public bucket policy under BlockPublicPolicy
+    "02-cdn": ["GET /index.html -> 403"],  # the edge reading a bucket whose policy does not let it
+    "05-functions": ["AccessDeniedException", "\n500\n"],  # the role without dynamodb:PutItem
+}
 
 
 @pytest.mark.notebooks
@@ -333,11 +329,9 @@ REFUSALS = {
 def test_the_mistake_made_on_purpose_fails_as_on_aws(passes: Passes, stem: str) -> None:
     """01: a public bucket policy refused; 02: the edge without a bucket policy 403; 05: the role without
     dynamodb:PutItem refused in the function (06's 500 and 403 are asserted with the prose above)."""
-    shown, landed, reason = REFUSALS[stem]
     text = output_text(passes.alone[stem])
-    with waits_on(landed(), reason):
-        for fragment in shown:
-            assert fragment in text, f"{stem}: {fragment!r} not shown"
+    for fragment in REFUSALS[stem]:
+        assert fragment in text, f"{stem}: {fragment!r} not shown"
 
 
 # --- the course's figures ---------------------------------------------------------------------------------
