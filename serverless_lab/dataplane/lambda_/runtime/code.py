@@ -3,7 +3,8 @@
 Lambda stores the zip and reports CodeSha256 = base64(sha256(zip bytes)) (GetFunctionConfiguration). The
 lab runs exactly those bytes: it hashes what `code_loader` returns, refuses a mismatch, and unpacks every
 distinct package once into a private temporary folder (the task root, /var/task on Lambda), removed on
-shutdown. Nothing is ever imported from the repository's handlers/ folder.
+shutdown, when the store is collected, or at the latest when the interpreter exits (a kernel stopped
+without the data plane's shutdown left one folder in /tmp per run). Nothing is ever imported from the repository's handlers/ folder.
 
 A function's layers are checked the same way (each layer version's content against its CodeSha256) and
 extracted, in the function's order, into one folder per combination: /opt on Lambda, where "Lambda
@@ -19,6 +20,7 @@ import io
 import shutil
 import tempfile
 import threading
+import weakref
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,6 +42,8 @@ class CodeStore:
 
     def __init__(self) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="serverless-lab-code-"))
+        # weakref.finalize also runs at interpreter exit (atexit), so the folder goes with the process.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
         self._folders: dict[str, Path] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -93,7 +97,7 @@ class CodeStore:
             return folder
 
     def remove(self) -> None:
-        shutil.rmtree(self._root, ignore_errors=True)
+        self._cleanup()
         with self._lock:
             self._folders.clear()
 
