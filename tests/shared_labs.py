@@ -8,9 +8,10 @@ import json
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from serverless_lab import Lab
@@ -150,3 +151,11 @@ def deploy_time(local_backend: Any, transition: dict[str, Any]) -> Iterator[None
         yield
     finally:
         post("unset-transition", {"model_name": DISTRIBUTION_MODEL})
+
+
+def refusal(call: Callable[..., Any], **params: Any) -> tuple[int, str, str]:
+    """The HTTP status, error code and message of the ClientError that call(**params) must raise."""
+    with pytest.raises(ClientError) as raised:
+        call(**params)
+    error = raised.value.response
+    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]

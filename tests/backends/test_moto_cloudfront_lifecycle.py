@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from shared_labs import FAST_WAITER, delete_distribution, deploy_time, plain_client
+from shared_labs import FAST_WAITER, delete_distribution, deploy_time, plain_client, refusal
 
 from serverless_lab.backends.moto_cloudfront_lifecycle import (
     DEFAULT_DEPLOY_SECONDS,
@@ -45,13 +45,6 @@ def config(reference: str, enabled: bool = True) -> dict[str, Any]:
             "MinTTL": 0,
         },
     }
-
-
-def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response
-    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]
 
 
 @pytest.fixture

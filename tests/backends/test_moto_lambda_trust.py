@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
-from shared_labs import ROLE_POLICY, plain_client, zip_source
+from shared_labs import ROLE_POLICY, plain_client, refusal, zip_source
 
 from serverless_lab.backends.moto_lambda_trust import CANNOT_ASSUME, role_trusts_lambda
 
@@ -80,13 +79,6 @@ def create(lambda_client: Any, name: str, role: str) -> dict:
         Handler="app.handler",
         Code={"ZipFile": zip_source("def handler(event, context):\n    return 1\n")},
     )
-
-
-def refusal(call: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response
-    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]
 
 
 CANNOT = (400, "InvalidParameterValueException", CANNOT_ASSUME)

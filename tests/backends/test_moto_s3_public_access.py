@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from shared_labs import oac_bucket_policy, plain_client
+from shared_labs import oac_bucket_policy, plain_client, refusal
 
 pytestmark = pytest.mark.server
 ALL_ON = {
@@ -34,13 +34,6 @@ def public_read(bucket: str) -> str:
         "Resource": f"arn:aws:s3:::{bucket}/*",
     }
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
-def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    error = raised.value.response
-    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]
 
 
 @pytest.fixture
