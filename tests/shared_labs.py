@@ -5,10 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +164,24 @@ def refusal(call: Callable[..., Any], **params: Any) -> tuple[int, str, str]:
         call(**params)
     error = raised.value.response
     return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"], error["Error"]["Message"]
+
+
+@contextlib.contextmanager
+def serving(student: str) -> Iterator[str]:
+    """`serverless-lab serve --student <student>` in a process of its own (the backend the environment names),
+    as a user starts it; yields the data plane's URL from its first line and stops it with Ctrl-C after."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serverless_lab.cli", "serve", "--student", student],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env=os.environ.copy(),
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        assert "serving the data plane at http://127.0.0.1:" in line, process.stderr and process.stderr.read()
+        yield line.split(" at ", 1)[1].split()[0]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)

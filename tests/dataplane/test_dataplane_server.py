@@ -5,8 +5,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from shared_labs import delete_distribution
+from shared_labs import delete_distribution, serving
 
 from serverless_lab import Lab
 from serverless_lab.dataplane.http import HttpResponse
@@ -165,48 +163,37 @@ def test_serve_and_urls_on_the_local_backend(local_backend: Any) -> None:
             },
         }
     )["Distribution"]["Id"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_lab.cli", "serve", "--student", "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
     try:
-        first_line = process.stdout.readline() if process.stdout else ""
-        assert "serving the data plane at http://127.0.0.1:" in first_line, (
-            process.stderr.read() if process.stderr else ""
-        )
-        urls: dict[str, Any] = {}
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            urls = json.loads(cli("urls", "--json", "--student", "serve").stdout)
-            if outside in {d["id"] for d in urls["distributions"]} and all(
-                urlsplit(d["url"]).path == "/" for d in urls["distributions"]
-            ):
-                break
-            time.sleep(0.2)
-        assert set(urls) == {"apis", "distributions", "cognito"}
-        api = next(a for a in urls["apis"] if a["rest_api_id"] == lab.outputs["api"]["rest_api_id"])
-        assert api["url"] == lab.outputs["api"]["url"], "config.js and `urls` must agree on the API URL"
-        assert urls["cognito"].startswith("http://127.0.0.1:") and urls["cognito"].endswith("/cognito-idp/")
-        site = next(d for d in urls["distributions"] if d["id"] == lab.outputs["cdn"]["distribution_id"])
-        parts = urlsplit(site["url"])
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        connection.request("GET", "/", headers={TRACE_HEADER: "1"})
-        answer = connection.getresponse()
-        assert answer.status == 200 and b"<html" in answer.read().lower()
-        spans = decode_spans(answer.getheader(TRACE_HEADER))
-        assert [s["component"] for s in spans][-1] == "edge" or "edge" in {s["component"] for s in spans}
-        parts = urlsplit(api["url"])
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        connection.request("GET", parts.path + "/items")
-        answer = connection.getresponse()
-        assert (answer.status, json.loads(answer.read())) == (401, {"message": "Unauthorized"})
+        with serving("serve"):
+            urls: dict[str, Any] = {}
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                urls = json.loads(cli("urls", "--json", "--student", "serve").stdout)
+                if outside in {d["id"] for d in urls["distributions"]} and all(
+                    urlsplit(d["url"]).path == "/" for d in urls["distributions"]
+                ):
+                    break
+                time.sleep(0.2)
+            assert set(urls) == {"apis", "distributions", "cognito"}
+            api = next(a for a in urls["apis"] if a["rest_api_id"] == lab.outputs["api"]["rest_api_id"])
+            assert api["url"] == lab.outputs["api"]["url"], "config.js and `urls` must agree on the API URL"
+            assert urls["cognito"].startswith("http://127.0.0.1:") and urls["cognito"].endswith(
+                "/cognito-idp/"
+            )
+            site = next(d for d in urls["distributions"] if d["id"] == lab.outputs["cdn"]["distribution_id"])
+            parts = urlsplit(site["url"])
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            connection.request("GET", "/", headers={TRACE_HEADER: "1"})
+            answer = connection.getresponse()
+            assert answer.status == 200 and b"<html" in answer.read().lower()
+            spans = decode_spans(answer.getheader(TRACE_HEADER))
+            assert "edge" in {s["component"] for s in spans}
+            parts = urlsplit(api["url"])
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            connection.request("GET", parts.path + "/items")
+            answer = connection.getresponse()
+            assert (answer.status, json.loads(answer.read())) == (401, {"message": "Unauthorized"})
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
         delete_distribution(local_backend.client("cloudfront"), outside)  # disabled, Deployed, its ETag
 
 

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,15 +15,14 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from shared_labs import serving
 
 pytestmark = pytest.mark.server
-ROOT = Path(__file__).resolve().parents[2]
 REGION, ACCOUNT = "us-east-1", "123456789012"
 INTERNAL_ERROR = {"message": "Internal server error"}
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
@@ -86,22 +81,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(local_backend: Any) -> Iterator[Served]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_lab.cli", "serve", "--student", "strict"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        assert "serving the data plane at http://127.0.0.1:" in line, process.stderr and process.stderr.read()
-        url = line.split(" at ", 1)[1].split()[0]
+    with serving("strict") as url:
         yield Served(local_backend.endpoint_url, url)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
 
 
 def eventually(ask: Callable[[], Answer], status: int, within_s: float = 10.0) -> Answer:
