@@ -113,6 +113,15 @@ class Backend(ABC):
     def account_id(self) -> str:
         return MOTO_ACCOUNT_ID
 
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint URL of one service's clients (the backend's one URL, or None for AWS's own)."""
+        return self.endpoint_url
+
+    @property
+    def real_aws(self) -> bool:
+        """True only for the aws backend: where mistakes cost money, apply asks first."""
+        return False
+
     @property
     def dataplane_port(self) -> int | None:
         """The loopback port where the lab's data plane serves this backend; None on real AWS."""
@@ -157,7 +166,9 @@ class Backend(ABC):
         # milliseconds per new session; clients made from one session share its loader cache.
         if "session" not in self.services:
             self.services["session"] = self.session()
-        client = self.services["session"].client(service, endpoint_url=self.endpoint_url, config=config)
+        client = self.services["session"].client(
+            service, endpoint_url=self.endpoint_for(service), config=config
+        )
         if self.offline and self.endpoint_url is not None:
             client.meta.events.register_first("before-send.*.*", refuse_non_loopback)
         if self.offline and service == "lambda":
