@@ -17,12 +17,18 @@ on AWS the legacy settings still work). The TTLs bound what the objects' Cache-C
 - default `*` 0/86400/31536000 (CloudFront's defaults): assets follow their own max-age.
 
 The distribution is found by its Comment `serverless-lab <student>` with list_distributions (and tagged with
-the student); its CallerReference is stable per student, so a retried create cannot make a second one.
+the student), and an existing one is adopted, never duplicated. Its CallerReference is new for every
+creation (the student's prefix, the time and a random part): CloudFront refuses a CallerReference it was
+sent before with DistributionAlreadyExists ("DistributionConfig", CloudFront API Reference), so a fixed
+reference would refuse the student's next distribution after a destroy. A create that botocore retries
+resends the same reference, which CloudFront answers with the distribution it made.
 """
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -41,7 +47,6 @@ from .base import (
     find_distribution,
     is_error,
     policy_document,
-    resolve,
 )
 from .site import INDEX_DOCUMENT, SiteStep
 
@@ -52,9 +57,6 @@ PRICE_CLASS = "PriceClass_100"  # North America and Europe edges: the cheapest, 
 SPA_ERROR_CODES = (403, 404)
 ERROR_CACHING_MIN_TTL = 10
 OAC_CONFIG = {"SigningProtocol": "sigv4", "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}
-# Distributions take minutes to deploy on AWS (boto3's own waiter polls every 60 s, 35 times).
-AWS_WAITER = {"Delay": 30, "MaxAttempts": 80}
-OFFLINE_WAITER = {"Delay": 1, "MaxAttempts": 60}
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,9 @@ class CdnStep(Step):
     def comment(self) -> str:
         return self.names.distribution_comment
 
-    @property
-    def caller_reference(self) -> str:
-        return self.names("distribution")
+    def new_caller_reference(self) -> str:
+        """Unique per creation (see the module docstring), readable in the console: sl-ada-20260101T120000-3f9a1c2b."""
+        return f"{self.names.prefix}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
 
     @property
     def offline(self) -> bool:
@@ -235,7 +237,7 @@ class CdnStep(Step):
         summary = self.find_distribution()
         distribution_id: str | Ref
         if summary is None:
-            config = {"CallerReference": self.caller_reference, **self.managed_settings(oac_id)}
+            config = {"CallerReference": self.new_caller_reference(), **self.managed_settings(oac_id)}
             tags = {"Items": [{"Key": STUDENT_TAG, "Value": self.names.student}]}
             plan.append(
                 Call(
@@ -319,19 +321,6 @@ class CdnStep(Step):
                 "Fix: lab.apply('site') first, or lab.require('cdn')."
             )
         return super().apply()
-
-    def execute(self, call: Call) -> Any:
-        if call.operation != "wait:distribution_deployed":
-            return super().execute(call)
-        # The base waiter gives up after two minutes; a CloudFront deployment can take longer on AWS.
-        if self.context.on_call:
-            self.context.on_call(call)
-        waiter = self.client("cloudfront").get_waiter("distribution_deployed")
-        waiter.wait(
-            **resolve(dict(call.params), self.refs),
-            WaiterConfig=OFFLINE_WAITER if self.offline else AWS_WAITER,
-        )
-        return None
 
     # --- outputs, verify, destroy -----------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:

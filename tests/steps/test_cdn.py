@@ -49,7 +49,9 @@ def test_cdn_lifecycle_plan_apply_verify_destroy(site_lab: Lab, leftovers: Calla
     distribution = cloudfront.get_distribution(Id=outputs["distribution_id"])["Distribution"]
     config = distribution["DistributionConfig"]
     assert config["Comment"] == f"serverless-lab {lab.student} ({lab.names.prefix})"
-    assert config["CallerReference"] == f"{lab.names.prefix}-distribution"
+    # New for every creation: CloudFront refuses a CallerReference it was sent before.
+    assert config["CallerReference"].startswith(f"{lab.names.prefix}-")
+    assert lab.step("cdn").new_caller_reference() != config["CallerReference"]
     assert config["Origins"]["Items"][0]["DomainName"] == lab.outputs["site"]["bucket_regional_domain"]
     assert config["DefaultRootObject"] == "index.html"
     tags = cloudfront.list_tags_for_resource(Resource=outputs["distribution_arn"])["Tags"]["Items"]
