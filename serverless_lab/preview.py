@@ -11,6 +11,7 @@ Offline backends never ask: moto costs nothing.
 from __future__ import annotations
 
 import html
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,3 +80,23 @@ def show(preview: ApplyPreview) -> None:
     except ImportError:  # IPython comes with the notebooks' dependencies; without it, text
         pass
     print(preview, flush=True)
+
+
+def confirmed(lab: Any, step: str | None, *, yes: bool, require: bool) -> bool:
+    """On aws: shows what apply would change and cost, then --yes or a typed "y" goes ahead."""
+    if not lab.backend.real_aws:
+        return True
+    preview = lab.preview(step, require=require)
+    if not preview:
+        return True
+    print(preview, flush=True)
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print(
+            "serverless-lab: nothing was changed: apply on aws changes a real account. Fix: review the plan above "
+            "and run the same command with --yes.",
+            file=sys.stderr,
+        )
+        return False
+    return input("Apply these changes to the account? [y/N] ").strip().lower() in ("y", "yes")

@@ -14,7 +14,7 @@ shared backend: progress, reset, leftovers).
 
 from __future__ import annotations
 
-from .classroom import StudentProgress, leftovers, progress, reset_student, students
+from .classroom import StudentProgress, leftovers, progress, reset_student, reset_students, students
 from .extras import (
     deploy_authorizer_api,
     deploy_echo_api,
@@ -68,6 +68,7 @@ __all__ = [
     "progress",
     "remove_extras",
     "reset_student",
+    "reset_students",
     "sample_users",
     "sign_in",
     "spans_table",
