@@ -47,7 +47,7 @@ KEY_OUTPUTS = {
 # On the aws backend the stage throttles every method to this by default (the account's default is 10,000
 # requests per second with a burst of 5,000: "API Gateway quotas", limits.html), so a runaway client or a
 # load test cannot run up a bill; Lab(stage_throttle=None) keeps the account's default.
-AWS_STAGE_THROTTLE = {"rateLimit": 10.0, "burstLimit": 20.0}
+AWS_STAGE_THROTTLE = {"rateLimit": 10.0, "burstLimit": 20}  # BurstLimit is an integer (ThrottleSettings)
 _DEFAULT: Any = object()
 
 

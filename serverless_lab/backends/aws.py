@@ -143,6 +143,19 @@ class AwsBackend(Backend):
         """Where an HTTP client reaches one of AWS's public URLs (a distribution, a stage, Cognito): there."""
         return url
 
+    def jwks(self, user_pool_id: str) -> dict[str, Any]:
+        """The pool's public signing keys, from https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json."""
+        import json
+        import urllib.request
+
+        url = self.public_url(self.issuer(user_pool_id) + "/.well-known/jwks.json")
+        request = urllib.request.Request(url, headers={"Host": f"cognito-idp.{self.region}.amazonaws.com"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return dict(json.loads(response.read()))
+
+    def cognito_endpoint(self) -> str:
+        return self.public_url(f"https://cognito-idp.{self.region}.amazonaws.com/")
+
     def sleep(self, seconds: float) -> None:
         """Waits `seconds` of AWS's clock (a stand-in's clock may run faster)."""
         import time
