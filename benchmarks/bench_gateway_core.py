@@ -30,6 +30,7 @@ from serverless_lab.dataplane.apigateway.model import (
     StageConfig,
 )
 from serverless_lab.dataplane.http import HttpRequest
+from serverless_lab.dataplane.iam.policy import Policy
 
 REGION, ACCOUNT, POOL_ID = "us-east-1", "123456789012", "us-east-1_Bench0001"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL_ID}"
@@ -113,8 +114,26 @@ def main() -> None:
     def invoke(function_arn: str, event: dict[str, Any], timeout_s: float) -> LambdaResult:
         return LambdaResult(payload=ANSWER)
 
+    # The permission API Gateway needs to invoke the functions (lambda.add_permission), checked per invoke.
+    permission = Policy.parse(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "apigateway.amazonaws.com"},
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": FUNCTION_ARN,
+                    "Condition": {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:{REGION}:*:{api.id}/*"}},
+                }
+            ],
+        }
+    )
     gateway = Gateway(
-        api_source=lambda api_id, stage: api, invoke=invoke, jwks_source=lambda issuer: {"keys": [jwk]}
+        api_source=lambda api_id, stage: api,
+        invoke=invoke,
+        jwks_source=lambda issuer: {"keys": [jwk]},
+        function_policy_source=lambda function_arn: permission,
     )
     headers = (("Host", "127.0.0.1:8080"), ("User-Agent", "bench"), ("Accept", "application/json"))
     cases = {
@@ -133,9 +152,12 @@ def main() -> None:
         sample_event.update(event)
         return LambdaResult(payload=ANSWER)
 
-    Gateway(api_source=lambda a, s: api, invoke=capture, jwks_source=lambda i: {"keys": [jwk]}).handle(
-        cases["open GET /things7/42"], api.id, "prod"
-    )
+    Gateway(
+        api_source=lambda a, s: api,
+        invoke=capture,
+        jwks_source=lambda i: {"keys": [jwk]},
+        function_policy_source=lambda function_arn: permission,
+    ).handle(cases["open GET /things7/42"], api.id, "prod")
 
     def baseline() -> None:
         json.loads(json.dumps(sample_event))

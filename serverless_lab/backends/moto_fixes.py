@@ -9,11 +9,15 @@ import functools
 import json
 from typing import Any
 
+from . import moto_apigateway_deployments, moto_lambda_permissions
+
 
 def apply() -> None:
     from . import moto_lambda_logging
 
     moto_lambda_logging.apply()
+    moto_lambda_permissions.apply()
+    moto_apigateway_deployments.apply()
     _keep_identity_validation_expression()
     _parse_json_body_once()
     _slim_log_events()

@@ -7,8 +7,10 @@ distribution created outside the lab is served too.
 
 Reads are cached for `ttl_s` (default 1 s) so that a request does not pay for several control-plane calls;
 AWS propagates configuration changes in seconds too (a new deployment, a function update, an invalidation).
-API configuration is cached per deployment id: as on AWS, editing resources changes nothing that is served
-until a new deployment is made to the stage.
+An API is served as its stage's deployment froze it (GetDeployment, with the snapshot the lab's moto keeps
+of each deployment), cached per deployment id: as on AWS, editing resources changes nothing that is served
+until the stage points at a new deployment. A function's resource policy (GetPolicy) decides whether API
+Gateway may invoke it.
 
 A read that requests keep using is read again in the background shortly before it expires, so a busy API
 never waits for the control plane (config_cache.py); one that nobody used since it was last read is left to
@@ -18,6 +20,7 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,11 +39,14 @@ from serverless_lab.dataplane.cloudfront.model import (
     invalidation_from_boto3,
 )
 from serverless_lab.dataplane.config_cache import ReadCache
+from serverless_lab.dataplane.iam.policy import Policy
+from serverless_lab.dataplane.iam.request import MalformedPolicyError
 from serverless_lab.dataplane.lambda_ import log_events_body
 from serverless_lab.dataplane.lambda_.invoke_api import FUNCTION_NAME
 from serverless_lab.dataplane.lambda_.runtime import CodeIntegrityError, FunctionSpec, LayerSpec
 
 from ..backends import Backend
+from ..backends.moto_apigateway_deployments import SNAPSHOT_EMBED, SNAPSHOT_MEMBER
 
 T = TypeVar("T")
 _PARTIAL_ARN = re.compile(r"\d{12}:function:")
@@ -95,6 +101,19 @@ class ControlPlane:
 
         def read_api() -> RestApiConfig:
             apigateway = self.client("apigateway")
+            snapshot = self._deployed_api(apigateway, rest_api_id, stage_info.get("deploymentId"))
+            if snapshot is not None:  # the API as the stage's deployment froze it
+                return rest_api_from_boto3(
+                    snapshot["restApi"],
+                    snapshot["resources"],
+                    snapshot["authorizers"],
+                    stage_info,
+                    gateway_responses=snapshot["gatewayResponses"],
+                    region=self.backend.region,
+                    request_validators=snapshot["requestValidators"],
+                    models=snapshot["models"],
+                )
+            # A backend that keeps no snapshots (another endpoint): the API as it is now.
             api = apigateway.get_rest_api(restApiId=rest_api_id)
             resources: list[dict[str, Any]] = []
             for page in apigateway.get_paginator("get_resources").paginate(
@@ -136,6 +155,23 @@ class ControlPlane:
         # Keyed by deployment: edits to resources are served only after a new deployment, as on AWS; and by
         # the stage's variables and method throttling, which take effect without one (read_stage).
         return self.cached(("api", rest_api_id, stage, *live), read_api, ttl_s=float("inf"))
+
+    @staticmethod
+    def _deployed_api(apigateway: Any, rest_api_id: str, deployment_id: str | None) -> dict[str, Any] | None:
+        """The snapshot the lab's moto keeps of a deployment (backends/moto_apigateway_deployments.py), read
+        with GetDeployment and the lab's embed value; None where the backend keeps none."""
+        if not deployment_id:
+            return None
+        apigateway.meta.events.register(
+            "before-parse.api-gateway.GetDeployment", _keep_snapshot, unique_id=SNAPSHOT_MEMBER
+        )
+        try:
+            answer = apigateway.get_deployment(
+                restApiId=rest_api_id, deploymentId=deployment_id, embed=[SNAPSHOT_EMBED]
+            )
+        except ClientError as error:
+            raise NotFound(f"No deployment {deployment_id!r} of REST API {rest_api_id!r}") from error
+        return answer.get(SNAPSHOT_MEMBER)
 
     def api_keys(self, rest_api_id: str, stage: str) -> dict[str, ApiKeyGrant]:
         """The enabled API keys of the usage plans that include this stage, by key value."""
@@ -229,6 +265,27 @@ class ControlPlane:
             )
 
         return self.cached(("function", name_or_arn), read)
+
+    def function_policy(self, function_arn: str) -> Policy | None:
+        """The resource-based policy of the function, version or alias function_arn names (GetPolicy with
+        its qualifier: each has its own), parsed; None when it has none. Read like the rest, once a second,
+        so a permission added or removed takes effect within seconds."""
+
+        def read() -> Policy | None:
+            function_name = unqualified_function_name(function_arn)
+            qualifier = function_arn[len(function_name) + 1 :]
+            params = {"Qualifier": qualifier} if qualifier and qualifier != "$LATEST" else {}
+            try:
+                text = self.client("lambda").get_policy(FunctionName=function_name, **params)["Policy"]
+                return Policy.parse(text)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    return None  # no policy (or no such function, which the invoke then reports)
+                raise
+            except MalformedPolicyError:
+                return None
+
+        return self.cached(("policy", function_arn), read)
 
     def alias_routing(self, name_or_arn: str) -> dict[str, float]:
         """The additional versions and weights of the alias that name_or_arn names, from GetAlias's
@@ -380,6 +437,15 @@ class ControlPlane:
                 logStreamName=stream,
                 logEvents=[{"timestamp": t, "message": m} for t, m in batch],
             )
+
+
+def _keep_snapshot(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's before-parse hook: keeps the deployment snapshot, a member botocore's model does not know."""
+    body = response_dict.get("body") or b""
+    if SNAPSHOT_MEMBER.encode() in body:
+        snapshot = json.loads(body).get(SNAPSHOT_MEMBER)
+        if snapshot is not None:
+            customized_response_dict[SNAPSHOT_MEMBER] = snapshot
 
 
 @functools.lru_cache(maxsize=1024)  # asked on every invoke; names come from requests, so bounded

@@ -95,6 +95,7 @@ class DataPlane:
             account_id=self.account_id,
             app_clients_source=self._app_clients,
             api_keys_source=self.control_plane.api_keys,
+            function_policy_source=self.control_plane.function_policy,
         )
         self.edge = Edge(
             distribution_source=self.control_plane.distribution,

@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..progress import pause
-from .api_checks import verify_api
+from .api_checks import undeployed_routes, verify_api
 from .api_design import (
     CORS_METHOD_RESPONSE,
     DEPLOYMENT_MARK,
@@ -158,6 +158,28 @@ class ApiStep(Step):
             raise
         return next((s for s in policy.get("Statement", []) if s.get("Sid") == self.statement_id), None)
 
+    def resource_policy(self, function_name: str) -> str | None:
+        """The function's resource-based policy document (GetPolicy), None when it has none."""
+        try:
+            return str(self.client("lambda").get_policy(FunctionName=function_name)["Policy"])
+        except ClientError as error:
+            if is_error(error, "ResourceNotFoundException"):
+                return None
+            raise
+
+    def deployment_summary(self, api_id: str, deployment_id: str) -> dict[str, Any] | None:
+        """The paths and methods a deployment froze (GetDeployment's apiSummary); None when the backend
+        answers none."""
+        try:
+            answer = self.client("apigateway").get_deployment(
+                restApiId=api_id, deploymentId=deployment_id, embed=["apisummary"]
+            )
+        except ClientError as error:
+            if is_error(error, "NotFoundException"):
+                return None
+            raise
+        return answer.get("apiSummary")
+
     # --- plan -------------------------------------------------------------------------------------
     def plan(self) -> Plan:
         api = self.find_api()
@@ -178,6 +200,8 @@ class ApiStep(Step):
                     params,
                     why="regional REST API",
                     save=("rest_api_id", "id"),
+                    # the id of the root resource "/", which every new API has
+                    also_save=(("root_resource_id", "rootResourceId"),),
                 )
             )
         resource_ids: dict[str, Any] = {path: r["id"] for path, r in resources.items()}
@@ -422,13 +446,23 @@ class ApiStep(Step):
         stage = self.get_stage(api["id"]) if api else None
         deployments = {d["id"]: d for d in self.deployments(api["id"])} if api else {}
         serving = deployments.get(stage.get("deploymentId", ""), {}) if stage else {}
-        if not changed and serving.get("description") == mark:
+        # The deployment the stage serves must be of this design and hold every route of it (its snapshot's
+        # apiSummary): what it lacks, API Gateway answers with 403 until the stage serves a new deployment.
+        if (
+            not changed
+            and serving.get("description") == mark
+            and not undeployed_routes(self.deployment_summary(api["id"], serving["id"]) if api else None)
+        ):
             return []
         calls: list[Call] = []
         # An apply interrupted between create_deployment and the stage call left the right deployment.
+        # (Or one the stage left: a deployment of this design holding every route is served again as it is.)
         ready = [] if changed else [d for d in deployments.values() if d.get("description") == mark]
-        if ready:
-            deployment_id: Any = max(ready, key=lambda d: d["createdDate"])["id"]
+        newest = max(ready, key=lambda d: d["createdDate"]) if ready else None
+        if newest is not None and api and undeployed_routes(self.deployment_summary(api["id"], newest["id"])):
+            newest = None
+        if newest is not None:
+            deployment_id: Any = newest["id"]
         else:
             calls.append(
                 Call(
@@ -475,13 +509,6 @@ class ApiStep(Step):
                 fix=f"make sure {files} exist, then run lab.require('api')",
             )
         return super().apply()
-
-    def execute(self, call: Call) -> Any:
-        """As Step.execute; create_rest_api also answers the id of the root resource "/"."""
-        result = super().execute(call)
-        if call.operation == "create_rest_api":
-            self.refs["root_resource_id"] = result["rootResourceId"]
-        return result
 
     # --- outputs ----------------------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:

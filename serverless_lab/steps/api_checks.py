@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from ..dataplane.apigateway.invoke_permission import InvokePermissions
+from ..dataplane.iam.policy import Policy
+from ..dataplane.iam.request import MalformedPolicyError
 from .api_design import (
     DEPLOYMENT_MARK,
     FUNCTIONS,
@@ -16,8 +19,8 @@ from .api_design import (
     gateway_response_matches,
     integration_matches,
     method_matches,
-    permission_matches,
 )
+from .arns import partition
 from .base import Check, Names, Report
 
 
@@ -45,6 +48,9 @@ class DeployedApiReads(Protocol):
     def deployments(self, api_id: str) -> list[dict[str, Any]]: ...
     def gateway_response(self, api_id: str, response_type: str) -> dict[str, Any] | None: ...
     def permission(self, function_name: str) -> dict[str, Any] | None: ...
+    def function_arn(self, function: str) -> str: ...
+    def resource_policy(self, function_name: str) -> str | None: ...
+    def deployment_summary(self, api_id: str, deployment_id: str) -> dict[str, Any] | None: ...
 
 
 def verify_api(step: DeployedApiReads) -> Report:
@@ -93,18 +99,40 @@ def verify_api(step: DeployedApiReads) -> Report:
             "API Gateway's own errors (such as 401) carry CORS headers; a throttled function answers 429", ok
         )
     )
-    for function in FUNCTIONS:
-        statement = step.permission(step.names(function))
-        ok = statement is not None and permission_matches(statement, step.source_arn(api["id"]))
-        report.append(
-            Check(
-                f"API Gateway may invoke {step.names(function)} from this API (resource policy)",
-                ok,
-                json.dumps(statement),
-            )
-        )
+    report.extend(verify_permission(step, api["id"], function) for function in FUNCTIONS)
     report.append(verify_stage(step, api["id"]))
     return report
+
+
+def verify_permission(step: DeployedApiReads, api_id: str, function: str) -> Check:
+    """Whether the function's resource policy lets API Gateway invoke it for each route of the stage, as
+    Lambda decides it (dataplane/apigateway/invoke_permission.py, the data plane's own check), whatever
+    statements grant it; the first route refused is named, with the permission to add."""
+    function_name = step.names(function)
+    routes = [
+        (method, route.path) for route in ROUTES if route.function == function for method in route.methods
+    ]
+    description = (
+        f"API Gateway may invoke {function_name} for {len(routes)} routes of stage {STAGE} (resource policy)"
+    )
+    text = step.resource_policy(function_name)
+    try:
+        policy = Policy.parse(text) if text is not None else None
+    except MalformedPolicyError as error:
+        return Check(description, False, f"its policy cannot be read: {error}")
+    permissions = InvokePermissions(lambda arn: policy, account_id=step.names.account_id)
+    region = step.names.region
+    prefix = f"arn:{partition(region)}:execute-api:{region}:{step.names.account_id}:{api_id}/{STAGE}"
+    for method, path in routes:
+        refused = permissions.refusal(step.function_arn(function), f"{prefix}/{method}{path}", region)
+        if refused is not None:
+            return Check(
+                description,
+                False,
+                f"{method} {path} would answer 500: {refused}; or run lab.apply('api'), which adds the lab's "
+                f"permission for {step.source_arn(api_id)}",
+            )
+    return Check(description, True)
 
 
 def verify_method(
@@ -135,18 +163,47 @@ def verify_method(
     ]
 
 
+def undeployed_routes(summary: dict[str, Any] | None) -> list[str]:
+    """The design's methods missing from a deployment's apiSummary ([] when the backend gives none)."""
+    if summary is None:
+        return []
+    return [
+        f"{method} {route.path}"
+        for route in ROUTES
+        for method in route.all_methods
+        if method not in (summary.get(route.path) or {})
+    ]
+
+
 def verify_stage(step: DeployedApiReads, api_id: str) -> Check:
     description = f"stage {STAGE} serves the latest deployment, made from the current design"
     stage = step.get_stage(api_id)
     if stage is None:
-        return Check(description, False, f"no stage {STAGE}")
+        return Check(description, False, f"no stage {STAGE}: run lab.apply('api')")
     deployments = step.deployments(api_id)
     current = next((d for d in deployments if d["id"] == stage.get("deploymentId")), None)
     if current is None:
         return Check(description, False, f"deployment {stage.get('deploymentId')} not found")
+    deploy = (
+        f"a change reaches clients only through a new deployment: run lab.apply('api'), or "
+        f"apigateway.create_deployment(restApiId={api_id!r}, stageName={STAGE!r})"
+    )
+    missing = undeployed_routes(step.deployment_summary(api_id, current["id"]))
+    if missing:
+        return Check(
+            description,
+            False,
+            f"{', '.join(missing)} not in deployment {current['id']}, which the stage serves (API Gateway "
+            f"answers 403 Missing Authentication Token); {deploy}",
+        )
     newest = max(d["createdDate"] for d in deployments)
     ok = (
         current.get("description") == DEPLOYMENT_MARK + step.fingerprint()
         and current["createdDate"] >= newest
     )
-    return Check(description, ok, f"{current['id']}: {current.get('description')}")
+    return Check(
+        description,
+        ok,
+        f"the stage serves deployment {current['id']} ({current.get('description')!r}), not one made from "
+        f"the current design; {deploy}",
+    )

@@ -7,18 +7,19 @@ apply returns (a new API's id, say) through `Ref`; `execute` resolves them in or
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
 from ..backends import Backend
+from .calls import Call, Ref
+from .plan_code import Code, plan_code
 
 # Every resource the lab creates carries this tag with the student's name, so destroy finds it by tag.
 STUDENT_TAG = "serverless-lab:student"
@@ -37,59 +38,6 @@ def find_distribution(cloudfront: Any, comment: str) -> dict[str, Any] | None:
             if item.get("Comment") == comment:
                 return dict(item)
     return None
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A value an earlier call of the same apply produces, shown as <name> in a plan."""
-
-    name: str
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-@dataclass(frozen=True)
-class Call:
-    """One boto3 call, shown to the student before it runs.
-
-    `save` names a value of the result to keep for later calls: ``save=("rest_api_id", "id")`` keeps
-    ``result["id"]`` as Ref("rest_api_id").
-    """
-
-    service: str
-    operation: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    why: str = ""
-    save: tuple[str, str] | None = None
-
-    def describe_params(self) -> str:
-        return ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(_printable(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class _Bytes:
-    """How a plan shows bytes (a zip, a file body): size and a short hash, never the raw bytes."""
-
-    def __init__(self, data: bytes) -> None:
-        self.text = f"<{len(data):,} bytes sha256:{hashlib.sha256(data).hexdigest()[:10]}>"
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _printable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return _Bytes(bytes(value))
-    if isinstance(value, dict):
-        return {k: _printable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_printable(v) for v in value)
-    return value
 
 
 class Plan(list[Call]):
@@ -118,6 +66,10 @@ class Plan(list[Call]):
             f"  {i:>2}. {c.service}.{c.operation}({c.describe_params()})" for i, c in enumerate(self, 1)
         ]
         return "\n".join(lines)
+
+    def code(self) -> Code:
+        """Every call with its parameters in full, as boto3 code to read, paste into a cell and edit."""
+        return plan_code(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text view (headless runs)
         printer.text(str(self))
@@ -301,8 +253,8 @@ class Step(ABC):
             wait_for(client, call.operation[5:], params, backend=self.context.backend)
             return None
         result = getattr(client, call.operation)(**params)
-        if call.save:
-            self.refs[call.save[0]] = dig(result, call.save[1])
+        for name, path in (call.save, *call.also_save) if call.save else call.also_save:
+            self.refs[name] = dig(result, path)
         return result
 
     def state(self) -> str:

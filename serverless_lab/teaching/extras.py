@@ -202,6 +202,10 @@ def _echo_behind(
         SourceArn=_execute_api_arn(lab, api_id, "*/*/*"),
     )  # fmt: skip
     gateway.create_deployment(restApiId=api_id, stageName=ECHO_STAGE)
+    # The data plane reads permissions again within a second (as AWS takes seconds to apply one); the
+    # notebook calls at once, so the lab's own data plane forgets what it read of the functions' policies.
+    if lab.backend.offline:  # on aws AWS serves the traffic: there is no local data plane to refresh
+        lab.dataplane().control_plane.refresh()
     return str(api_id)
 
 

@@ -207,7 +207,9 @@ def make_api(
     method_settings: Callable[[str], dict[str, Any]] | None = None,
 ) -> tuple[str, str]:
     """A REST API made with plain boto3: one resource with an AWS_PROXY method, deployed to stage `dev`
-    (with `variables`); the integration invokes the function, with `:qualifier` when one is given.
+    (with `variables`); the integration invokes the function, with `:qualifier` when one is given, and
+    the function (that qualifier's) lets API Gateway invoke it from this API (lambda.add_permission), as
+    AWS requires; a qualifier naming a stage variable leaves the permissions to the test.
     `method_settings(api_id)` may create what the method refers to (an authorizer, a validator, models)
     and returns put_method's settings (authorizationType NONE unless it says otherwise)."""
     apigateway = backend.client("apigateway")
@@ -226,8 +228,22 @@ def make_api(
         integrationHttpMethod="POST",
         uri=lambda_uri(backend, arn),
     )
+    if "${" not in qualifier:
+        allow_api_gateway(backend, arn, api)
     apigateway.create_deployment(restApiId=api, stageName="dev", variables=variables or {})
     return api, root
+
+
+def allow_api_gateway(backend: Backend, function_arn: str, api: str, source: str = "*/*/*") -> None:
+    """lambda.add_permission: API Gateway may invoke the function (an ARN, qualified or not) from the API
+    (`source`: the rest of the execute-api ARN after the API id: any stage, method and path by default)."""
+    backend.client("lambda").add_permission(
+        FunctionName=function_arn,
+        StatementId=f"apigateway-{api}-{uuid.uuid4().hex[:6]}",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{backend.region}:{backend.account_id()}:{api}/{source}",
+    )
 
 
 def lambda_uri(backend: Backend, function_arn: str) -> str:
@@ -277,6 +293,8 @@ def test_a_stage_variable_in_the_integration_uri_picks_the_alias_per_stage(
     api, _ = make_api(
         backend, function, "who", qualifier="${stageVariables.alias}", variables={"alias": "stable"}
     )
+    for alias in ("stable", "next"):  # each alias the stage variable may name needs its own permission
+        allow_api_gateway(backend, f"{function}:{alias}", api)
     request = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/who")
     assert (dataplane.handle(request).status, dataplane.handle(request).body) == (200, b'"one"')
 
@@ -443,6 +461,7 @@ def test_a_lambda_token_authorizer_made_with_boto3_guards_a_method(
                 identityValidationExpression="^[a-z-]+$",
                 authorizerResultTtlInSeconds=300,
             )
+            allow_api_gateway(backend, arn, api, f"authorizers/{authorizer['id']}")
             return {"authorizationType": "CUSTOM", "authorizerId": authorizer["id"]}
 
         api, _ = make_api(backend, function, "guarded", method_settings=token_authorizer)
@@ -550,6 +569,13 @@ def test_an_api_made_with_plain_boto3_is_served_and_only_deployments_change_it(
     )
     later = HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/later")
     assert dataplane.handle(later).status == 403, "an undeployed change is not served, as on API Gateway"
+    # Nor by a data plane that reads the stage for the first time now: it reads the deployment's snapshot.
+    fresh = DataPlane(backend, config_ttl_s=0.0, idle_timeout_s=60)
+    try:
+        assert fresh.handle(later).status == 403
+        assert fresh.handle(HttpRequest("GET", f"/restapis/{api}/dev/_user_request_/hello")).status == 200
+    finally:
+        fresh.close()
     apigateway.create_deployment(restApiId=api, stageName="dev")
     served = dataplane.handle(later)
     assert (served.status, json.loads(served.body)) == (200, {"mocked": True})

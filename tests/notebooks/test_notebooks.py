@@ -10,7 +10,6 @@ on threads, so the whole set takes about as long as the slowest few.
 from __future__ import annotations
 
 import concurrent.futures
-import importlib.util
 import os
 import re
 import sys
@@ -110,15 +109,19 @@ def test_notebook_ends_with_an_exercise_check(path: Path) -> None:
     assert any("check." in source for source in sources[-3:]), f"{path.name} has no exercise check at its end"
 
 
-def test_the_build_script_writes_the_committed_notebooks(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("build_notebooks", NOTEBOOK_DIR / "build.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    written = build.main(tmp_path)
-    assert [path.name for path in written] == [path.name for path in NOTEBOOKS]
-    for path in written:
-        assert read(path) == read(NOTEBOOK_DIR / path.name), f"{path.name}: run notebooks/build.py"
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_notebook_and_its_text_source_agree(path: Path) -> None:
+    # The MyST Markdown file is the source people edit and review; the .ipynb is its jupytext pair.
+    import jupytext
+
+    source = path.with_suffix(".md")
+    assert source.is_file(), f"{path.name} has no text source: jupytext --set-formats ipynb,md:myst {path}"
+    text = jupytext.read(source)
+    assert text.metadata.get("jupytext", {}).get("formats") == "ipynb,md:myst"
+    cells = [(cell.cell_type, cell.source) for cell in text.cells]
+    assert cells == [(cell.cell_type, cell.source) for cell in read(path).cells], (
+        f"{path.name} and {source.name} differ: run .venv/bin/jupytext --sync notebooks/{source.name}"
+    )
 
 
 # --- execution ------------------------------------------------------------------------------------------------

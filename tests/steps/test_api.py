@@ -295,3 +295,79 @@ def test_api_as_deployed_answers_through_the_lab_data_plane(stack: Lab, site_roo
     assert status == 200
     assert headers["access-control-allow-methods"] == "GET,PUT,DELETE,OPTIONS"
     lab.destroy()
+
+
+def failed(lab: Lab, starting: str) -> str:
+    """The failed check of lab.verify("api") whose description starts so, as a student reads it."""
+    [check] = [c for c in lab.verify("api").failures() if c.description.startswith(starting)]
+    return str(check)
+
+
+def test_verify_names_a_route_api_gateway_may_not_invoke_and_the_permission_to_add(stack: Lab) -> None:
+    lab = stack
+    api_id = lab.apply("api")["rest_api_id"]
+    items = f"sl-{lab.student}-items"
+    lambda_client = lab.backend.client("lambda")
+    lambda_client.remove_permission(FunctionName=items, StatementId=f"sl-{lab.student}-apigw")
+    execute_api = f"arn:aws:execute-api:us-east-1:123456789012:{api_id}"
+    # A student's own permission, for the one route they tried.
+    lambda_client.add_permission(
+        FunctionName=items,
+        StatementId="mine",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"{execute_api}/*/GET/items",
+    )
+    text = failed(lab, f"API Gateway may invoke {items}")
+    assert "POST /items would answer 500: Invalid permissions on Lambda function" in text
+    assert f"SourceArn='{execute_api}/prod/POST/items'" in text and "lab.apply('api')" in text
+    # Their permission widened to every route: the check passes, whoever's statement grants it.
+    lambda_client.remove_permission(FunctionName=items, StatementId="mine")
+    lambda_client.add_permission(
+        FunctionName=items,
+        StatementId="mine",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"{execute_api}/prod/*",
+    )
+    assert lab.verify("api").passed
+    lab.destroy()
+
+
+def test_verify_names_routes_the_stage_does_not_serve_until_a_new_deployment(stack: Lab) -> None:
+    lab = stack
+    api_id = lab.apply("api")["rest_api_id"]
+    apigateway = lab.backend.client("apigateway")
+    me = next(r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/me")
+    saved = method(lab, "/me", "GET")
+    # GET /me deleted and deployed by hand, then put back as it was, but not deployed again.
+    apigateway.delete_method(restApiId=api_id, resourceId=me, httpMethod="GET")
+    apigateway.create_deployment(restApiId=api_id, stageName="prod", description="without /me")
+    apigateway.put_method(
+        restApiId=api_id,
+        resourceId=me,
+        httpMethod="GET",
+        authorizationType=saved["authorizationType"],
+        authorizerId=saved["authorizerId"],
+    )
+    integration = saved["methodIntegration"]
+    apigateway.put_integration(
+        restApiId=api_id,
+        resourceId=me,
+        httpMethod="GET",
+        type=integration["type"],
+        integrationHttpMethod=integration["httpMethod"],
+        uri=integration["uri"],
+        timeoutInMillis=integration["timeoutInMillis"],
+    )
+    text = failed(lab, "stage prod serves")
+    assert "GET /me not in deployment" in text and "403 Missing Authentication Token" in text
+    assert f"apigateway.create_deployment(restApiId='{api_id}', stageName='prod')" in text
+    # The lab's own deployment of this design holds every route: the stage is pointed back at it.
+    assert operations(lab.plan("api")) == ["update_stage"]
+    lab.apply("api")
+    assert lab.verify("api").passed and lab.plan("api") == []
+    served = apigateway.get_stage(restApiId=api_id, stageName="prod")["deploymentId"]
+    summary = apigateway.get_deployment(restApiId=api_id, deploymentId=served, embed=["apisummary"])
+    assert "GET" in summary["apiSummary"]["/me"]
+    lab.destroy()

@@ -14,7 +14,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     ├── TokenExpired (401)                Cognito authorizer: the token's exp has passed
     ├── AccessDenied (403)                Lambda authorizer: its policy allows no access to this method
     │   └── ExplicitDeny (403)            Lambda authorizer: its policy denies this method
-    ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys
+    ├── AuthorizerConfigurationError (500) the authorizer cannot read the user pool's keys, or its Lambda
+    │                                     function failed or may not be invoked by API Gateway
     ├── RequestTooLarge (413)             body over 10 MB (plain text answer)
     ├── BadRequestParameters (400)        a request validator: a required parameter is missing
     ├── BadRequestBody (400)              a request validator: the body does not match the method's model
@@ -22,7 +23,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
     │   ├── UsagePlanThrottled (429)      the API key's usage plan throttle
     │   └── StageThrottled (429)          the stage's throttle of the method (methodSettings)
     ├── QuotaExceeded (429)               the API key's usage plan quota for the period is used up
-    ├── InternalServerError (500)         configuration errors
+    ├── InternalServerError (500)         configuration errors (a function API Gateway may not invoke...)
     │   └── IntegrationThrottled (500)    a throttled Lambda invoke (INTEGRATION_FAILURE, customisable)
     ├── BadGateway (502)                  Lambda error or malformed Lambda proxy response
     └── EndpointTimeout (504)             the integration timeout elapsed

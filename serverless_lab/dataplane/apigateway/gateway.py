@@ -35,6 +35,11 @@ from serverless_lab.dataplane.apigateway.errors import (
     MissingAuthenticationToken,
     RequestTooLarge,
 )
+from serverless_lab.dataplane.apigateway.invoke_permission import (
+    InvokePermissions,
+    PolicySource,
+    integration_source_arn,
+)
 from serverless_lab.dataplane.apigateway.lambda_authorizer import LambdaAuthorizer
 from serverless_lab.dataplane.apigateway.model import IntegrationConfig, RestApiConfig
 from serverless_lab.dataplane.apigateway.proxy_event import RequestIds, build_proxy_event, matches_media_type
@@ -156,6 +161,7 @@ class Gateway:
         account_id: str = "123456789012",
         app_clients_source: Callable[[str], Collection[str]] | None = None,
         api_keys_source: Callable[[str, str], Mapping[str, ApiKeyGrant]] | None = None,
+        function_policy_source: PolicySource,
     ) -> None:
         self._api_source = api_source
         # The enabled API keys of a stage's usage plans by value; none when not given (every key refused).
@@ -166,7 +172,11 @@ class Gateway:
         self._clock = clock
         self._account_id = account_id
         self._authorizer = CognitoAuthorizer(jwks_source, clock, app_clients_source)
-        self._lambda_authorizer = LambdaAuthorizer(invoke, account_id=account_id)
+        # Lambda runs a function for API Gateway only when its resource policy lets it (invoke_permission).
+        self._permissions = InvokePermissions(function_policy_source, account_id=account_id)
+        self._lambda_authorizer = LambdaAuthorizer(
+            invoke, account_id=account_id, permissions=self._permissions
+        )
         # Per stage: the API it was built for, its route table, and the matches made so far.
         self._route_tables: dict[
             tuple[str, str], tuple[RestApiConfig, RouteTable, dict[tuple[str, str], RouteMatch | None]]
@@ -189,6 +199,8 @@ class Gateway:
             response = gateway_error_response(error, state.api, request, ids, state.route)
             if state.detail is not None:
                 state.detail["error"] = type(error).__name__
+                if error.message != (error.body_message or type(error).__doc__):
+                    state.detail["cause"] = error.message  # what to fix, beyond AWS's terse body
             response.set_headers(
                 (("x-amzn-RequestId", ids.request_id), ("x-amz-apigw-id", ids.extended_request_id))
             )
@@ -356,6 +368,13 @@ class Gateway:
             function_arn = with_stage_variables(function_arn, api.stage.variables)
             if not FUNCTION_NAME.fullmatch(function_arn):  # e.g. "...:function:items:" (variable unset)
                 raise InternalServerError()
+        if integration.credentials is None:  # with a role to assume, its IAM policies decide instead
+            source_arn = integration_source_arn(
+                api, self._account_id, request.method.upper(), route.resource.path
+            )
+            refused = self._permissions.refusal(function_arn, source_arn, api.region)
+            if refused is not None:
+                raise InternalServerError(refused)
         event = build_proxy_event(
             request,
             api,

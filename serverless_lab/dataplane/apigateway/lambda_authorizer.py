@@ -43,6 +43,7 @@ from serverless_lab.dataplane.apigateway.errors import (
     ExplicitDeny,
     Unauthorized,
 )
+from serverless_lab.dataplane.apigateway.invoke_permission import InvokePermissions, authorizer_source_arn
 from serverless_lab.dataplane.apigateway.model import AuthorizerConfig, RestApiConfig
 from serverless_lab.dataplane.apigateway.request_parameters import parameter_value, reads
 from serverless_lab.dataplane.http import HttpRequest
@@ -166,9 +167,15 @@ class LambdaAuthorizer:
     """Runs TOKEN and REQUEST authorizers through `invoke` (the gateway's Lambda invoke) and caches them."""
 
     def __init__(
-        self, invoke: Invoke, *, account_id: str, clock: Callable[[], float] = time.monotonic
+        self,
+        invoke: Invoke,
+        *,
+        account_id: str,
+        permissions: InvokePermissions,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._invoke = invoke
+        self._permissions = permissions
         self._account_id = account_id
         self._clock = clock
         self._results: dict[tuple[str, ...], tuple[float, AuthorizerPolicy]] = {}
@@ -193,7 +200,7 @@ class LambdaAuthorizer:
             policy, cache_hit, latency_ms = cached[1], True, 0
         else:
             started = time.perf_counter()
-            policy = self._call(authorizer, self._input(authorizer, identity, arn, request_event))
+            policy = self._call(api, authorizer, self._input(authorizer, identity, arn, request_event))
             latency_ms = round((time.perf_counter() - started) * 1000)
             cache_hit = False
             if cache_key is not None and ttl > 0:
@@ -243,10 +250,17 @@ class LambdaAuthorizer:
         fields = {k: v for k, v in request_event().items() if k not in _NOT_FOR_REQUEST_AUTHORIZERS}
         return {"type": "REQUEST", "methodArn": arn, **fields}
 
-    def _call(self, authorizer: AuthorizerConfig, event: dict[str, Any]) -> AuthorizerPolicy:
+    def _call(
+        self, api: RestApiConfig, authorizer: AuthorizerConfig, event: dict[str, Any]
+    ) -> AuthorizerPolicy:
         function_arn = authorizer.function_arn
         if function_arn is None:
             raise AuthorizerConfigurationError()
+        if authorizer.credentials is None:  # with a role to assume, its IAM policies decide instead
+            source_arn = authorizer_source_arn(api, self._account_id, authorizer.id)
+            refused = self._permissions.refusal(function_arn, source_arn, api.region)
+            if refused is not None:
+                raise AuthorizerConfigurationError(refused)
         try:
             # API Gateway waits for an authorizer as long as for an integration: 29 s at most.
             result = self._invoke(function_arn, event, 29.0)

@@ -61,6 +61,9 @@ class IntegrationConfig:
     integration_responses: Mapping[str, IntegrationResponseConfig] = field(default_factory=dict)
     passthrough_behavior: str | None = None
     content_handling: str | None = None
+    # An IAM role API Gateway assumes to invoke the function; without one, the function's resource policy
+    # must let apigateway.amazonaws.com invoke it (invoke_permission.py).
+    credentials: str | None = None
 
     @property
     def function_arn(self) -> str | None:
@@ -108,6 +111,7 @@ class AuthorizerConfig:
     identity_validation_expression: str | None = None
     result_ttl_in_seconds: int = 300
     authorizer_uri: str | None = None
+    credentials: str | None = None  # authorizerCredentials: an IAM role instead of the resource policy
 
     @property
     def function_arn(self) -> str | None:
@@ -294,6 +298,7 @@ def _integration_from_boto3(item: Mapping[str, Any]) -> IntegrationConfig:
         integration_responses=responses,
         passthrough_behavior=item.get("passthroughBehavior"),
         content_handling=item.get("contentHandling"),
+        credentials=item.get("credentials") or None,
     )
 
 
@@ -311,6 +316,7 @@ def _authorizer_from_boto3(item: Mapping[str, Any]) -> AuthorizerConfig:
         identity_validation_expression=item.get("identityValidationExpression"),
         result_ttl_in_seconds=int(ttl) if ttl is not None else 300,
         authorizer_uri=item.get("authorizerUri"),
+        credentials=item.get("authorizerCredentials") or None,
     )
 
 

@@ -1,7 +1,8 @@
 """Shared pieces for the API Gateway tests: a user pool's signing keys, a hand-built API, a fake Lambda.
 
 The fake Lambda stands in for the Lambda service at the gateway's `invoke` boundary (the runtime has
-its own tests); everything else is the real gateway code.
+its own tests); everything else is the real gateway code. Its functions' resource policies let API Gateway
+invoke them from the API, as lambda.add_permission would (`invoke_permission`), unless a test says otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from serverless_lab.dataplane.apigateway.gateway import Gateway, LambdaResult
+from serverless_lab.dataplane.apigateway.invoke_permission import PolicySource
 from serverless_lab.dataplane.apigateway.model import (
     AuthorizerConfig,
     GatewayResponseConfig,
@@ -26,6 +28,7 @@ from serverless_lab.dataplane.apigateway.model import (
     RestApiConfig,
     StageConfig,
 )
+from serverless_lab.dataplane.iam.policy import Policy
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -234,16 +237,41 @@ class JwksServer:
         raise KeyError(issuer)
 
 
+def invoke_permission(source_arn: str = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:a1b2c3d4e5/*") -> Policy:
+    """A function's resource policy as lambda.add_permission writes it: API Gateway may invoke it from
+    `source_arn` (any stage, method, path and authorizer of the test API by default)."""
+    return Policy.parse(
+        {
+            "Version": "2012-10-17",
+            "Id": "default",
+            "Statement": [
+                {
+                    "Sid": "apigateway",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "apigateway.amazonaws.com"},
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}},
+                }
+            ],
+        }
+    )
+
+
 def make_gateway(
     api: RestApiConfig | None = None,
     fake_lambda: Any = None,
     jwks: JwksServer | None = None,
     clock: Any = None,
     api_keys: dict[str, Any] | None = None,
+    policies: PolicySource | None = None,
 ) -> tuple[Gateway, Any, JwksServer]:
     """The gateway core serving `api` (the lab's API by default) with a fake Lambda (any callable taking
-    function ARN, event and timeout), the pools' JWKS and, as the stage's usage plans, `api_keys`."""
+    function ARN, event and timeout), the pools' JWKS, as the stage's usage plans `api_keys`, and as the
+    functions' resource policies `policies` (by function ARN; every function may be invoked from the API
+    by default)."""
     api = api or make_api()
+    granted = invoke_permission()
     fake_lambda = fake_lambda or FakeLambda()
     jwks = jwks or JwksServer()
 
@@ -259,5 +287,6 @@ def make_gateway(
         clock=clock or (lambda: NOW),
         account_id=ACCOUNT,
         api_keys_source=lambda rest_api_id, stage: api_keys or {},
+        function_policy_source=policies or (lambda function_arn: granted),
     )
     return gateway, fake_lambda, jwks
