@@ -81,7 +81,11 @@ class Ledger:
 
     def as_dict(self) -> dict[str, Any]:
         with self.lock:
-            return {"messages": list(self.messages), "throttled": list(self.throttled), "refused": list(self.refused)}
+            return {
+                "messages": list(self.messages),
+                "throttled": list(self.throttled),
+                "refused": list(self.refused),
+            }
 
 
 @dataclass
@@ -108,8 +112,9 @@ def apply(timing: AwsTiming | None = None) -> Behaviours:
     STATE = Behaviours(timing or AwsTiming())
     from . import aws_behaviours_cloudfront
 
-    for install in (_iam_and_lambda, _dynamodb, _cognito, _apigateway, aws_behaviours_cloudfront.install):
+    for install in (_iam_and_lambda, _dynamodb, _cognito, _apigateway):
         install()
+    aws_behaviours_cloudfront.install(active, _wrap)
     return STATE
 
 

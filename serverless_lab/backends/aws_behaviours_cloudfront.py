@@ -26,10 +26,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from . import aws_behaviours
-
 # account -> CallerReference -> (the configuration sent, the distribution id)
 _REFERENCES: dict[str, dict[str, tuple[str, str]]] = {}
+# aws_behaviours.active, given by install() (this module does not import aws_behaviours: no import circle)
+_ACTIVE: list[Callable[[], Any]] = []
+
+
+def _active() -> Any:
+    return _ACTIVE[0]() if _ACTIVE else None
 
 
 def _error(code: str, message: str) -> Exception:
@@ -45,7 +49,7 @@ def _changed(distribution: Any) -> None:
 
 
 def _in_progress(distribution: Any) -> bool:
-    state = aws_behaviours.active()
+    state = _active()
     return bool(state) and state.within(
         getattr(distribution, "_aws_changed", None), state.timing.cloudfront_deploy_s
     )
@@ -53,7 +57,7 @@ def _in_progress(distribution: Any) -> bool:
 
 def _check_if_match(distribution: Any, if_match: Any, operation: str) -> None:
     if if_match and if_match != distribution.etag:
-        state = aws_behaviours.active()
+        state = _active()
         if state is not None:
             state.ledger.note("refused", operation=operation, code="PreconditionFailed")
         raise _error(
@@ -62,7 +66,9 @@ def _check_if_match(distribution: Any, if_match: Any, operation: str) -> None:
         )
 
 
-def install() -> None:
+def install(active: Callable[[], Any], wrap: Callable[..., None]) -> None:
+    """Wraps moto's CloudFront; `active` answers the behaviours' state (None: off), `wrap` replaces a method once."""
+    _ACTIVE[:] = [active]
     from moto.cloudfront.models import CloudFrontBackend, Distribution, Invalidation
 
     def status(self: Any) -> str:
@@ -76,7 +82,7 @@ def install() -> None:
 
     def create(original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, distribution_config: dict[str, Any], tags: list[dict[str, str]]) -> Any:
-            state = aws_behaviours.active()
+            state = _active()
             if state is None:
                 return original(self, distribution_config, tags)
             reference = distribution_config.get("CallerReference", "")
@@ -102,10 +108,10 @@ def install() -> None:
     def update(original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, dist_config: dict[str, Any], _id: str, if_match: Any) -> Any:
             distribution = self.distributions.get(_id)
-            if aws_behaviours.active() is not None and distribution is not None:
+            if _active() is not None and distribution is not None:
                 _check_if_match(distribution, if_match, "UpdateDistribution")
             answer = original(self, dist_config, _id, if_match)
-            if aws_behaviours.active() is not None and distribution is not None:
+            if _active() is not None and distribution is not None:
                 _changed(distribution)
                 return distribution, distribution.location, distribution.etag
             return answer
@@ -115,7 +121,7 @@ def install() -> None:
     def delete(original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, distribution_id: str, if_match: Any) -> Any:
             distribution = self.distributions.get(distribution_id)
-            state = aws_behaviours.active()
+            state = _active()
             if state is not None and distribution is not None:
                 _check_if_match(distribution, if_match, "DeleteDistribution")
                 if getattr(distribution.distribution_config, "Enabled", False) or _in_progress(distribution):
@@ -132,7 +138,7 @@ def install() -> None:
 
     def create_invalidation(original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, dist_id: str, paths: list[str], caller_ref: str) -> Invalidation:
-            state = aws_behaviours.active()
+            state = _active()
             if state is not None:
                 for made in self.invalidations.get(dist_id) or []:
                     if made.caller_ref != caller_ref:
@@ -153,7 +159,7 @@ def install() -> None:
 
         return wrapper
 
-    aws_behaviours._wrap(CloudFrontBackend, "create_distribution_with_tags", create)
-    aws_behaviours._wrap(CloudFrontBackend, "update_distribution", update)
-    aws_behaviours._wrap(CloudFrontBackend, "delete_distribution", delete)
-    aws_behaviours._wrap(CloudFrontBackend, "create_invalidation", create_invalidation)
+    wrap(CloudFrontBackend, "create_distribution_with_tags", create)
+    wrap(CloudFrontBackend, "update_distribution", update)
+    wrap(CloudFrontBackend, "delete_distribution", delete)
+    wrap(CloudFrontBackend, "create_invalidation", create_invalidation)

@@ -50,7 +50,12 @@ def serve(state_file: Path, region: str, scale: float) -> None:
     from serverless_lab.backends import aws_behaviours, moto_fixes
     from serverless_lab.backends.endpoint import EndpointBackend
     from serverless_lab.backends.local import free_port
-    from serverless_lab.backends.moto_host import NoDelayRequestHandler, build_app, lambda_code_bytes, lambda_layer_bytes
+    from serverless_lab.backends.moto_host import (
+        NoDelayRequestHandler,
+        build_app,
+        lambda_code_bytes,
+        lambda_layer_bytes,
+    )
     from serverless_lab.dataplane.server import DataPlaneServer
     from serverless_lab.dataplane.service import DataPlane
 
@@ -85,7 +90,9 @@ def serve(state_file: Path, region: str, scale: float) -> None:
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    state_file.write_text(json.dumps({"moto": moto_url, "dataplane": server.url, "region": region, "scale": scale}))
+    state_file.write_text(
+        json.dumps({"moto": moto_url, "dataplane": server.url, "region": region, "scale": scale})
+    )
     stop.wait()
     server.stop()
     server.dataplane.close()
@@ -122,7 +129,16 @@ def start_stand_in(home: Path, region: str = "eu-west-1", scale: float = SCALE) 
                 "AWS_DEFAULT_REGION": region, "SERVERLESS_LAB_HOME": str(home)})  # fmt: skip
     log = open(home / "stand-in.log", "ab")  # noqa: SIM115 - the child keeps it
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__)), "--state", str(state), "--region", region, "--scale", str(scale)],
+        [
+            sys.executable,
+            str(Path(__file__)),
+            "--state",
+            str(state),
+            "--region",
+            region,
+            "--scale",
+            str(scale),
+        ],
         env=env,
         cwd=ROOT,
         stdout=log,
