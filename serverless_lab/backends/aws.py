@@ -167,6 +167,12 @@ def configured_region(profile: str | None) -> str:
     """The region of the user's configuration: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region."""
     import os
 
+    if profile is not None and profile not in botocore.session.Session().available_profiles:
+        # Checked first: with AWS_REGION set the profile would otherwise fail only at the first call.
+        raise UsageError(
+            f"The config profile ({profile}) could not be found. Fix: name a profile of ~/.aws/config "
+            "(`aws configure list-profiles`), or leave profile out."
+        )
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         try:
