@@ -15,7 +15,10 @@ reached (`public_url`) and how fast AWS's clock runs (`time_scale`). Nothing of 
 configuration: it exists only here, made by a test. Every boto3 call the backend's clients make is
 observed (not intercepted) in `calls`, so a test proves what the lab did and did not send.
 
-    python tests/e2e/aws_stand_in.py --state FILE --region R --scale S     # serves until killed
+    python tests/e2e/aws_stand_in.py --state FILE --region R --scale S [--timing JSON]   # serves until killed
+
+`--timing` sets AwsTiming's durations (AWS seconds), e.g. '{"table_deleting_s": 60}': a test picks the long
+end of what AWS documents where its assertions must not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ _EXECUTE_API = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazon
 # --- the stand-in's process ----------------------------------------------------------------------------------
 
 
-def serve(state_file: Path, region: str, scale: float) -> None:
+def serve(state_file: Path, region: str, scale: float, timing: dict[str, float] | None = None) -> None:
     from werkzeug.serving import make_server
 
     from serverless_lab.backends import aws_behaviours, moto_fixes
@@ -61,7 +64,7 @@ def serve(state_file: Path, region: str, scale: float) -> None:
 
     dataplane_port = free_port()
     moto_fixes.apply()
-    aws_behaviours.apply(aws_behaviours.AwsTiming(scale=scale))
+    aws_behaviours.apply(aws_behaviours.AwsTiming(scale=scale, **(timing or {})))
     app = aws_behaviours.BehaviourRoutes(build_app("aws-stand-in", dataplane_port))
     moto = make_server("127.0.0.1", 0, app, threaded=True, request_handler=NoDelayRequestHandler)
     threading.Thread(target=moto.serve_forever, name="stand-in-moto", daemon=True).start()
@@ -90,9 +93,12 @@ def serve(state_file: Path, region: str, scale: float) -> None:
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    state_file.write_text(
+    # Written whole, then renamed: the starting test never reads half a file.
+    partial = state_file.with_suffix(".partial")
+    partial.write_text(
         json.dumps({"moto": moto_url, "dataplane": server.url, "region": region, "scale": scale})
     )
+    partial.replace(state_file)
     stop.wait()
     server.stop()
     server.dataplane.close()
@@ -112,6 +118,10 @@ class StandIn:
         with urllib.request.urlopen(self.moto + "/_aws_behaviours/ledger", timeout=10) as answer:
             return dict(json.loads(answer.read()))
 
+    def info(self) -> dict[str, Any]:
+        """What make_backend (and tests/e2e/aws_course.py) needs to reach it."""
+        return {"moto": self.moto, "dataplane": self.dataplane, "region": self.region, "scale": self.scale}
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -121,29 +131,18 @@ class StandIn:
             self.process.wait(timeout=5)
 
 
-def start_stand_in(home: Path, region: str = "eu-west-1", scale: float = SCALE) -> StandIn:
+def start_stand_in(
+    home: Path, region: str = "eu-west-1", scale: float = SCALE, timing: dict[str, float] | None = None
+) -> StandIn:
     """Starts the stand-in in a process of its own (offline: fake credentials, no AWS_ variable passed on)."""
     state = home / "stand-in.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"MOTO_ACCOUNT_ID": ACCOUNT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_DEFAULT_REGION": region, "SERVERLESS_LAB_HOME": str(home)})  # fmt: skip
-    log = open(home / "stand-in.log", "ab")  # noqa: SIM115 - the child keeps it
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__)),
-            "--state",
-            str(state),
-            "--region",
-            region,
-            "--scale",
-            str(scale),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, str(Path(__file__)), "--state", str(state), "--region", region,
+               "--scale", str(scale), "--timing", json.dumps(timing or {})]  # fmt: skip
+    with open(home / "stand-in.log", "ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if state.exists() and state.read_text():
@@ -229,5 +228,6 @@ if __name__ == "__main__":
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--timing", type=json.loads, default={})
     arguments = parser.parse_args()
-    serve(arguments.state, arguments.region, arguments.scale)
+    serve(arguments.state, arguments.region, arguments.scale, arguments.timing)
