@@ -127,6 +127,70 @@ def account_wide_leftovers(backend: Any, prefix: str) -> list[str]:
     return found
 
 
+def untagged(backend: Any, prefix: str, student: str) -> tuple[list[str], list[str]]:
+    """What of the student's prefix was checked, and what does not carry the student tag, read with plain
+    boto3 (CloudFront's origin access controls take no tags)."""
+    tag = "serverless-lab:student"
+    found: list[str] = []
+    checked: list[str] = []
+
+    def check(what: str, tags: dict[str, str]) -> None:
+        checked.append(what.split(" ")[0])
+        if tags.get(tag) != student:
+            found.append(what)
+
+    def pairs(items: list[dict[str, str]], key: str = "Key", value: str = "Value") -> dict[str, str]:
+        return {item[key]: item[value] for item in items}
+
+    s3 = backend.client("s3")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        if bucket["Name"].startswith(prefix):
+            check(f"bucket {bucket['Name']}", pairs(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"]))
+    cloudfront = backend.client("cloudfront")
+    for item in cloudfront.list_distributions()["DistributionList"].get("Items") or []:
+        if f"({prefix})" in (item.get("Comment") or ""):
+            tags = cloudfront.list_tags_for_resource(Resource=item["ARN"])["Tags"].get("Items", [])
+            check(f"distribution {item['Id']}", pairs(tags))
+    dynamodb = backend.client("dynamodb")
+    for name in dynamodb.list_tables()["TableNames"]:
+        if name.startswith(prefix):
+            arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+            check(f"table {name}", pairs(dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]))
+    cognito = backend.client("cognito-idp")
+    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"].startswith(prefix):
+            check(
+                f"pool {pool['Name']}",
+                cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("UserPoolTags", {}),
+            )
+    lambda_ = backend.client("lambda")
+    for function in lambda_.list_functions()["Functions"]:
+        if function["FunctionName"].startswith(prefix):
+            check(
+                f"function {function['FunctionName']}",
+                lambda_.list_tags(Resource=function["FunctionArn"])["Tags"],
+            )
+    iam = backend.client("iam")
+    for role in iam.list_roles()["Roles"]:
+        if role["RoleName"].startswith(prefix):
+            check(f"role {role['RoleName']}", pairs(iam.list_role_tags(RoleName=role["RoleName"])["Tags"]))
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        if policy["PolicyName"].startswith(prefix):
+            check(
+                f"policy {policy['PolicyName']}", pairs(iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"])
+            )
+    for api in backend.client("apigateway").get_rest_apis()["items"]:
+        if api["name"].startswith(prefix):
+            check(f"api {api['name']}", api.get("tags") or {})
+    logs = backend.client("logs")
+    for group in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/" + prefix)["logGroups"]:
+        check(
+            f"log group {group['logGroupName']}",
+            logs.list_tags_log_group(logGroupName=group["logGroupName"])["tags"],
+        )
+    return found
+
+
 def main(info_file: str, student: str) -> dict[str, Any]:
     info = json.loads(Path(info_file).read_text())
     facts: dict[str, Any] = {}
@@ -372,6 +436,7 @@ def main(info_file: str, student: str) -> dict[str, Any]:
 
     mark("09-teardown")
     facts["leftovers_before"] = len(teaching.leftovers(lab))
+    facts["tag_checked"], facts["untagged_before_teardown"] = untagged(lab.backend, lab.names.prefix, student)
     teaching.remove_extras(lab)
     # Someone changes the distribution in the console while destroy runs: the lab's disable, sent with the
     # ETag it read, is refused (PreconditionFailed), the cdn step cannot go, and the site's bucket stays

@@ -245,6 +245,10 @@ def test_a_failed_cdn_destroy_keeps_the_site_and_says_why(course: CourseRun) -> 
 def test_destroy_leaves_nothing_and_says_where_it_searched(course: CourseRun) -> None:
     facts = course.facts
     assert facts["leftovers_before"] > 0
+    # Everything the lab made (the extras too) carries the student tag, which destroy finds it by.
+    assert facts["untagged_before_teardown"] == []
+    kinds = ["api", "bucket", "distribution", "function", "log", "policy", "pool", "role", "table"]
+    assert facts["tag_checked"] == kinds
     assert facts["leftovers_after"] == []
     assert facts["account_wide_leftovers"] == []
     assert facts["check_nothing_left"] is True
