@@ -107,8 +107,10 @@ class AwsBackend(Backend):
         core.set_config_variable("ignore_configured_endpoint_urls", True)
         return boto3.session.Session(botocore_session=core, region_name=self.region)
 
-    def _new_client(self, service: str, *, validate: bool = True) -> Any:
-        client = super()._new_client(service, validate=validate)
+    def _new_client(
+        self, service: str, *, validate: bool = True, credentials: dict[str, str] | None = None
+    ) -> Any:
+        client = super()._new_client(service, validate=validate, credentials=credentials)
         client.meta.events.register_first("before-send.*.*", self._refuse_anything_but_aws)
         self.pacer.watch(client)
         return client

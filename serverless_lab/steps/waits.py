@@ -2,8 +2,11 @@
 
 A wait polls with boto3's own waiter (its acceptors decide success and failure, as `aws ... wait` does),
 one attempt at a time, so that each poll can show the resource's status and the time so far
-(progress.py). On AWS the polls follow the waiter's pace; offline they come every second or faster, and an
-instant wait prints nothing.
+(progress.py). On AWS the polls follow the waiter's pace; offline they come every second or faster (every
+0.2 s for a distribution, which the offline lab deploys in $SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS, 2 s
+by default), and an instant wait prints nothing. This is the one path for every wait of the lab: the steps'
+`wait:` calls (Step.execute) and the teaching extras call it. A wait that outlasts its timeout is a
+StepError naming what it waited for and its last status; running the same call again keeps waiting.
 
 Typical durations, as AWS documents them:
 - CloudFront: a created, changed or disabled distribution is InProgress until it is Deployed to every edge
@@ -22,7 +25,11 @@ from typing import Any
 
 from botocore.exceptions import WaiterError
 
+from ..errors import StepError
 from ..progress import waiting
+
+OFFLINE_DELAY_S = 1.0
+OFFLINE_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class WaitSpec:
     delay_s: float  # AWS's seconds between polls
     timeout_s: float  # AWS's seconds before giving up
     status: str = ""  # where the status is in the waiter's answer ("Distribution.Status")
+    offline_delay_s: float = OFFLINE_DELAY_S  # seconds between polls offline
+    offline_timeout_s: float = OFFLINE_TIMEOUT_S  # seconds before giving up offline
 
 
 WAITS = {
@@ -43,6 +52,9 @@ WAITS = {
         20,
         40 * 60,
         "Distribution.Status",
+        offline_delay_s=0.2,
+        # The offline deploy time is the user's to set ($SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS).
+        offline_timeout_s=600,
     ),
     "function_active_v2": WaitSpec(
         "Lambda function {FunctionName} to be Active", "a few seconds", 1, 300, "Configuration.State"
@@ -62,17 +74,17 @@ WAITS = {
     ),
     "bucket_exists": WaitSpec("S3 bucket {Bucket} to exist", "at once", 1, 60),
 }
-OFFLINE_DELAY_S = 1.0
-OFFLINE_TIMEOUT_S = 120.0
 
 
 def wait_for(client: Any, waiter_name: str, params: dict[str, Any], *, backend: Any) -> None:
-    """Waits for `waiter_name` with progress; botocore's WaiterError when it fails or times out."""
+    """Waits for `waiter_name` with progress: botocore's WaiterError when the waiter fails (an error
+    answer, a failure state), a StepError when the wait outlasts its timeout."""
     spec = WAITS.get(waiter_name) or WaitSpec(waiter_name.replace("_", " "), "", 2, 600)
     offline = backend.offline
     scale = 1.0 if offline else float(getattr(backend, "time_scale", 1.0))
-    delay = min(spec.delay_s, OFFLINE_DELAY_S) if offline else spec.delay_s * scale
-    deadline = time.monotonic() + (OFFLINE_TIMEOUT_S if offline else spec.timeout_s * scale)
+    delay = min(spec.delay_s, spec.offline_delay_s) if offline else spec.delay_s * scale
+    timeout = spec.offline_timeout_s if offline else spec.timeout_s * scale
+    started = time.monotonic()
     waiter = client.get_waiter(waiter_name)
     what = spec.what.format(**{k: v for k, v in params.items() if isinstance(v, str)})
     with waiting(what, "" if offline else spec.typical, scale=scale) as shown:
@@ -83,9 +95,17 @@ def wait_for(client: Any, waiter_name: str, params: dict[str, Any], *, backend: 
                 shown.tick("done")
                 return
             except WaiterError as error:
-                if "Max attempts exceeded" not in str(error) or time.monotonic() + delay > deadline:
+                if "Max attempts exceeded" not in str(error):
                     raise
-                shown.tick(_status(error.last_response, spec.status))
+                status = _status(error.last_response, spec.status)
+                shown.tick(status)
+                if time.monotonic() + delay > started + timeout:
+                    aws_seconds = (time.monotonic() - started) / (scale if scale > 0 else 1.0)
+                    raise StepError(
+                        f"{what[0].upper()}{what[1:]}: still {status or 'not ready'} after {aws_seconds:.0f} s"
+                        + (f" (AWS: typically {spec.typical})" if spec.typical and not offline else "")
+                        + ". Run the same call again to keep waiting."
+                    ) from None
             time.sleep(delay)
 
 

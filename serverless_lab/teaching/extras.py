@@ -7,16 +7,20 @@
 - `gatekeeper`: a Lambda TOKEN authorizer in front of the echo function (`sl-<student>-gatekeeper-api`), so
   06-api can show a function deciding, API Gateway enforcing its policy, and the policy cache.
 
-They carry the student tag (the APIs too), so `lab.destroy()` removes them; `remove_extras` removes
-everything here at once. As on AWS they are built the careful way: a code update is waited for before the
-configuration changes (Lambda refuses an update while one is InProgress), every Lambda permission names its
-SourceArn (only this API, or this authorizer, may invoke the function), and ARNs carry the region's
-partition.
+They run as the functions step's role, whose policy names only the step's own log groups; each extra adds
+an inline policy to the role that lets it write its own log group (Lambda writes a function's logs as its
+role), as one would on AWS. They carry the student tag (the APIs too), so `lab.destroy()` removes them
+(the functions step removes the role with its inline policies); `remove_extras` removes everything here at
+once, the echo API included. As on AWS they are built the careful way: a code update is waited for before
+the configuration changes (Lambda refuses an update while one is InProgress), every Lambda permission
+names its SourceArn (only this API, or this authorizer, may invoke the function), and ARNs carry the
+region's partition.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from typing import Any
 
@@ -103,6 +107,7 @@ def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memor
     role_arn = deployed(lab, "functions")["role_arn"]
     lambda_client = lab.backend.client("lambda")
     function_name = extra_function_name(lab, name)
+    allow_own_logs(lab, role_arn.rsplit("/", 1)[-1], function_name)
     package = zip_source(name, source)
     settings = {"Role": role_arn, "Runtime": "python3.12", "Handler": f"{name}.handler",
                 "Timeout": timeout, "MemorySize": memory}  # fmt: skip
@@ -146,6 +151,26 @@ def _log_group(lab: Any, function_name: str) -> None:
         if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
             raise
     logs.put_retention_policy(logGroupName=group, retentionInDays=LOG_RETENTION_DAYS)
+
+
+def logs_policy_name(function_name: str) -> str:
+    return f"{function_name}-logs"
+
+
+def allow_own_logs(lab: Any, role_name: str, function_name: str) -> None:
+    """An inline policy letting the role create and write the function's own log group, and nothing else."""
+    account = f"{partition(lab.region)}:logs:{lab.region}:{lab.names.account_id}"
+    group = f"arn:{account}:log-group:/aws/lambda/{function_name}:*"
+    statement = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": group,
+    }
+    lab.backend.client("iam").put_role_policy(
+        RoleName=role_name,
+        PolicyName=logs_policy_name(function_name),
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
 
 
 def find_extra_api(lab: Any, name: str = "echo-api") -> str | None:
@@ -269,6 +294,15 @@ def remove_extras(lab: Any) -> list[str]:
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
-    if lab.backend.offline:
+        role = lab.outputs.get("functions", {}).get("role_arn", "").rsplit("/", 1)[-1]
+        if role:
+            try:
+                iam = lab.backend.client("iam")
+                iam.delete_role_policy(RoleName=role, PolicyName=logs_policy_name(function_name))
+                deleted.append(f"iam role policy {logs_policy_name(function_name)}")
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "NoSuchEntity":
+                    raise
+    if lab.backend.offline:  # on aws AWS serves the traffic: there is no local data plane to refresh
         lab.dataplane().control_plane.refresh()  # forget the deleted log groups and functions
     return deleted

@@ -181,8 +181,10 @@ def stand_in_backend_class() -> type:
         def _allowed_host(self, host: str | None) -> bool:
             return host == urlsplit(self.moto).hostname
 
-        def _new_client(self, service: str, *, validate: bool = True) -> Any:
-            client = super()._new_client(service, validate=validate)
+        def _new_client(
+            self, service: str, *, validate: bool = True, credentials: dict[str, str] | None = None
+        ) -> Any:
+            client = super()._new_client(service, validate=validate, credentials=credentials)
             client.meta.events.register("before-call.*.*", self._observe)
             return client
 
