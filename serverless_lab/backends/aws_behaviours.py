@@ -13,7 +13,8 @@ module puts back, each from the AWS page that documents it:
   UpdateFunctionCode, UpdateFunctionConfiguration and PublishVersion fail), an updated one has
   LastUpdateStatus InProgress (the same updates fail), both with ResourceConflictException;
 - CloudFront (aws_behaviours_cloudfront.py): InProgress for minutes after a create, an update or a
-  disable; CallerReferences remembered; IfMatch enforced; no delete of an enabled or InProgress one;
+  disable, IfMatch enforced and no delete of an enabled or InProgress one (the lab's lifecycle mend,
+  moto_cloudfront_lifecycle.py, timed in AWS's minutes); CallerReferences remembered;
 - DynamoDB DELETING (DeleteTable, DynamoDB API Reference): a deleted table stays listed, DELETING, for a
   while, still answering reads and writes ("DynamoDB might continue to accept data read and write
   operations ... until the table deletion is complete"), and CreateTable of its name is ResourceInUse;
@@ -124,6 +125,9 @@ def _wrap(owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[.
     if getattr(original, "_aws_behaviour", False):
         return
     wrapper = make(original)
+    # The lab's mends mark what they replaced (_serverless_lab_fix): the mark carries over, so a later
+    # moto_fixes.apply() sees its mend in place and does not mend again over the behaviour.
+    wrapper.__dict__.update(getattr(original, "__dict__", {}))
     wrapper._aws_behaviour = True  # type: ignore[attr-defined]
     setattr(owner, name, wrapper)
 

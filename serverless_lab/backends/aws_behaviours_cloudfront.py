@@ -1,19 +1,21 @@
 """CloudFront as AWS runs it, for the stand-in of AWS (aws_behaviours.py says what the stand-in is).
 
-- InProgress for minutes: a created, updated (a disable included) distribution is InProgress until the change
-  reached every edge location, then Deployed ("Delete a distribution", CloudFront Developer Guide: "it might
-  take a few minutes for CloudFront to propagate your change to all edge locations"). Here the Status is
-  derived from the time of the last change (AwsTiming.cloudfront_deploy_s); this replaces the timing of
-  moto's ManagedState for the stand-in only, so an offline lifecycle mend of moto's can keep its own seconds.
-- ETags: every change makes a new ETag, and UpdateDistribution and DeleteDistribution with another IfMatch
-  answer 412 PreconditionFailed ("UpdateDistribution", "DeleteDistribution", CloudFront API Reference).
-- DeleteDistribution refuses an enabled distribution, or one whose disable is still InProgress, with
-  DistributionNotDisabled (409).
+The distribution's lifecycle is the lab's own mend of moto (moto_cloudfront_lifecycle.py), reused here, not
+doubled: a created, updated (a disable included) distribution is InProgress, then Deployed; every change
+makes a new ETag, and UpdateDistribution and DeleteDistribution with another IfMatch answer 412
+PreconditionFailed; DeleteDistribution refuses an enabled distribution, or one whose disable is still
+InProgress, with 409 DistributionNotDisabled; an invalidation is InProgress, then Completed. The stand-in
+only sets how long that takes, AWS's "few minutes" ("Delete a distribution", CloudFront Developer Guide:
+"it might take a few minutes for CloudFront to propagate your change to all edge locations"): moto's state
+manager holds the time of both models (AwsTiming.cloudfront_deploy_s, on the stand-in's faster clock), and
+it notes the lifecycle's refusals in its ledger.
+
+What the stand-in adds, which the offline lab does not need:
 - CallerReferences ("DistributionConfig", CloudFront API Reference): "If CallerReference is a value that
   you already sent in a previous request to create a distribution, CloudFront returns a
   DistributionAlreadyExists error"; the same reference with the same configuration answers the
   distribution that request made (a retried request). The stand-in remembers every reference an account
-  sent, also after the distribution is deleted.
+  sent, also after the distribution is deleted (moto forgets it with the distribution).
 - Invalidations ("InvalidationBatch"): the same CallerReference with the same paths creates nothing and
   answers the invalidation made before; with other paths, InvalidationBatchAlreadyExists.
 """
@@ -21,8 +23,6 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -43,42 +43,46 @@ def _error(code: str, message: str) -> Exception:
     return CloudFrontException(code, message)
 
 
-def _changed(distribution: Any) -> None:
-    distribution._aws_changed = time.monotonic()
-    distribution.etag = uuid.uuid4().hex[:14].upper()
-
-
-def _in_progress(distribution: Any) -> bool:
-    state = _active()
-    return bool(state) and state.within(
-        getattr(distribution, "_aws_changed", None), state.timing.cloudfront_deploy_s
-    )
-
-
-def _check_if_match(distribution: Any, if_match: Any, operation: str) -> None:
-    if if_match and if_match != distribution.etag:
-        state = _active()
-        if state is not None:
-            state.ledger.note("refused", operation=operation, code="PreconditionFailed")
-        raise _error(
-            "PreconditionFailed",
-            "The precondition given in one or more of the request fields evaluated to false.",
-        )
+# The lifecycle's refusals the ledger notes (the stand-in's ledger lists every call AWS would refuse).
+LIFECYCLE_REFUSALS = ("PreconditionFailed", "InvalidIfMatchVersion", "DistributionNotDisabled")
 
 
 def install(active: Callable[[], Any], wrap: Callable[..., None]) -> None:
     """Wraps moto's CloudFront; `active` answers the behaviours' state (None: off), `wrap` replaces a method once."""
     _ACTIVE[:] = [active]
-    from moto.cloudfront.models import CloudFrontBackend, Distribution, Invalidation
+    from moto.cloudfront.exceptions import CloudFrontException
+    from moto.cloudfront.models import CloudFrontBackend, Invalidation
+    from moto.moto_api import state_manager
 
-    def status(self: Any) -> str:
-        return "InProgress" if _in_progress(self) else "Deployed"
+    from . import moto_cloudfront_lifecycle
 
-    if not isinstance(Distribution.__dict__.get("status"), property) or not getattr(
-        Distribution.__dict__["status"].fget, "_aws_behaviour", False
-    ):
-        status._aws_behaviour = True  # type: ignore[attr-defined]
-        Distribution.status = property(status, lambda self, value: None)  # type: ignore[assignment]
+    moto_cloudfront_lifecycle.apply()  # idempotent: moto_fixes.apply() has usually installed it already
+    state = _active()
+    if state is not None:  # AWS's minutes on the stand-in's clock, for both of the lifecycle's models
+        seconds = state.timing.real(state.timing.cloudfront_deploy_s)
+        for model in (
+            moto_cloudfront_lifecycle.DISTRIBUTION_MODEL,
+            moto_cloudfront_lifecycle.INVALIDATION_MODEL,
+        ):
+            state_manager.set_transition(model, moto_cloudfront_lifecycle.transition(seconds))
+
+    def noted(operation: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """The lifecycle's own answer, its refusals noted in the ledger."""
+
+        def make(original: Callable[..., Any]) -> Callable[..., Any]:
+            def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return original(self, *args, **kwargs)
+                except CloudFrontException as error:
+                    state = _active()
+                    code = str(error.code)
+                    if state is not None and code in LIFECYCLE_REFUSALS:
+                        state.ledger.note("refused", operation=operation, code=code)
+                    raise
+
+            return wrapper
+
+        return make
 
     def create(original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, distribution_config: dict[str, Any], tags: list[dict[str, str]]) -> Any:
@@ -98,41 +102,9 @@ def install(active: Callable[[], Any], wrap: Callable[..., None]) -> None:
                     "The caller reference that you are using to create a distribution is associated with another "
                     f"distribution. Already exists: {seen[1]}",
                 )
-            distribution, location, _ = original(self, distribution_config, tags)
-            _REFERENCES[self.account_id][reference] = (sent, distribution.distribution_id)
-            _changed(distribution)
-            return distribution, location, distribution.etag
-
-        return wrapper
-
-    def update(original: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(self: Any, dist_config: dict[str, Any], _id: str, if_match: Any) -> Any:
-            distribution = self.distributions.get(_id)
-            if _active() is not None and distribution is not None:
-                _check_if_match(distribution, if_match, "UpdateDistribution")
-            answer = original(self, dist_config, _id, if_match)
-            if _active() is not None and distribution is not None:
-                _changed(distribution)
-                return distribution, distribution.location, distribution.etag
+            answer = original(self, distribution_config, tags)
+            _REFERENCES[self.account_id][reference] = (sent, answer[0].distribution_id)
             return answer
-
-        return wrapper
-
-    def delete(original: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(self: Any, distribution_id: str, if_match: Any) -> Any:
-            distribution = self.distributions.get(distribution_id)
-            state = _active()
-            if state is not None and distribution is not None:
-                _check_if_match(distribution, if_match, "DeleteDistribution")
-                if getattr(distribution.distribution_config, "Enabled", False) or _in_progress(distribution):
-                    state.ledger.note(
-                        "refused", operation="DeleteDistribution", code="DistributionNotDisabled"
-                    )
-                    raise _error(
-                        "DistributionNotDisabled",
-                        "The distribution you are trying to delete has not been disabled.",
-                    )
-            return original(self, distribution_id, if_match)
 
         return wrapper
 
@@ -160,6 +132,6 @@ def install(active: Callable[[], Any], wrap: Callable[..., None]) -> None:
         return wrapper
 
     wrap(CloudFrontBackend, "create_distribution_with_tags", create)
-    wrap(CloudFrontBackend, "update_distribution", update)
-    wrap(CloudFrontBackend, "delete_distribution", delete)
+    wrap(CloudFrontBackend, "update_distribution", noted("UpdateDistribution"))
+    wrap(CloudFrontBackend, "delete_distribution", noted("DeleteDistribution"))
     wrap(CloudFrontBackend, "create_invalidation", create_invalidation)

@@ -50,11 +50,12 @@ _EXECUTE_API = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazon
 def serve(state_file: Path, region: str, scale: float, timing: dict[str, float] | None = None) -> None:
     from werkzeug.serving import make_server
 
-    from serverless_lab.backends import aws_behaviours, moto_fixes
+    from serverless_lab.backends import aws_behaviours
     from serverless_lab.backends.endpoint import EndpointBackend
     from serverless_lab.backends.local import free_port
     from serverless_lab.backends.moto_host import (
         NoDelayRequestHandler,
+        apply_fixes_once,
         build_app,
         lambda_code_bytes,
         lambda_layer_bytes,
@@ -63,7 +64,7 @@ def serve(state_file: Path, region: str, scale: float, timing: dict[str, float] 
     from serverless_lab.dataplane.service import DataPlane
 
     dataplane_port = free_port()
-    moto_fixes.apply()
+    apply_fixes_once()  # the lab's mends, once (the server's first request would apply them again otherwise)
     aws_behaviours.apply(aws_behaviours.AwsTiming(scale=scale, **(timing or {})))
     app = aws_behaviours.BehaviourRoutes(build_app("aws-stand-in", dataplane_port))
     moto = make_server("127.0.0.1", 0, app, threaded=True, request_handler=NoDelayRequestHandler)
