@@ -188,7 +188,7 @@ def untagged(backend: Any, prefix: str, student: str) -> tuple[list[str], list[s
             f"log group {group['logGroupName']}",
             logs.list_tags_log_group(logGroupName=group["logGroupName"])["tags"],
         )
-    return found
+    return sorted(set(checked)), found
 
 
 def main(info_file: str, student: str) -> dict[str, Any]:
