@@ -155,6 +155,14 @@ def distribution_id(lab: Any) -> str | None:
     return str(found["Id"]) if found else None
 
 
+def refresh(lab: Any) -> None:
+    """The lab's data plane reads the control plane again now, so the next request sees a change just made
+    (it re-reads within a second anyway, as AWS takes seconds to apply one). On AWS there is no local data
+    plane: AWS applies the change itself, and this does nothing."""
+    if lab.backend.offline:
+        lab.dataplane().control_plane.refresh()
+
+
 def caller_reference(lab: Any) -> str:
     """The CallerReference for the student's create_distribution: their distribution's own while it exists
     (a second run sends it again, and CloudFront answers with DistributionAlreadyExists or the distribution

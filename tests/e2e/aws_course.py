@@ -261,6 +261,7 @@ def main(info_file: str, student: str) -> dict[str, Any]:
         DistributionId=distribution_id, InvalidationBatch=batch
     )["Invalidation"]["Status"]
     facts["cache_table_on_aws"] = error_of(lambda: teaching.cache_table(lab))
+    facts["refresh_on_aws"] = error_of(lambda: teaching.refresh(lab))  # 02's cells call it after a change
 
     mark("01-static-site again")
     # The site reverted (A, B, A): every change invalidates, each with a reference of its own.

@@ -191,6 +191,7 @@ def test_functions_run_in_lambda_and_nothing_local_writes_a_log_group(course: Co
     assert facts["dataplane_made"] is False
     assert facts["dataplane_on_aws"].startswith("UsageError::The aws backend has no local data plane")
     assert facts["cache_table_on_aws"].startswith("UsageError::The aws backend has no local data plane")
+    assert facts["refresh_on_aws"] == ""  # nothing to refresh on AWS, and no error in the notebook's cell
     assert facts["log_writes"] == []  # the lab process sent no CreateLogStream or PutLogEvents
     assert facts["report_lines"] == 2 and facts["function_logs"] > 0  # Lambda's own lines, read back
     assert facts["invoke_api"] == [200, 200]
