@@ -69,7 +69,7 @@ def cdn_max_ttl_lowered(lab: Any, seconds: int = 10, path: str = "/style.css") -
         DistributionId=distribution_id,
         InvalidationBatch={"Paths": {"Quantity": 1, "Items": [path]}, "CallerReference": str(time.time())},
     )
-    lab.dataplane().control_plane.refresh()  # the edge reads the new settings now, not within a second
+    teaching.refresh(lab)  # the edge reads the new settings now, not within a second
     teaching.edge_get(lab, path)
 
 
@@ -124,7 +124,7 @@ def function_memory(lab: Any, function: str = "items", memory_mb: int = 512) -> 
     name = lab.function_name(function)
     lambda_.update_function_configuration(FunctionName=name, MemorySize=memory_mb)
     lambda_.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    lab.dataplane().control_plane.refresh()  # the runtime reads the new memory now, not within a second
+    teaching.refresh(lab)  # the runtime reads the new memory now, not within a second
     lab.invoke(function, {"httpMethod": "GET", "resource": "/items"})
     return [line for line in teaching.function_logs(lab, function, limit=500) if line.startswith("REPORT")][
         -1
@@ -139,7 +139,7 @@ def stats_handler(lab: Any, source: str = STATS_SOLUTION) -> None:
     name = teaching.ensure_stats_function(lab)  # theirs, or the starter when there is none: new code
     lambda_.update_function_code(FunctionName=name, ZipFile=teaching.zip_file(path))
     lambda_.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    lab.dataplane().control_plane.refresh()
+    teaching.refresh(lab)
 
 
 def item_created(lab: Any, username: str = "grace", title: str = "Through the API") -> str:
@@ -172,7 +172,7 @@ def throttled(lab: Any, function: str = "items") -> pd.DataFrame:
     lab.backend.client("lambda").put_function_concurrency(
         FunctionName=lab.function_name(function), ReservedConcurrentExecutions=1
     )
-    lab.dataplane().control_plane.refresh()
+    teaching.refresh(lab)
     runner = flow.flow_sessions(flow.targets_for(lab))
     return flow.sweep(runner, [4], users_per_level=4, progress=False).spans
 

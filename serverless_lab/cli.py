@@ -1,7 +1,8 @@
 """`serverless-lab`: the command line over the same library the notebooks use.
 
     serverless-lab backend start|stop|status [--json]|reset
-    serverless-lab plan|apply|verify|destroy [STEP] [--student NAME] [--backend NAME]
+    serverless-lab plan|apply|verify|destroy [STEP] [--student NAME] [--backend NAME] [--region R]
+                   [--profile P] [--yes]   (aws: apply shows the plan and the cost and asks; --yes answers)
     serverless-lab status [--student NAME]
     serverless-lab serve | urls [--json] | invoke FUNCTION [--event JSON]
     serverless-lab demo [--out DIR] [--users N] [--keep-running]
@@ -25,7 +26,13 @@ from .errors import LabError
 def _lab(args: argparse.Namespace) -> Any:
     from .lab import Lab
 
-    return Lab(backend=args.backend, student=args.student, region=args.region, endpoint_url=args.endpoint_url)
+    return Lab(
+        backend=args.backend,
+        student=args.student,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        profile=args.profile,
+    )
 
 
 def _port(text: str) -> int:
@@ -71,10 +78,14 @@ def cmd_step(args: argparse.Namespace) -> int:
         for name in [args.step] if args.step else lab.steps:
             print(lab.plan(name))
     elif args.command == "apply":
+        from .preview import confirmed
+
+        if not confirmed(lab, args.step, yes=args.yes, require=bool(args.step)):
+            return 2
         if args.step:
-            lab.require(args.step)
+            lab.require(args.step, confirm=True)
         else:
-            lab.apply()
+            lab.apply(confirm=True)
         print(lab.status().to_string())
     elif args.command == "verify":
         report = lab.verify(args.step)
@@ -82,7 +93,10 @@ def cmd_step(args: argparse.Namespace) -> int:
         return 0 if report.passed else 1
     elif args.command == "destroy":
         lab.destroy(args.step)
-        print(f"destroyed {args.step or 'every step'} of student {lab.student}")
+        print(
+            f"destroyed {args.step or 'every step'} of student {lab.student} "
+            f"({lab.backend.name} backend, region {lab.region})"
+        )
     else:
         print(lab.status().to_string())
     return 0
@@ -109,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     def with_lab_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--backend", default="local", help="memory, local (default), endpoint or aws")
         p.add_argument("--student", default="default", help="the classroom namespace (default: default)")
-        p.add_argument("--region", default="us-east-1")
+        p.add_argument(
+            "--region",
+            default=None,
+            help="offline: us-east-1; aws: your configuration's (AWS_REGION, the profile)",
+        )
+        p.add_argument("--profile", default=None, help="with --backend aws: the profile of ~/.aws/config")
         p.add_argument("--endpoint-url", default=None, help="with --backend endpoint")
         return p
 
@@ -127,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", "one row per step"),
     ]:
         p = with_lab_options(sub.add_parser(name, help=text))
+        if name == "apply":
+            p.add_argument(
+                "--yes", action="store_true", help="aws: apply without asking (the plan is still shown)"
+            )
         if name != "status":
             p.add_argument("step", nargs="?", default=None)
         else:
@@ -157,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, default=20, help="simulated users (default: 20)")
     demo.add_argument("--concurrency", type=int, default=4)
     demo.add_argument("--keep-running", action="store_true", help="keep serving the site for a browser")
+    demo.add_argument(
+        "--yes", action="store_true", help="aws: deploy without asking (the plan is still shown)"
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -7,11 +7,13 @@ notebook can show it. Errors that copy an AWS answer keep AWS's status and messa
     ├── UsageError (400)                 bad input to a public entry point; the message names the fix
     │   ├── UnknownStepError (400)       a step name that is not one of site, cdn, users, table, functions, api
     │   ├── InvalidStudentError (400)    a student name that cannot prefix AWS resource names
-    │   └── UnknownBackendError (400)    a backend other than memory, local, endpoint, aws
+    │   ├── UnknownBackendError (400)    a backend other than memory, local, endpoint, aws
+    │   └── ConfirmationRequiredError (428) apply on the aws backend without confirm=True (CLI: --yes)
     ├── BackendError (503)               the backend cannot be started, reached or trusted
     │   ├── BackendNotRunningError (503) no moto server is running where the state file says
     │   ├── PortInUseError (409)         the requested port is taken by another process
-    │   └── OfflineViolationError (500)  an offline backend was about to talk to a non-loopback host
+    │   ├── OfflineViolationError (500)  an offline backend was about to talk to a non-loopback host
+    │   └── AwsGuardError (409)          the aws backend was about to talk to something other than AWS
     ├── StepError (500)                  a step could not plan, apply, verify or destroy
     │   ├── MissingHandlersError (400)   the handlers/ folder (or a handler in it) is missing
     │   └── StepIncompleteError (409)    a step is half applied; re-run apply to finish it
@@ -63,6 +65,19 @@ class UnknownBackendError(UsageError):
     """A backend name other than memory, local, endpoint or aws."""
 
 
+class ConfirmationRequiredError(UsageError):
+    """apply on the aws backend changes a real account: it shows the plan and the cost, then asks first."""
+
+    status = 428
+
+    def __init__(self, message: str = "", *, preview: object = None) -> None:
+        super().__init__(message)
+        self.preview = preview
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows the message (the plan is shown above it)
+        return [f"{type(self).__name__}: {self.message}"]
+
+
 class BackendError(LabError):
     """The backend cannot be started, reached or trusted."""
 
@@ -83,6 +98,13 @@ class OfflineViolationError(BackendError):
     """An offline backend was about to send a request to a host that is not on loopback."""
 
     status = 500
+
+
+class AwsGuardError(BackendError):
+    """The aws backend refused a request that would not reach AWS: moto's in-process mock was active, or
+    the request's host was not an AWS endpoint."""
+
+    status = 409
 
 
 class StepError(LabError):

@@ -24,6 +24,7 @@ from serverless_lab.dataplane.lambda_.runtime import ResourceNotFoundException
 
 from .backends import Backend, lab_home, make_backend
 from .errors import BackendNotRunningError, InvalidStudentError, StepError, UnknownStepError, UsageError
+from .preview import ApplyPreview, show
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
 from .steps.base import state_of
 
@@ -43,6 +44,11 @@ KEY_OUTPUTS = {
     "functions": ("role_arn",),
     "api": ("rest_api_id", "url"),
 }
+# On the aws backend the stage throttles every method to this by default (the account's default is 10,000
+# requests per second with a burst of 5,000: "API Gateway quotas", limits.html), so a runaway client or a
+# load test cannot run up a bill; Lab(stage_throttle=None) keeps the account's default.
+AWS_STAGE_THROTTLE = {"rateLimit": 10.0, "burstLimit": 20}  # BurstLimit is an integer (ThrottleSettings)
+_DEFAULT: Any = object()
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,11 +103,17 @@ class Lab:
 
     backend: Backend | str = "local"
     student: str = "default"
-    region: str = "us-east-1"
+    # Offline us-east-1 unless given; on aws the user's configuration (AWS_REGION, the profile) unless given.
+    region: str | None = None
     endpoint_url: str | None = None
     profile: str | None = None
     port: int | None = None
     root: Path = PROJECT_ROOT
+    # Whether anyone on the internet may sign up to the user pool: offline yes (the site's form), on aws
+    # only when asked (the pool then allows AdminCreateUser only).
+    self_sign_up: bool | None = None
+    # The stage's default throttle: AWS_STAGE_THROTTLE on aws, none offline unless given.
+    stage_throttle: dict[str, float] | None = _DEFAULT
     _outputs: dict[str, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +128,10 @@ class Lab:
                 port=self.port,
             )
         self.region = self.backend.region
+        if self.self_sign_up is None:
+            self.self_sign_up = not self.backend.real_aws
+        if self.stage_throttle is _DEFAULT:
+            self.stage_throttle = dict(AWS_STAGE_THROTTLE) if self.backend.real_aws else None
         self.names = Names(self.student, self.backend.account_id(), self.region)
         self._outputs = self._load_outputs()
         if self.backend.offline:  # every lab of a backend answers with the backend's one data plane
@@ -133,7 +149,14 @@ class Lab:
 
     def step(self, name: str) -> Step:
         step_names(name, every_step_if_none=False)
-        context = StepContext(self.backend, self.names, self._outputs, self.root)  # type: ignore[arg-type]
+        context = StepContext(
+            self.backend,  # type: ignore[arg-type]
+            self.names,
+            self._outputs,
+            self.root,
+            self_sign_up=bool(self.self_sign_up),
+            stage_throttle=self.stage_throttle,
+        )
         return STEPS[name](context)
 
     @_reaching_the_backend
@@ -141,9 +164,45 @@ class Lab:
         """The boto3 calls `apply(name)` would make now; changes nothing."""
         return self.step(name).plan()
 
+    # --- asking before a real account changes --------------------------------------------------------
+    def preview(self, name: str | None = None, *, require: bool = False) -> ApplyPreview:
+        """The plans of what apply(name) (or require(name)) would change, with a monthly cost estimate."""
+        from .flow.estimate import monthly_estimate
+
+        if require:
+            targets = list(ORDER[: ORDER.index(step_names(name, every_step_if_none=False)[0]) + 1])
+        else:
+            targets = step_names(name)
+        plans = {step_name: self.plan(step_name) for step_name in targets}
+        changed = [step_name for step_name, plan in plans.items() if plan]
+        verb = "require" if require else "apply"
+        argument = "" if name is None else f"{name!r}, "
+        return ApplyPreview(
+            student=self.student,
+            account=self.names.account_id,
+            region=self.region or "",
+            plans=plans,
+            estimate=monthly_estimate(self.root, changed),
+            command=f"lab.{verb}({argument}confirm=True) (CLI: --yes)",
+        )
+
+    def _ask_first(self, name: str | None, *, confirm: bool, require: bool = False) -> None:
+        """On aws, without confirm: shows what would change and what it costs, and refuses (nothing changed)."""
+        if not self.backend.real_aws or confirm:
+            return
+        preview = self.preview(name, require=require)
+        if preview:
+            show(preview)
+            raise preview.refusal()
+
     @_reaching_the_backend
-    def apply(self, name: str | None = None) -> dict[str, Any]:
-        """Applies one step (or all, in order); idempotent. Returns the step's outputs."""
+    def apply(self, name: str | None = None, *, confirm: bool = False) -> dict[str, Any]:
+        """Applies one step (or all, in order); idempotent. Returns the step's outputs.
+
+        On the aws backend it first shows the plan and an estimated monthly cost, and changes the account
+        only with confirm=True (ConfirmationRequiredError otherwise; nothing is changed).
+        """
+        self._ask_first(name, confirm=confirm)
         outputs: dict[str, Any] = {}
         for step_name in step_names(name):
             outputs = self.step(step_name).apply()
@@ -156,15 +215,34 @@ class Lab:
         return outputs
 
     @_reaching_the_backend
-    def require(self, name: str) -> dict[str, Any]:
-        """Applies `name` and every step before it that is not fully deployed, so a fresh kernel can start anywhere."""
+    def require(self, name: str, *, confirm: bool = False) -> dict[str, Any]:
+        """Applies `name` and every step before it that is not fully deployed, so a fresh kernel can start
+        anywhere. On the aws backend, as apply: only with confirm=True when anything would change."""
         targets = ORDER[: ORDER.index(step_names(name, every_step_if_none=False)[0]) + 1]
+        self._ask_first(name, confirm=confirm, require=True)
         for step_name in targets:
             step = self.step(step_name)
             if step.plan():
-                self.apply(step_name)
+                self.apply(step_name, confirm=True)
             else:
                 self._record(step_name, step.outputs())
+        return self._outputs[targets[-1]]
+
+    @_reaching_the_backend
+    def deployed(self, name: str) -> dict[str, Any]:
+        """The outputs of `name` and the steps before it, read without changing anything; StepError naming
+        the first step that is not deployed. What reading a URL uses on aws: it never deploys."""
+        targets = ORDER[: ORDER.index(step_names(name, every_step_if_none=False)[0]) + 1]
+        for step_name in targets:
+            outputs = self.step(step_name).outputs()
+            if not outputs:
+                raise StepError(
+                    f"The {step_name} step is not deployed for student {self.student!r} on the "
+                    f"{self.backend.name} backend ({self.region}). Fix: lab.require({name!r}"
+                    + (", confirm=True)" if self.backend.real_aws else ")"),
+                    status=409,
+                )
+            self._record(step_name, outputs)
         return self._outputs[targets[-1]]
 
     @_reaching_the_backend
@@ -185,7 +263,18 @@ class Lab:
         the others: every step that can go goes, then one StepError names each that could not, and why.
         """
         failures: list[str] = []
+        if self.backend.real_aws:
+            print(
+                f"destroy: searching AWS account {self.names.account_id}, region {self.region} (CloudFront and "
+                f"IAM are global), for what student {self.student!r} owns",
+                flush=True,
+            )
         for step_name in reversed(step_names(name)):
+            if step_name == "site" and any(f.startswith("cdn:") for f in failures):
+                # A distribution left behind would still name the bucket, whose name anyone may take once it
+                # is deleted (bucket names are global): the bucket stays until the cdn step is gone.
+                failures.append("site: not destroyed, because the cdn step could not be (see above)")
+                continue
             try:
                 self.step(step_name).destroy()
             except Exception as error:  # reported below, after the other steps are gone
@@ -234,6 +323,14 @@ class Lab:
         """The local data plane of this lab's backend (one per backend and process), created on first use."""
         from serverless_lab.dataplane.service import DataPlane
 
+        if not self.backend.offline:
+            # The local runtime would run the functions on this machine with the user's credentials and
+            # write made-up log lines into the account's log groups: on AWS, AWS serves the traffic.
+            raise UsageError(
+                f"The {self.backend.name} backend has no local data plane: AWS serves the traffic. Fix: "
+                "lab.invoke() calls Lambda's Invoke API, teaching.call_api()/edge_get() send real HTTPS "
+                "requests, lab.site_url() is the distribution's URL."
+            )
         with self.backend._lock:
             if "dataplane" not in self.backend.services:
                 self.backend.services["dataplane"] = DataPlane(self.backend, **options)
@@ -282,8 +379,13 @@ class Lab:
 
     @_reaching_the_backend
     def invoke(self, function: str, event: Any = None) -> Invocation:
-        """Invokes a function on the local runtime: the payload and Lambda's metrics (cold, durations, logs)."""
+        """Invokes a function: the payload and Lambda's metrics (cold, durations, logs). Offline on the local
+        runtime; on aws through Lambda's Invoke API (the metrics from the REPORT line of its log tail)."""
         name = self.function_name(function)
+        if not self.backend.offline:
+            from .remote_invoke import invoke_on_lambda
+
+            return invoke_on_lambda(self.backend.client("lambda"), name, {} if event is None else event)
         try:
             return self.dataplane().invoke(name, {} if event is None else event)
         except ResourceNotFoundException as missing:
@@ -305,10 +407,11 @@ class Lab:
         return run_flow(self, **options)
 
     def site_url(self) -> str:
-        """Where a browser opens the site: the distribution's URL (served on loopback offline)."""
-        distribution_id = self.require("cdn")["distribution_id"]
+        """Where a browser opens the site: the distribution's URL (served on loopback offline). On aws it
+        only reads: a distribution that is not deployed is an error naming the fix, never a deploy."""
         if not self.backend.offline:
-            return f"https://{self.outputs['cdn']['domain_name']}/"
+            return f"https://{self.deployed('cdn')['domain_name']}/"
+        distribution_id = self.require("cdn")["distribution_id"]
         return self.serve().distribution_url(distribution_id)
 
     # --- outputs ------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import functools
 import threading
 
 from ..errors import UnknownBackendError, UsageError
-from .base import Backend, is_loopback_host
-from .endpoint import AwsBackend, EndpointBackend
+from .aws import AwsBackend, configured_region
+from .base import DEFAULT_REGION, Backend, is_loopback_host
+from .endpoint import EndpointBackend
 from .local import LocalBackend, LocalServer, lab_home
 from .memory import MemoryBackend
 
@@ -38,12 +39,16 @@ def _known_regions() -> frozenset[str]:
 def make_backend(
     name: str = "local",
     *,
-    region: str = "us-east-1",
+    region: str | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
     port: int | None = None,
 ) -> Backend:
-    """The backend called `name`, started. `aws` only when named here explicitly."""
+    """The backend called `name`, started. `aws` only when named here explicitly.
+
+    region: offline, us-east-1 unless given; on aws, the user's configuration (AWS_REGION,
+    AWS_DEFAULT_REGION, the profile's region) unless given.
+    """
     if isinstance(name, Backend):
         return name
     if name not in BACKEND_NAMES:
@@ -53,6 +58,12 @@ def make_backend(
         )
     if endpoint_url is not None and name != "endpoint":
         raise UsageError(f"endpoint_url is only used with backend='endpoint', not {name!r}.")
+    if profile is not None and name != "aws":
+        raise UsageError(
+            f"profile is only used with backend='aws', not {name!r} (offline backends use fake credentials)."
+        )
+    if region is None:
+        region = configured_region(profile) if name == "aws" else DEFAULT_REGION
     if not isinstance(region, str) or region not in _known_regions():
         raise UsageError(
             f"Unknown region {region!r}. Fix: use an AWS region name such as 'us-east-1' or 'eu-west-1'."

@@ -123,6 +123,15 @@ class Backend(ABC):
     def account_id(self) -> str:
         return MOTO_ACCOUNT_ID
 
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint URL of one service's clients (the backend's one URL, or None for AWS's own)."""
+        return self.endpoint_url
+
+    @property
+    def real_aws(self) -> bool:
+        """True only for the aws backend: where mistakes cost money, apply asks first."""
+        return False
+
     @property
     def dataplane_port(self) -> int | None:
         """The loopback port where the lab's data plane serves this backend; None on real AWS."""
@@ -190,7 +199,7 @@ class Backend(ABC):
                 "aws_session_token": credentials["AWS_SESSION_TOKEN"],
             }
         client = self.services["session"].client(
-            service, endpoint_url=self.endpoint_url, config=config, **keys
+            service, endpoint_url=self.endpoint_for(service), config=config, **keys
         )
         if self.offline and self.endpoint_url is not None:
             if service == "s3control":

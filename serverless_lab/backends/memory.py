@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from ..errors import AwsGuardError
 from . import moto_fixes
 from .base import FAKE_CREDENTIALS, Backend
 from .moto_host import NoDelayRequestHandler, build_app, lambda_code_bytes, lambda_layer_bytes
@@ -45,6 +46,17 @@ class MemoryBackend(Backend):
         with MemoryBackend._class_lock:
             if MemoryBackend._mock is None:
                 import os
+
+                from .aws import AwsBackend
+
+                if AwsBackend.instances:
+                    # mock_aws patches botocore for the whole process: the aws backend's clients would be
+                    # answered by moto from now on (aws.py).
+                    raise AwsGuardError(
+                        "This Python process already uses Lab(backend='aws'); the memory backend's moto mock "
+                        "would capture its calls to AWS. Fix: use backend='local' beside it (its moto server runs in "
+                        "a process of its own), or restart the kernel for the memory backend."
+                    )
 
                 from moto import mock_aws
 

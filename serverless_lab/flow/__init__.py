@@ -44,10 +44,12 @@ def run_flow(
 
     Offline the stack is served on loopback first and the spans come from the data plane. On the `aws`
     backend the requests go to CloudFront, Cognito and API Gateway, and the Lambda spans are read back
-    from the functions' REPORT lines in CloudWatch Logs (waiting up to `cloudwatch_wait_s` for them);
-    that path is not exercised by the offline tests.
+    from the functions' REPORT lines in CloudWatch Logs (waiting up to `cloudwatch_wait_s` for them), the
+    stack is only read (never deployed), and the users are made without any e-mail (flow/user.py).
     """
     targets = targets_for(lab)
+    if progress and not lab.backend.offline:
+        print(f"run_flow on {lab.backend.name}: {targets.how_users_are_made}.", flush=True)
     plan = LoadPlan(
         users=users, concurrency=concurrency, think_time_s=think_time_s, max_duration_s=max_duration_s
     )

@@ -86,13 +86,23 @@ def run_demo(args: argparse.Namespace) -> int:
     steps = Steps(total=6 if args.backend != "aws" else 7)
 
     with steps.stage(f"starting the {args.backend} backend"):
-        lab = Lab(backend=args.backend, student=student, region=args.region, endpoint_url=args.endpoint_url)
+        lab = Lab(
+            backend=args.backend,
+            student=student,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            profile=getattr(args, "profile", None),
+        )
+    from ..preview import confirmed
+
+    if not confirmed(lab, None, yes=getattr(args, "yes", False), require=False):
+        return 2
     with steps.stage(f"deploying the stack of student {student!r} (steps already deployed are left alone)"):
         for name in lab.steps:
             started = time.perf_counter()
             calls = len(lab.plan(name))
             if calls:
-                lab.apply(name)
+                lab.apply(name, confirm=True)  # on aws the whole plan was shown and confirmed above
             state = f"applied ({calls} calls)" if calls else "already deployed"
             print(f"      {name:<10} {state:<22} {time.perf_counter() - started:5.1f} s", flush=True)
     with steps.stage("serving it on 127.0.0.1" if lab.backend.offline else "reading the AWS endpoints"):

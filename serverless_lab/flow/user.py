@@ -12,8 +12,14 @@ learner to do (`serverless-lab users confirm`).
 
 On the `aws` backend the same session runs against CloudFront, Cognito and API Gateway over HTTPS. AWS
 sends no spans back, so the records carry client-side spans only (the edge's X-Cache header still says hit
-or miss); `cloudwatch.py` adds the Lambda spans from the functions' REPORT lines. That path cannot run in
-the offline lab and is not covered by its tests.
+or miss); `cloudwatch.py` adds the Lambda spans from the functions' REPORT lines. The flow on aws sends no
+e-mail: a SignUp would make Cognito e-mail a verification code to <user>@example.com, and Cognito's default
+sender allows only a few a day per account (user-pool-email.html), so the demo would fail with
+LimitExceededException after a run or two, and a class at once. Instead an administrator makes each user:
+AdminCreateUser with MessageAction=SUPPRESS (no invitation) and email_verified=true (no verification code),
+then AdminSetUserPassword with Permanent=True (CONFIRMED at once); the user then signs in as the page does.
+The flow reads the stack and never deploys it there. The tests run this path against a stand-in of AWS
+(tests/e2e/test_aws_course.py).
 
 Each user keeps one keep-alive connection per host, as a browser does; assets are fetched one after the
 other (a browser fetches up to six at once), so the site's load time here is a sum, not a maximum.
@@ -52,11 +58,23 @@ class FlowTargets:
     backend: str = ""
     confirm: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
     remove_user: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    # Set on aws: (username, password, email) -> the user made by an administrator, no e-mail sent.
+    create_user: Callable[[str, str, str], None] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def how_users_are_made(self) -> str:
+        if self.create_user is not None:
+            return (
+                "each simulated user is made by an administrator (AdminCreateUser with MessageAction=SUPPRESS "
+                "and a verified address, then AdminSetUserPassword Permanent=True): Cognito sends no e-mail"
+            )
+        return "each simulated user signs up (SignUp) and is confirmed with AdminConfirmSignUp; no e-mail offline"
 
 
 def targets_for(lab: Any) -> FlowTargets:
-    """The URLs of a deployed lab (serving it on loopback first when offline) and its admin callbacks."""
-    api = lab.require("api")
+    """The URLs of a deployed lab (serving it on loopback first when offline) and its admin callbacks.
+    Offline it deploys what is missing; on aws it only reads (StepError naming the fix if not deployed)."""
+    api = lab.require("api") if lab.backend.offline else lab.deployed("api")
     users = lab.outputs["users"]
     if lab.backend.offline:
         serve_somewhere(lab)
@@ -70,14 +88,25 @@ def targets_for(lab: Any) -> FlowTargets:
     def remove_user(username: str) -> None:
         cognito_client.admin_delete_user(UserPoolId=pool_id, Username=username)
 
+    def create_user(username: str, password: str, email: str) -> None:
+        attributes = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
+        cognito_client.admin_create_user(
+            UserPoolId=pool_id, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS"
+        )
+        cognito_client.admin_set_user_password(
+            UserPoolId=pool_id, Username=username, Password=password, Permanent=True
+        )
+
     if lab.backend.offline:
         server = lab.serve()
         api_url = f"{server.url}/restapis/{api['rest_api_id']}/{api['stage']}/_user_request_"
         cognito_url = f"{server.url}/cognito-idp/"
         traced, source = True, "dataplane"
     else:
-        api_url = api.get("invoke_url") or api["url"]
-        cognito_url = f"https://cognito-idp.{lab.region}.amazonaws.com/"
+        # public_url: AWS's own URLs on AWS (a stand-in of AWS in the tests maps them to loopback).
+        api_url = lab.backend.public_url(api.get("invoke_url") or api["url"])
+        site_url = lab.backend.public_url(site_url)
+        cognito_url = lab.backend.public_url(f"https://cognito-idp.{lab.region}.amazonaws.com/")
         traced, source = False, "client"
     return FlowTargets(
         site_url=site_url,
@@ -88,8 +117,9 @@ def targets_for(lab: Any) -> FlowTargets:
         traced=traced,
         source=source,
         backend=lab.backend.name,
-        confirm=confirm,
+        confirm=confirm if lab.backend.offline else None,
         remove_user=remove_user,
+        create_user=None if lab.backend.offline else create_user,
     )
 
 
@@ -155,9 +185,13 @@ class SimulatedUser:
         try:
             self.load_site()
             self.think()
-            self.sign_up()
-            signed_up = True
-            self.confirm()
+            if self.targets.create_user is not None:
+                signed_up = True  # removed afterwards, even if the creation failed half-way
+                self.admin_create()
+            else:
+                self.sign_up()
+                signed_up = True
+                self.confirm()
             self.sign_in()
             self.think()
             item = self.api("create", "POST", "/items", {"title": f"Note of user {self.session}"}, expect=201)
@@ -203,20 +237,32 @@ class SimulatedUser:
         """AdminConfirmSignUp through boto3 (no e-mail offline), recorded as a client-timed Cognito span."""
         if self.targets.confirm is None:
             return
+        confirm = self.targets.confirm
+        self._admin_call("confirm", "AdminConfirmSignUp", lambda: confirm(self.username))
+
+    def admin_create(self) -> None:
+        """On aws: the user made by an administrator, without any e-mail (see the module docstring)."""
+        create = self.targets.create_user
+        assert create is not None
+        email = f"{self.username}@example.com"
+        self._admin_call("sign-up", "AdminCreateUser", lambda: create(self.username, self.password, email))
+
+    def _admin_call(self, step: str, operation: str, call: Callable[[], None]) -> None:
+        """A Cognito admin call through boto3, recorded as a client-timed Cognito span."""
         self._check_deadline()
         start_s, started = time.time(), time.perf_counter()
         error, status = None, 200
         try:
-            self.targets.confirm(self.username)
+            call()
         except Exception as failure:  # a boto3 ClientError or a connection error: the session stops
             error, status = f"{type(failure).__name__}: {failure}", 400
         elapsed = (time.perf_counter() - started) * 1000
-        span = {"component": "cognito", "operation": "AdminConfirmSignUp", "start": start_s,
+        span = {"component": "cognito", "operation": operation, "start": start_s,
                 "duration_ms": elapsed, "status": status, "source": "client"}  # fmt: skip
-        self._record("confirm", "POST", self.targets.cognito_url + "#AdminConfirmSignUp", start_s, elapsed,
+        self._record(step, "POST", f"{self.targets.cognito_url}#{operation}", start_s, elapsed,
                      status, 0, 0, error, None, [span])  # fmt: skip
         if error:
-            raise StopSession(f"confirm: {error}")
+            raise StopSession(f"{step}: {error}")
 
     def sign_in(self) -> None:
         answer = self.cognito(

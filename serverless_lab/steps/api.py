@@ -7,18 +7,23 @@ function for API Gateway only if the function's resource policy allows it), then
 
 Each deployment's description carries a fingerprint of the whole design, so a plan knows from the backend
 alone whether `prod` serves the current design, on moto and on AWS alike.
+
+On the aws backend the stage throttles every method to a modest default (Lab.stage_throttle, set with
+UpdateStage's `/*/*/throttling/rateLimit` and `burstLimit` patch paths): without it a stage may take the
+account's 10,000 requests per second, and a runaway client bills for every one. destroy removes every REST
+API of the student (the notebooks' extra APIs too, by the student tag), at the pace API Gateway allows.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..dataplane.iam.request import MalformedPolicyError
+from ..progress import pause
 from .api_checks import deployed_after_design, first_refused_route, undeployed_routes, verify_api
 from .api_design import (
     CORS_METHOD_RESPONSE,
@@ -218,7 +223,34 @@ class ApiStep(Step):
         changes = creations + deletions + authorizer_calls + puts + self.plan_gateway_responses(api, api_id)
         plan = Plan(self.name, changes + self.plan_permissions(api_id))
         plan.extend(self.plan_deployment(api, api_id, changed=bool(changes)))
+        plan.extend(self.plan_throttle(api, api_id))
         return plan
+
+    def plan_throttle(self, api: dict[str, Any] | None, api_id: Any) -> list[Call]:
+        """The stage's default method throttling (every method: the `*/*` method settings)."""
+        wanted = self.context.stage_throttle
+        if not wanted:
+            return []
+        stage = self.get_stage(api["id"]) if api else None
+        current = ((stage or {}).get("methodSettings") or {}).get("*/*") or {}
+        found = {
+            "rateLimit": current.get("throttlingRateLimit"),
+            "burstLimit": current.get("throttlingBurstLimit"),
+        }
+        if all(found[key] is not None and float(found[key]) == float(value) for key, value in wanted.items()):
+            return []
+        patch = [
+            {"op": "replace", "path": f"/*/*/throttling/{key}", "value": str(value)}
+            for key, value in wanted.items()
+        ]
+        return [
+            Call(
+                "apigateway",
+                "update_stage",
+                {"restApiId": api_id, "stageName": STAGE, "patchOperations": patch},
+                why=f"every method at most {wanted.get('rateLimit')} requests/s (burst {wanted.get('burstLimit')})",
+            )
+        ]
 
     def plan_authorizer(self, api: dict[str, Any] | None) -> tuple[list[Call], Any]:
         settings = self.authorizer_settings()
@@ -523,10 +555,26 @@ class ApiStep(Step):
         return verify_api(self)
 
     # --- destroy ----------------------------------------------------------------------------------
+    def owned_apis(self) -> list[dict[str, Any]]:
+        """The student's API and every other REST API tagged with the student (a notebook's extra APIs)."""
+        pages = self.client("apigateway").get_paginator("get_rest_apis").paginate()
+        return [
+            api
+            for page in pages
+            for api in page.get("items", [])
+            if api["name"] == self.api_name
+            or (
+                api["name"].startswith(self.names.prefix + "-")
+                and (api.get("tags") or {}).get(STUDENT_TAG) == self.names.student
+            )
+        ]
+
     def destroy(self) -> None:
-        """Deletes the API (resources, methods, authorizer, deployments, stage) and the Lambda permissions."""
-        while (api := self.find_api()) is not None:
-            delete_rest_api(self.client("apigateway"), api["id"])
+        """Deletes the student's APIs (resources, methods, authorizer, deployments, stage) and the Lambda
+        permissions."""
+        while apis := self.owned_apis():
+            for api in apis:
+                delete_rest_api(self.client("apigateway"), api["id"], self.context.backend)
         for function in FUNCTIONS:
             ignore_missing(
                 self.client("lambda").remove_permission,
@@ -535,15 +583,31 @@ class ApiStep(Step):
             )
 
 
-def delete_rest_api(client: Any, api_id: str) -> None:
-    """AWS allows one DeleteRestApi per 30 s per account (TooManyRequestsException): wait and retry."""
-    for attempt in range(10):
+# API Gateway allows one DeleteRestApi per 30 s per account ("API Gateway quotas", limits.html). The lab's
+# own calls are paced (backends/quotas.py); other processes in the account (a class destroying at once)
+# still compete, and 30 of them need 15 minutes: a delete keeps trying that long.
+DELETE_INTERVAL_S = 30.0
+DELETE_PATIENCE_S = 20 * 60.0
+
+
+def delete_rest_api(client: Any, api_id: str, backend: Any = None) -> None:
+    """Deletes one REST API, waiting out TooManyRequestsException (with progress) as long as a class needs."""
+    scale = float(getattr(backend, "time_scale", 1.0)) if backend is not None and not backend.offline else 1.0
+    offline = backend is None or backend.offline
+    waited = 0.0
+    while True:
         try:
             client.delete_rest_api(restApiId=api_id)
             return
         except ClientError as error:
             if is_error(error, "NotFoundException"):
                 return
-            if not is_error(error, "TooManyRequestsException") or attempt == 9:
+            if not is_error(error, "TooManyRequestsException") or waited >= DELETE_PATIENCE_S:
                 raise
-            time.sleep(5)
+        interval = 5.0 if offline else DELETE_INTERVAL_S
+        pause(
+            interval,
+            f"DeleteRestApi {api_id}: throttled (one per {DELETE_INTERVAL_S:g} s per account), waiting {waited:.0f} s so far",
+            scale=scale,
+        )
+        waited += interval

@@ -198,6 +198,11 @@ class StepContext:
     outputs: dict[str, dict[str, Any]]
     root: Path
     on_call: Callable[[Call], None] | None = None
+    # Whether anyone may sign up to the user pool (AllowAdminCreateUserOnly=False): offline yes, for the
+    # site's sign-up form; on aws only when asked (Lab(self_sign_up=True)).
+    self_sign_up: bool = True
+    # The stage's default method throttling ({"rateLimit": r, "burstLimit": b}); None: the account's.
+    stage_throttle: dict[str, float] | None = None
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
@@ -279,10 +284,11 @@ class Step(ABC):
         params = resolve(dict(call.params), self.refs)
         client = self.client(call.service)
         if call.operation.startswith("wait:"):
-            # A waiter, as on AWS where tables, functions and distributions take time to become ready.
-            client.get_waiter(call.operation[5:]).wait(
-                **params, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-            )
+            # A waiter, as on AWS where tables, functions and distributions take time to become ready;
+            # it shows what it waits for and AWS's typical duration (waits.py).
+            from .waits import wait_for
+
+            wait_for(client, call.operation[5:], params, backend=self.context.backend)
             return None
         result = getattr(client, call.operation)(**params)
         for name, path in (call.save, *call.also_save) if call.save else call.also_save:

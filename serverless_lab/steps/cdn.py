@@ -17,18 +17,22 @@ on AWS the legacy settings still work). The TTLs bound what the objects' Cache-C
 - default `*` 0/86400/31536000 (CloudFront's defaults): assets follow their own max-age.
 
 The distribution is found by its Comment `serverless-lab <student>` with list_distributions (and tagged with
-the student); its CallerReference is stable per student, so a retried create cannot make a second one.
+the student), and an existing one is adopted, never duplicated. Its CallerReference is new for every
+creation (the student's prefix, the time and a random part): CloudFront refuses a CallerReference it was
+sent before with DistributionAlreadyExists ("DistributionConfig", CloudFront API Reference), so a fixed
+reference would refuse the student's next distribution after a destroy. A create that botocore retries
+resends the same reference, which CloudFront answers with the distribution it made.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
 from ..errors import StepError
 from .arns import partition
@@ -43,7 +47,6 @@ from .base import (
     find_distribution,
     is_error,
     policy_document,
-    resolve,
 )
 from .lambda_policies import normalize_policy
 from .site import INDEX_DOCUMENT, SiteStep
@@ -55,10 +58,6 @@ PRICE_CLASS = "PriceClass_100"  # North America and Europe edges: the cheapest, 
 SPA_ERROR_CODES = (403, 404)
 ERROR_CACHING_MIN_TTL = 10
 OAC_CONFIG = {"SigningProtocol": "sigv4", "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}
-# Distributions take minutes to deploy on AWS (boto3's own waiter polls every 60 s, 35 times); offline a
-# change takes $SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS (2 s by default), so the lab polls often.
-AWS_WAITER = {"Delay": 30, "MaxAttempts": 80}
-OFFLINE_WAITER = {"Delay": 0.2, "MaxAttempts": 3000}
 
 
 @dataclass(frozen=True)
@@ -110,9 +109,9 @@ class CdnStep(Step):
     def comment(self) -> str:
         return self.names.distribution_comment
 
-    @property
-    def caller_reference(self) -> str:
-        return self.names("distribution")
+    def new_caller_reference(self) -> str:
+        """Unique per creation (see the module docstring), readable in the console: sl-ada-20260101T120000-3f9a1c2b."""
+        return f"{self.names.prefix}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
 
     @property
     def offline(self) -> bool:
@@ -239,7 +238,7 @@ class CdnStep(Step):
         summary = self.find_distribution()
         distribution_id: str | Ref
         if summary is None:
-            config = {"CallerReference": self.caller_reference, **self.managed_settings(oac_id)}
+            config = {"CallerReference": self.new_caller_reference(), **self.managed_settings(oac_id)}
             tags = {"Items": [{"Key": STUDENT_TAG, "Value": self.names.student}]}
             plan.append(
                 Call(
@@ -324,40 +323,6 @@ class CdnStep(Step):
             )
         return super().apply()
 
-    def execute(self, call: Call) -> Any:
-        if call.operation != "wait:distribution_deployed":
-            return super().execute(call)
-        # The base waiter gives up after two minutes; a CloudFront deployment can take longer on AWS.
-        if self.context.on_call:
-            self.context.on_call(call)
-        self.wait_until_deployed(resolve(dict(call.params), self.refs)["Id"], call.why)
-        return None
-
-    def wait_until_deployed(self, distribution_id: str, why: str = "") -> None:
-        """boto3's distribution_deployed waiter, one poll at a time so a progress bar shows the status."""
-        from tqdm.auto import tqdm
-
-        config = OFFLINE_WAITER if self.offline else AWS_WAITER
-        waiter = self.client("cloudfront").get_waiter("distribution_deployed")
-        description = f"CloudFront {distribution_id}: {why or 'until Deployed'}"
-        # Shown once a wait lasts over a second: a CloudFront deployment on AWS, not a quick offline one.
-        with tqdm(desc=description, unit="poll", leave=False, file=sys.stderr, delay=1.0) as bar:
-            for _ in range(int(config["MaxAttempts"])):
-                try:
-                    waiter.wait(Id=distribution_id, WaiterConfig={"Delay": config["Delay"], "MaxAttempts": 1})
-                    return
-                except WaiterError as error:
-                    status = (error.last_response or {}).get("Distribution", {}).get("Status")
-                    if status is None:  # not a distribution's answer (NoSuchDistribution, ...): the error
-                        raise
-                    bar.set_postfix_str(status)
-                bar.update()
-                time.sleep(config["Delay"])
-        raise StepError(
-            f"CloudFront distribution {distribution_id} is still InProgress after "
-            f"{config['Delay'] * config['MaxAttempts']:.0f} s. Run the same call again to keep waiting."
-        )
-
     # --- outputs, verify, destroy -----------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -434,7 +399,8 @@ class CdnStep(Step):
             description,
             ok,
             f"it allows {json.dumps(policy)}; the OAC policy lets cloudfront.amazonaws.com s3:GetObject on "
-            f"arn:aws:s3:::{self.site.bucket}/* when AWS:SourceArn is {distribution_arn}",
+            f"arn:{partition(self.context.backend.region)}:s3:::{self.site.bucket}/* when AWS:SourceArn is "
+            f"{distribution_arn}",
         )
 
     def destroy(self) -> None:

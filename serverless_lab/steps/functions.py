@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import MissingHandlersError, StepError
+from ..progress import waiting
 from .arns import partition
 from .base import STUDENT_TAG, Call, Check, Plan, Report, Step, is_error
 from .lambda_policies import (
@@ -41,7 +42,7 @@ LOG_RETENTION_DAYS = 7
 # A new IAM role takes about 10 s to reach Lambda everywhere; until then create_function fails with
 # InvalidParameterValueException "The role defined for the function cannot be assumed by Lambda."
 # (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html). moto never raises it,
-# so offline the retry in execute() never waits.
+# so offline the retry in execute() never waits (the aws stand-in of the tests raises it: aws_behaviours.py).
 ROLE_PROPAGATION_SECONDS = 60
 ROLE_RETRY_DELAY_SECONDS = 2
 
@@ -353,6 +354,7 @@ class FunctionsStep(Step):
         elif config.get("LastUpdateStatus") == "InProgress":
             plan.append(Call("lambda", "wait:function_updated_v2", {"FunctionName": function_name}))
         reconfigure = self.settings_differ(config, settings)
+        changes_code = config.get("CodeSha256") != code_sha256(package)
         if reconfigure:
             plan.append(
                 Call(
@@ -362,9 +364,9 @@ class FunctionsStep(Step):
                     why="runtime, handler, memory, timeout, role or environment changed",
                 )
             )
-        if config.get("CodeSha256") != code_sha256(package):
-            if reconfigure:  # Lambda refuses a second update while the first is InProgress
-                plan.append(Call("lambda", "wait:function_updated_v2", {"FunctionName": function_name}))
+            # Lambda refuses a second update while the first is InProgress (ResourceConflictException).
+            plan.append(Call("lambda", "wait:function_updated_v2", {"FunctionName": function_name}))
+        if changes_code:
             plan.append(
                 Call(
                     "lambda",
@@ -373,6 +375,8 @@ class FunctionsStep(Step):
                     why=f"{path.name} changed",
                 )
             )
+            # The next change, or the api step's permissions, must not find the update InProgress.
+            plan.append(Call("lambda", "wait:function_updated_v2", {"FunctionName": function_name}))
 
     def apply(self) -> dict[str, Any]:
         if not self.table():
@@ -380,18 +384,28 @@ class FunctionsStep(Step):
         return super().apply()
 
     def execute(self, call: Call) -> Any:
-        """As Step.execute; create_function is retried while a new role has not reached Lambda yet."""
-        deadline = time.monotonic() + ROLE_PROPAGATION_SECONDS
-        while True:
-            try:
-                return super().execute(call)
-            except ClientError as error:
-                role_not_ready = is_error(
-                    error, "InvalidParameterValueException"
-                ) and "cannot be assumed" in str(error)
-                if call.operation != "create_function" or not role_not_ready or time.monotonic() > deadline:
-                    raise
-                time.sleep(ROLE_RETRY_DELAY_SECONDS)
+        """As Step.execute; create_function is retried while a new role has not reached Lambda yet (IAM is
+        eventually consistent: "Changes that I make are not always immediately visible", IAM User Guide,
+        troubleshoot_general.html), showing that it waits and why."""
+        if call.operation != "create_function":
+            return super().execute(call)
+        scale = (
+            1.0 if self.context.backend.offline else float(getattr(self.context.backend, "time_scale", 1.0))
+        )
+        deadline = time.monotonic() + ROLE_PROPAGATION_SECONDS * scale
+        what = f"IAM role {self.role_name} to reach Lambda (CreateFunction: the role cannot be assumed yet)"
+        with waiting(what, "seconds", scale=scale) as shown:
+            while True:
+                try:
+                    return super().execute(call)
+                except ClientError as error:
+                    role_not_ready = is_error(
+                        error, "InvalidParameterValueException"
+                    ) and "cannot be assumed" in str(error)
+                    if not role_not_ready or time.monotonic() > deadline:
+                        raise
+                    shown.tick("retrying")
+                time.sleep(ROLE_RETRY_DELAY_SECONDS * scale)
 
     # --- outputs ----------------------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:

@@ -16,6 +16,9 @@ distribution exists, replaced or deleted assets are invalidated at the edge afte
 from __future__ import annotations
 
 import hashlib
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -48,9 +51,12 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 SHA256_METADATA = "sha256"
+# The CallerReference of the invalidation a replaced object waits for (see invalidation_calls).
+INVALIDATION_METADATA = "invalidation"
 CONFIG_STEPS = (UsersStep, ApiStep)  # the steps whose outputs config.js carries
 MAX_DELETE_KEYS = 1000  # DeleteObjects takes at most 1,000 keys
 MAX_INVALIDATION_PATHS = 10
+SKEW = timedelta(minutes=1)  # between S3's LastModified and CloudFront's CreateTime
 # The regions whose website endpoint is s3-website-<region> (a dash); newer regions use s3-website.<region>.
 DASH_WEBSITE_REGIONS = frozenset(
     {
@@ -175,7 +181,10 @@ class SiteStep(Step):
             and head.get("CacheControl") == file.cache_control
         )
 
-    def put_call(self, file: SiteFile, why: str) -> Call:
+    def put_call(self, file: SiteFile, why: str, invalidation: str | None = None) -> Call:
+        metadata = {SHA256_METADATA: file.sha256}
+        if invalidation:
+            metadata[INVALIDATION_METADATA] = invalidation
         return Call(
             "s3",
             "put_object",
@@ -185,7 +194,7 @@ class SiteStep(Step):
                 "Body": file.body,
                 "ContentType": file.content_type,
                 "CacheControl": file.cache_control,
-                "Metadata": {SHA256_METADATA: file.sha256},
+                "Metadata": metadata,
             },
             why=why,
         )
@@ -237,16 +246,20 @@ class SiteStep(Step):
     def upload_calls(self, exists: bool) -> list[Call]:
         files = self.local_files()
         present = set(self.object_keys()) if exists else set()
+        heads = {file.key: self.head(file.key) or {} for file in files if file.key in present}
+        replaced = {key for key, head in heads.items() if not self.is_current(self._file(files, key), head)}
+        stale = sorted(present - {file.key for file in files})
+        invalidated = [f.key for f in files if f.key in replaced and f.cache_control != NO_CACHE] + stale
+        pending = {key: head for key, head in heads.items() if key not in replaced}
+        distribution = self.distribution_to_invalidate(invalidated, pending)
+        reference = self.new_invalidation_reference() if distribution and invalidated else None
         calls = []
-        replaced = []
-        for file in files:
+        for file in files:  # in upload order
             if file.key not in present:
                 calls.append(self.put_call(file, f"new file, {file.content_type}, {file.cache_control}"))
-            elif not self.is_current(file, self.head(file.key)):
-                calls.append(self.put_call(file, "changed (content or headers)"))
-                if file.cache_control != NO_CACHE:
-                    replaced.append(file.key)
-        stale = sorted(present - {file.key for file in files})
+            elif file.key in replaced:
+                ref = reference if file.cache_control != NO_CACHE else None
+                calls.append(self.put_call(file, "changed (content or headers)", invalidation=ref))
         # After the uploads, so pages already in browsers keep their assets until the new pages are in.
         for start in range(0, len(stale), MAX_DELETE_KEYS):
             chunk = stale[start : start + MAX_DELETE_KEYS]
@@ -261,37 +274,53 @@ class SiteStep(Step):
                     why=f"{len(chunk)} file(s) no longer in data/site/",
                 )
             )
-        invalidation = self.invalidation_call(replaced + stale, files)
-        if invalidation is not None:
-            calls.append(invalidation)
+        if distribution is not None:
+            if reference:
+                calls.append(self.invalidation_call(distribution["Id"], invalidated, reference))
+            calls.extend(self.pending_invalidation_calls(distribution["Id"], pending))
         return calls
 
-    def invalidation_call(self, keys: list[str], files: list[SiteFile]) -> Call | None:
-        """An invalidation of replaced or deleted objects the student's distribution may hold, if it exists.
+    @staticmethod
+    def _file(files: list[SiteFile], key: str) -> SiteFile:
+        return next(file for file in files if file.key == key)
+
+    def distribution_to_invalidate(
+        self, keys: list[str], heads: dict[str, dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The student's distribution, looked up only when something may need invalidating."""
+        if not keys and not any(INVALIDATION_METADATA in h.get("Metadata", {}) for h in heads.values()):
+            return None
+        return find_distribution(self.client("cloudfront"), self.names.distribution_comment)
+
+    def new_invalidation_reference(self) -> str:
+        """Unique per invalidation, as CloudFront asks ("InvalidationBatch", CloudFront API Reference): a
+        reference sent before, with the same paths, creates nothing and answers the old invalidation, so a
+        hash of the content would silently skip reverting a file (A, B, A)."""
+        return f"{self.names.prefix}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+
+    def invalidation_call(self, distribution_id: str, keys: list[str], reference: str) -> Call:
+        """An invalidation of replaced or deleted objects the student's distribution may hold.
 
         CloudFront keeps an object until its TTL ends (a day for assets here), so a deploy that replaces
         app.js must invalidate /app.js, as `aws s3 sync` followed by `aws cloudfront create-invalidation`
         does. Pages and config.js are stored with no-cache and need none. Over MAX_INVALIDATION_PATHS
         paths, one `/*` (AWS bills invalidations per path, a wildcard counting as one). Runs after the
         uploads: invalidating first would let the edge fetch the old object again.
+
+        Each replaced object carries the invalidation's reference in its metadata, written with the object,
+        so an apply interrupted between the uploads and the invalidation plans it again with the same
+        reference (pending_invalidation_calls), and an apply that already made it plans nothing: never
+        twice, never forgotten. A retried request is the same request, which CloudFront answers with the
+        invalidation it already made.
         """
-        if not keys:
-            return None
-        distribution = find_distribution(self.client("cloudfront"), self.names.distribution_comment)
-        if distribution is None:
-            return None
         paths = ["/" + quote(key) for key in sorted(keys)]
         if len(paths) > MAX_INVALIDATION_PATHS:
             paths = ["/*"]
-        # The same batch for the same contents: a retried apply cannot invalidate twice.
-        digests = {file.key: file.sha256 for file in files}
-        batch = "\n".join(f"{key}:{digests.get(key, 'deleted')}" for key in sorted(keys))
-        reference = f"{self.names.prefix}-{hashlib.sha256(batch.encode()).hexdigest()[:16]}"
         return Call(
             "cloudfront",
             "create_invalidation",
             {
-                "DistributionId": distribution["Id"],
+                "DistributionId": distribution_id,
                 "InvalidationBatch": {
                     "Paths": {"Quantity": len(paths), "Items": paths},
                     "CallerReference": reference,
@@ -299,6 +328,43 @@ class SiteStep(Step):
             },
             why="replaced or deleted files the edge may still cache",
         )
+
+    def pending_invalidation_calls(
+        self, distribution_id: str, heads: dict[str, dict[str, Any]]
+    ) -> list[Call]:
+        """Invalidations that replaced objects wait for and that the distribution has not made yet."""
+        waiting: dict[str, list[str]] = {}
+        oldest: dict[str, Any] = {}
+        for key, head in heads.items():
+            reference = head.get("Metadata", {}).get(INVALIDATION_METADATA)
+            if reference:
+                waiting.setdefault(reference, []).append(key)
+                modified = head.get("LastModified")
+                if modified is not None and (reference not in oldest or modified < oldest[reference]):
+                    oldest[reference] = modified
+        if not waiting:
+            return []
+        made = self.invalidation_references(distribution_id, min(oldest.values()) if oldest else None)
+        return [
+            self.invalidation_call(distribution_id, keys, reference)
+            for reference, keys in sorted(waiting.items())
+            if reference not in made
+        ]
+
+    def invalidation_references(self, distribution_id: str, since: Any) -> set[str]:
+        """The CallerReferences of the distribution's invalidations created since `since` (a minute of clock
+        skew allowed): ListInvalidations gives ids and times, GetInvalidation each reference."""
+        cloudfront = self.client("cloudfront")
+        found: set[str] = set()
+        paginator = cloudfront.get_paginator("list_invalidations")
+        for page in paginator.paginate(DistributionId=distribution_id):
+            for item in page["InvalidationList"].get("Items") or []:
+                created = item.get("CreateTime")
+                if since is not None and created is not None and _utc(created) < _utc(since) - SKEW:
+                    continue
+                batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])
+                found.add(batch["Invalidation"]["InvalidationBatch"]["CallerReference"])
+        return found
 
     def apply(self) -> dict[str, Any]:
         for call in self.plan():
@@ -414,3 +480,8 @@ class SiteStep(Step):
         except ClientError as error:
             if not is_error(error, "NoSuchBucket"):
                 raise
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time from an AWS answer as an aware UTC datetime (moto sends some without a zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -4,6 +4,12 @@ Key design: the partition key `owner` is the caller's Cognito `sub`, so every qu
 one user's partition and one user can never reach another's items; the sort key `itemId` starts with the
 creation time, so a Query with ScanIndexForward=False lists a user's items newest first. On-demand
 capacity (PAY_PER_REQUEST): a classroom pays nothing while idle.
+
+A deleted table stays DELETING for a while, and DynamoDB "might continue to accept data read and write
+operations, such as GetItem and PutItem, on a table in the DELETING state until the table deletion is
+complete" (DeleteTable, DynamoDB API Reference): a DELETING table counts as not yet gone, so a plan made
+right after a destroy waits for it to go before it creates the table and writes the sample items (which
+would otherwise land in the table that is disappearing), and destroy itself waits until it is gone.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import StepError
-from .base import Call, Check, Plan, Report, Step, is_error
+from .base import STUDENT_TAG, Call, Check, Plan, Report, Step, is_error
 
 KEY_SCHEMA = [
     {"AttributeName": "owner", "KeyType": "HASH"},
@@ -72,6 +78,16 @@ class TableStep(Step):
     def plan(self) -> Plan:
         plan = Plan(self.name)
         table = self.describe()
+        if table is not None and table.get("TableStatus") == "DELETING":
+            plan.append(
+                Call(
+                    "dynamodb",
+                    "wait:table_not_exists",
+                    {"TableName": self.table_name},
+                    why="the table is still DELETING: it must be gone before it is made again",
+                )
+            )
+            table = None
         if table is not None and table["KeySchema"] != KEY_SCHEMA:
             keys = [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]]
             raise StepError(
@@ -88,7 +104,7 @@ class TableStep(Step):
                         "KeySchema": KEY_SCHEMA,
                         "AttributeDefinitions": ATTRIBUTES,
                         "BillingMode": "PAY_PER_REQUEST",
-                        "Tags": [{"Key": "serverless-lab:student", "Value": self.names.student}],
+                        "Tags": [{"Key": STUDENT_TAG, "Value": self.names.student}],
                     },
                     why="on-demand table keyed by owner (sub) and itemId",
                 )
@@ -118,7 +134,7 @@ class TableStep(Step):
 
     def outputs(self) -> dict[str, Any]:
         table = self.describe()
-        if table is None:
+        if table is None or table.get("TableStatus") == "DELETING":
             return {}
         return {"table_name": table["TableName"], "table_arn": table["TableArn"]}
 
@@ -155,8 +171,12 @@ class TableStep(Step):
         return report
 
     def destroy(self) -> None:
+        """Deletes the table and waits until DynamoDB no longer lists it (DELETING is not gone yet)."""
+        if self.describe() is None:
+            return
         try:
             self.client("dynamodb").delete_table(TableName=self.table_name)
         except ClientError as error:
             if not is_error(error, "ResourceNotFoundException"):
                 raise
+        self.execute(Call("dynamodb", "wait:table_not_exists", {"TableName": self.table_name}))

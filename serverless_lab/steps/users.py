@@ -8,6 +8,12 @@
 - The app client runs in a browser, which cannot keep a secret: GenerateSecret=False. It allows
   USER_PASSWORD_AUTH (the lab's sign-in form sends the password to Cognito over TLS), USER_SRP_AUTH (what the
   Amplify libraries use) and refresh tokens. ID and access tokens last 60 minutes, refresh tokens 30 days.
+- Sign-up: offline anyone may sign up (the site has a sign-up form); on the aws backend only administrators
+  create users (AdminCreateUserConfig.AllowAdminCreateUserOnly), unless the lab was asked
+  (Lab(self_sign_up=True)): a pool open to the internet lets anyone make accounts, and every sign-up sends a
+  verification e-mail from Cognito's default sender, which allows only a few a day
+  (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-email.html). A SignUp on such a pool
+  answers NotAuthorizedException "SignUp is not permitted for this user pool".
 - Sample users are created by an administrator (admin_create_user with MessageAction=SUPPRESS: no invitation
   email) and then given a permanent password (admin_set_user_password), which moves them from
   FORCE_CHANGE_PASSWORD to CONFIRMED so they can sign in at once.
@@ -97,13 +103,21 @@ class UsersStep(Step):
         return list(json.loads(path.read_text()))
 
     # --- desired settings -------------------------------------------------------------------------
+    @property
+    def admin_only(self) -> bool:
+        return not self.context.self_sign_up
+
+    @staticmethod
+    def allows_admin_only(pool: dict[str, Any]) -> bool:
+        return bool(pool.get("AdminCreateUserConfig", {}).get("AllowAdminCreateUserOnly", False))
+
     def pool_settings(self) -> dict[str, Any]:
         """Settings of the pool that update_user_pool can change (it resets any setting it is not given)."""
         return {
             "UserPoolTags": {STUDENT_TAG: self.names.student},
             "Policies": {"PasswordPolicy": PASSWORD_POLICY},
             "AutoVerifiedAttributes": ["email"],
-            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False},  # the site has a sign-up form
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": self.admin_only},
             "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
         }
 
@@ -121,9 +135,11 @@ class UsersStep(Step):
     def pool_differs(self, pool: dict[str, Any]) -> bool:
         policy = pool.get("Policies", {}).get("PasswordPolicy", {})
         wanted = {k: v for k, v in PASSWORD_POLICY.items() if k != "TemporaryPasswordValidityDays"}
-        return any(policy.get(k) != v for k, v in wanted.items()) or pool.get("AutoVerifiedAttributes") != [
-            "email"
-        ]
+        return (
+            any(policy.get(k) != v for k, v in wanted.items())
+            or pool.get("AutoVerifiedAttributes") != ["email"]
+            or self.allows_admin_only(pool) != self.admin_only
+        )
 
     def client_differs(self, client: dict[str, Any]) -> bool:
         if sorted(client.get("ExplicitAuthFlows", [])) != AUTH_FLOWS:
@@ -167,7 +183,7 @@ class UsersStep(Step):
                         "cognito-idp",
                         "update_user_pool",
                         {"UserPoolId": pool_id, **self.pool_settings()},
-                        why="restore the password policy",
+                        why="restore the password policy and who may sign up",
                     )
                 )
         client = None if pool is None else self.find_client(pool["Id"])
@@ -269,6 +285,16 @@ class UsersStep(Step):
                 "passwords need 8+ characters with upper case, lower case and digits",
                 not self.pool_differs(pool),
                 json.dumps(policy),
+            )
+        )
+        who = (
+            "only administrators create users" if self.admin_only else "anyone may sign up (the site's form)"
+        )
+        report.append(
+            Check(
+                f"sign-up: {who}",
+                self.allows_admin_only(pool) == self.admin_only,
+                json.dumps(pool.get("AdminCreateUserConfig")),
             )
         )
         client = self.find_client(pool["Id"])

@@ -17,7 +17,15 @@ progress, reset, leftovers).
 
 from __future__ import annotations
 
-from .classroom import StudentProgress, leftovers, load_solutions, progress, reset_student, students
+from .classroom import (
+    StudentProgress,
+    leftovers,
+    load_solutions,
+    progress,
+    reset_student,
+    reset_students,
+    students,
+)
 from .course import (
     STATS_STARTER,
     AwsErrors,
@@ -26,12 +34,14 @@ from .course import (
     app_client_id,
     authorizer_id,
     aws_errors,
+    caller_reference,
     catch_up,
     distribution_id,
     ensure_stats_function,
     ensure_stats_route,
     http_call,
     oac_id,
+    refresh,
     remove_student_work,
     resource_id,
     rest_api_id,
@@ -87,6 +97,7 @@ __all__ = [
     "cache_behaviors",
     "cache_table",
     "call_api",
+    "caller_reference",
     "calls_table",
     "catch_up",
     "claims_table",
@@ -106,9 +117,11 @@ __all__ = [
     "load_solutions",
     "oac_id",
     "progress",
+    "refresh",
     "remove_extras",
     "remove_student_work",
     "reset_student",
+    "reset_students",
     "resource_id",
     "rest_api_id",
     "sample_users",

@@ -3,6 +3,12 @@
 Students are told apart by the prefix `sl-<student>-` on every resource name (see steps.Names), so an
 instructor finds them from the backend itself (tables, user pools, functions, site buckets) and from the
 outputs the lab saves per student under the lab home.
+
+On the aws backend the instructor's operations pace themselves: a class shares one account's
+control-plane quotas (API Gateway allows one DeleteRestApi per 30 s and one CreateRestApi per 3 s per
+account, limits.html), so resets run one student after the other with their deletes spaced by the
+backend's pacer (backends/quotas.py), and progress reads two students at a time instead of eight; every
+listing pages through the account (an account holds more roles and log groups than one page).
 """
 
 from __future__ import annotations
@@ -120,12 +126,26 @@ def _state(lab: Any, step: str) -> str:
         return "changing"
 
 
+AWS_WORKERS = 2  # the account's read APIs throttle too (API Gateway: 10 requests per second in all)
+
+
 def progress(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
     """One row per student, one column per step (deployed / partial / absent), read in parallel."""
     wanted = list(names) if names is not None else students(backend)
+    if getattr(backend, "real_aws", False):
+        workers = min(workers, AWS_WORKERS)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         rows = [p.row() for p in pool.map(lambda s: student_progress(backend, s), wanted)]
     return pd.DataFrame(rows, columns=["student", *ORDER, "deployed"]).set_index("student")
+
+
+def reset_students(backend: Any, names: Iterable[str]) -> pd.DataFrame:
+    """Resets several students one after the other (never in parallel: they share the account's quotas);
+    returns what is left of them all (empty when every reset worked)."""
+    frames = [reset_student(backend, student) for student in names]
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["service", "kind", "name"])
+    )
 
 
 def reset_student(backend: Any, student: str) -> pd.DataFrame:
@@ -161,22 +181,41 @@ def leftovers(lab: Any) -> pd.DataFrame:
     ]
     cloudfront, iam = backend.client("cloudfront"), backend.client("iam")
     comment = f"serverless-lab {lab.names.student} ("
-    for item in cloudfront.list_distributions()["DistributionList"].get("Items") or []:
-        if (item.get("Comment") or "").startswith(comment):
-            rows.append({"service": "cloudfront", "kind": "distribution", "name": item["Id"]})
+    for page in cloudfront.get_paginator("list_distributions").paginate():
+        for item in page["DistributionList"].get("Items") or []:
+            if (item.get("Comment") or "").startswith(comment):
+                rows.append({"service": "cloudfront", "kind": "distribution", "name": item["Id"]})
     for item in cloudfront.list_origin_access_controls()["OriginAccessControlList"].get("Items") or []:
         if _owned(lab, item["Name"]):
             rows.append({"service": "cloudfront", "kind": "origin access control", "name": item["Name"]})
-    rows += [{"service": "iam", "kind": "role", "name": r["RoleName"]}
-             for r in iam.list_roles()["Roles"] if _owned(lab, r["RoleName"])]  # fmt: skip
+    roles = (r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"])
+    rows += [
+        {"service": "iam", "kind": "role", "name": r["RoleName"]} for r in roles if _owned(lab, r["RoleName"])
+    ]
+    policies = (
+        p for page in iam.get_paginator("list_policies").paginate(Scope="Local") for p in page["Policies"]
+    )
     rows += [{"service": "iam", "kind": "policy", "name": p["PolicyName"]}
-             for p in iam.list_policies(Scope="Local")["Policies"] if _owned(lab, p["PolicyName"])]  # fmt: skip
-    rows += [{"service": "apigateway", "kind": "rest api", "name": a["name"]}
-             for a in backend.client("apigateway").get_rest_apis(limit=500).get("items", [])
-             if _owned(lab, a["name"])]  # fmt: skip
-    groups = backend.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/" + lab.names.prefix)
+             for p in policies if _owned(lab, p["PolicyName"])]  # fmt: skip
+    apis = (
+        a
+        for page in backend.client("apigateway").get_paginator("get_rest_apis").paginate()
+        for a in page.get("items", [])
+    )
+    rows += [
+        {"service": "apigateway", "kind": "rest api", "name": a["name"]}
+        for a in apis
+        if _owned(lab, a["name"])
+    ]
+    groups = (
+        g
+        for page in backend.client("logs")
+        .get_paginator("describe_log_groups")
+        .paginate(logGroupNamePrefix="/aws/lambda/" + lab.names.prefix)
+        for g in page["logGroups"]
+    )
     rows += [{"service": "logs", "kind": "log group", "name": g["logGroupName"]}
-             for g in groups["logGroups"] if _owned(lab, g["logGroupName"].removeprefix("/aws/lambda/"))]  # fmt: skip
+             for g in groups if _owned(lab, g["logGroupName"].removeprefix("/aws/lambda/"))]  # fmt: skip
     return pd.DataFrame(rows, columns=["service", "kind", "name"])
 
 

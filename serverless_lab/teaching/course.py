@@ -155,6 +155,27 @@ def distribution_id(lab: Any) -> str | None:
     return str(found["Id"]) if found else None
 
 
+def refresh(lab: Any) -> None:
+    """The lab's data plane reads the control plane again now, so the next request sees a change just made
+    (it re-reads within a second anyway, as AWS takes seconds to apply one). On AWS there is no local data
+    plane: AWS applies the change itself, and this does nothing."""
+    if lab.backend.offline:
+        lab.dataplane().control_plane.refresh()
+
+
+def caller_reference(lab: Any) -> str:
+    """The CallerReference for the student's create_distribution: their distribution's own while it exists
+    (a second run sends it again, and CloudFront answers with DistributionAlreadyExists or the distribution
+    it made), else a new one. CloudFront refuses a reference it was ever sent, also one of a deleted
+    distribution ("DistributionConfig", CloudFront API Reference), so a fixed one would fail after a destroy."""
+    step = lab.step("cdn")
+    found = step.find_distribution()
+    if found is None:
+        return str(step.new_caller_reference())
+    config, _ = step.distribution_config(found["Id"])
+    return str(config["CallerReference"])
+
+
 # --- catching up on a fresh kernel ----------------------------------------------------------------------
 
 

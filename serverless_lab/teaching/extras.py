@@ -9,9 +9,12 @@
 
 They run as the functions step's role, whose policy names only the step's own log groups; each extra adds
 an inline policy to the role that lets it write its own log group (Lambda writes a function's logs as its
-role), as one would on AWS. They carry the student tag, so `lab.destroy("functions")` removes the
-functions (and the role with its inline policies) too; `remove_extras` removes everything here, the echo
-API included (the api step only knows its own API).
+role), as one would on AWS. They carry the student tag (the APIs too), so `lab.destroy()` removes them
+(the functions step removes the role with its inline policies); `remove_extras` removes everything here at
+once, the echo API included. As on AWS they are built the careful way: a code update is waited for before
+the configuration changes (Lambda refuses an update while one is InProgress), every Lambda permission
+names its SourceArn (only this API, or this authorizer, may invoke the function), and ARNs carry the
+region's partition.
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ from botocore.exceptions import ClientError
 from serverless_lab.dataplane.lambda_.runtime.logs import line_of
 
 from ..errors import UsageError
+from ..steps.api import delete_rest_api
+from ..steps.arns import partition
 from ..steps.base import STUDENT_TAG
+from ..steps.functions import LOG_RETENTION_DAYS
+from ..steps.waits import wait_for
 from .deployed import deployed
 
 ECHO_SOURCE = '''"""Answers with the Lambda proxy event it received, as JSON."""
@@ -106,20 +113,44 @@ def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memor
                 "Timeout": timeout, "MemorySize": memory}  # fmt: skip
     try:
         lambda_client.update_function_code(FunctionName=function_name, ZipFile=package)
+        # Lambda refuses a configuration change while the code update is InProgress (ResourceConflictException).
+        wait_for(lambda_client, "function_updated_v2", {"FunctionName": function_name}, backend=lab.backend)
         answer = lambda_client.update_function_configuration(FunctionName=function_name, **settings)
+        wait_for(lambda_client, "function_updated_v2", {"FunctionName": function_name}, backend=lab.backend)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-        answer = lambda_client.create_function(
-            FunctionName=function_name,
-            Code={"ZipFile": package},
-            Tags={STUDENT_TAG: lab.names.student},
-            **settings,
+        _log_group(lab, function_name)
+        answer = lab.step("functions").execute(  # retried while a new role has not reached Lambda yet
+            _create_call(function_name, package, settings, lab.names.student)
         )
-    lambda_client.get_waiter("function_active_v2").wait(
-        FunctionName=function_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
-    )
+        wait_for(lambda_client, "function_active_v2", {"FunctionName": function_name}, backend=lab.backend)
     return str(answer["FunctionArn"])
+
+
+def _create_call(function_name: str, package: bytes, settings: dict[str, Any], student: str) -> Any:
+    from ..steps.base import Call
+
+    params = {
+        "FunctionName": function_name,
+        "Code": {"ZipFile": package},
+        "Tags": {STUDENT_TAG: student},
+        **settings,
+    }
+    return Call("lambda", "create_function", params)
+
+
+def _log_group(lab: Any, function_name: str) -> None:
+    """The function's log group, made by the lab with the student tag and a week's retention, as the
+    functions step does (Lambda would make it on the first invoke, untagged and kept forever)."""
+    logs = lab.backend.client("logs")
+    group = f"/aws/lambda/{function_name}"
+    try:
+        logs.create_log_group(logGroupName=group, tags={STUDENT_TAG: lab.names.student})
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+    logs.put_retention_policy(logGroupName=group, retentionInDays=LOG_RETENTION_DAYS)
 
 
 def logs_policy_name(function_name: str) -> str:
@@ -128,7 +159,8 @@ def logs_policy_name(function_name: str) -> str:
 
 def allow_own_logs(lab: Any, role_name: str, function_name: str) -> None:
     """An inline policy letting the role create and write the function's own log group, and nothing else."""
-    group = f"arn:aws:logs:{lab.region}:{lab.names.account_id}:log-group:/aws/lambda/{function_name}:*"
+    account = f"{partition(lab.region)}:logs:{lab.region}:{lab.names.account_id}"
+    group = f"arn:{account}:log-group:/aws/lambda/{function_name}:*"
     statement = {
         "Effect": "Allow",
         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -155,17 +187,36 @@ def find_echo_api(lab: Any) -> str | None:
 
 
 def _lambda_uri(lab: Any, function_arn: str) -> str:
-    return f"arn:aws:apigateway:{lab.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    return f"arn:{partition(lab.region)}:apigateway:{lab.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
-def _echo_behind(lab: Any, api_name: str, authorizer: dict[str, Any], authorization_type: str) -> str:
+def _execute_api_arn(lab: Any, api_id: str, rest: str) -> str:
+    return f"arn:{partition(lab.region)}:execute-api:{lab.region}:{lab.names.account_id}:{api_id}/{rest}"
+
+
+def _echo_behind(
+    lab: Any,
+    api_name: str,
+    authorizer: dict[str, Any],
+    authorization_type: str,
+    authorizer_function_arn: str | None = None,
+) -> str:
     """The echo function behind `ANY /{proxy+}` of a new API with this authorizer; returns the API id."""
     function_arn = deploy_function(lab, "echo", ECHO_SOURCE)
     gateway = lab.backend.client("apigateway")
-    api_id = gateway.create_rest_api(name=extra_function_name(lab, api_name))["id"]
+    api_id = gateway.create_rest_api(
+        name=extra_function_name(lab, api_name), tags={STUDENT_TAG: lab.names.student}
+    )["id"]
     root = next(r["id"] for r in gateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
     proxy = gateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
     authorizer_id = gateway.create_authorizer(restApiId=api_id, **authorizer)["id"]
+    if authorizer_function_arn:
+        # API Gateway calls the authorizer function as this authorizer of this API, and only it may.
+        lab.backend.client("lambda").add_permission(
+            FunctionName=authorizer_function_arn, StatementId=f"{api_name}-authorizer",
+            Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+            SourceArn=_execute_api_arn(lab, api_id, f"authorizers/{authorizer_id}"),
+        )  # fmt: skip
     gateway.put_method(restApiId=api_id, resourceId=proxy, httpMethod="ANY",
                        authorizationType=authorization_type, authorizerId=authorizer_id)  # fmt: skip
     gateway.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY",
@@ -173,12 +224,13 @@ def _echo_behind(lab: Any, api_name: str, authorizer: dict[str, Any], authorizat
     lab.backend.client("lambda").add_permission(
         FunctionName=function_arn, StatementId=api_name, Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{lab.region}:{lab.names.account_id}:{api_id}/*/*/*",
+        SourceArn=_execute_api_arn(lab, api_id, "*/*/*"),
     )  # fmt: skip
     gateway.create_deployment(restApiId=api_id, stageName=ECHO_STAGE)
     # The data plane reads permissions again within a second (as AWS takes seconds to apply one); the
     # notebook calls at once, so the lab's own data plane forgets what it read of the functions' policies.
-    lab.dataplane().control_plane.refresh()
+    if lab.backend.offline:  # on aws AWS serves the traffic: there is no local data plane to refresh
+        lab.dataplane().control_plane.refresh()
     return str(api_id)
 
 
@@ -200,19 +252,16 @@ def deploy_authorizer_api(lab: Any) -> str:
     if found is not None:
         return found
     gatekeeper_arn = deploy_function(lab, "gatekeeper", GATEKEEPER_SOURCE)
-    lab.backend.client("lambda").add_permission(
-        FunctionName=gatekeeper_arn, StatementId="gatekeeper-authorizer", Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-    )  # fmt: skip
     authorizer = {"name": "gatekeeper", "type": "TOKEN", "authorizerUri": _lambda_uri(lab, gatekeeper_arn),
                   "identitySource": "method.request.header.Authorization",
                   "authorizerResultTtlInSeconds": 300}  # fmt: skip
-    return _echo_behind(lab, "gatekeeper-api", authorizer, "CUSTOM")
+    return _echo_behind(lab, "gatekeeper-api", authorizer, "CUSTOM", authorizer_function_arn=gatekeeper_arn)
 
 
 def function_logs(lab: Any, function: str, limit: int = 30) -> list[str]:
     """The last `limit` lines of a function's log group, read back with the CloudWatch Logs client."""
-    lab.dataplane().flush_logs()  # the runtime ships log lines in the background, as Lambda does
+    if lab.backend.offline:
+        lab.dataplane().flush_logs()  # the runtime ships log lines in the background, as Lambda does
     group = f"/aws/lambda/{lab.function_name(function)}"
     try:
         events = lab.backend.client("logs").filter_log_events(logGroupName=group)["events"]
@@ -229,7 +278,7 @@ def remove_extras(lab: Any) -> list[str]:
     deleted = []
     for api_name in EXTRA_APIS:
         while (api_id := find_extra_api(lab, api_name)) is not None:
-            lab.backend.client("apigateway").delete_rest_api(restApiId=api_id)
+            delete_rest_api(lab.backend.client("apigateway"), api_id, lab.backend)  # paced, as AWS allows
             deleted.append(f"apigateway rest api {api_id}")
     for name in EXTRA_FUNCTIONS:
         function_name = extra_function_name(lab, name)
@@ -254,5 +303,6 @@ def remove_extras(lab: Any) -> list[str]:
             except ClientError as error:
                 if error.response["Error"]["Code"] != "NoSuchEntity":
                     raise
-    lab.dataplane().control_plane.refresh()  # forget the deleted log groups and functions
+    if lab.backend.offline:  # on aws AWS serves the traffic: there is no local data plane to refresh
+        lab.dataplane().control_plane.refresh()  # forget the deleted log groups and functions
     return deleted

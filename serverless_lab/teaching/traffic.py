@@ -2,6 +2,8 @@
 
 The data plane answers `HttpRequest`s without sockets (`DataPlane.handle_api` / `handle_edge`), so a
 notebook sees exactly what a browser would get back, plus the spans the data plane recorded on the way.
+On the aws backend the same helpers send the request over HTTPS to the stage's invoke URL or the
+distribution's domain, and show AWS's answer (no spans: AWS sends none back).
 """
 
 from __future__ import annotations
@@ -121,8 +123,26 @@ def call_api(
         token = sign_in(lab, user).id_token
     request = api_request(method, path, token=token, body=body, query=query, headers=headers)
     spans: list[Span] = []
+    if not lab.backend.offline:
+        base = f"https://{api['rest_api_id']}.execute-api.{lab.region}.amazonaws.com/{api['stage']}"
+        return ApiCall(request, over_https(lab, base, request), spans)
     response = lab.dataplane().handle_api(api["rest_api_id"], api["stage"], request, spans)
     return ApiCall(request, response, spans)
+
+
+def over_https(lab: Any, base_url: str, request: HttpRequest) -> HttpResponse:
+    """The request sent to one of AWS's public URLs (the backend says where that is), as a browser would."""
+    from ..flow.http_client import HttpClient
+
+    url = lab.backend.public_url(base_url + request.path) + (f"?{request.query}" if request.query else "")
+    client = HttpClient()
+    try:
+        answer = client.request(request.method, url, dict(request.headers), request.body)
+    finally:
+        client.close()
+    if answer.status is None:
+        raise UsageError(f"{request.method} {url} got no answer: {answer.error}. Fix: check the network.")
+    return HttpResponse(answer.status, list(answer.headers.items()), answer.body)
 
 
 def spans_table(spans: list[Span]) -> pd.DataFrame:
@@ -186,7 +206,10 @@ def edge_get(
     """One viewer request to the student's distribution, answered by the lab's edge location."""
     _check_request(method, path)
     request = HttpRequest(method.upper(), path, "", tuple((headers or {}).items()))
-    response = lab.dataplane().handle_edge(distribution_id(lab), request)
+    if lab.backend.offline:
+        response = lab.dataplane().handle_edge(distribution_id(lab), request)
+    else:
+        response = over_https(lab, f"https://{deployed(lab, 'cdn')['domain_name']}", request)
     return EdgeAnswer(
         path=path,
         status=response.status,

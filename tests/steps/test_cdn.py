@@ -65,7 +65,9 @@ def test_cdn_lifecycle_plan_apply_verify_destroy(site_lab: Lab, leftovers: Calla
     distribution = cloudfront.get_distribution(Id=outputs["distribution_id"])["Distribution"]
     config = distribution["DistributionConfig"]
     assert config["Comment"] == f"serverless-lab {lab.student} ({lab.names.prefix})"
-    assert config["CallerReference"] == f"{lab.names.prefix}-distribution"
+    # New for every creation: CloudFront refuses a CallerReference it was sent before.
+    assert config["CallerReference"].startswith(f"{lab.names.prefix}-")
+    assert lab.step("cdn").new_caller_reference() != config["CallerReference"]
     assert config["Origins"]["Items"][0]["DomainName"] == lab.outputs["site"]["bucket_regional_domain"]
     assert config["DefaultRootObject"] == "index.html"
     tags = cloudfront.list_tags_for_resource(Resource=outputs["distribution_arn"])["Tags"]["Items"]
@@ -300,12 +302,15 @@ def test_destroy_disables_waits_until_deployed_then_deletes(site_lab: Lab) -> No
 def test_a_deployment_that_never_ends_is_a_clear_error_and_a_retry_finishes(
     site_lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serverless_lab.steps import cdn
+    from dataclasses import replace
 
-    # A waiter that gives up after three quick polls; the retry below waits as the step always does.
+    from serverless_lab.steps import waits
+
+    # A wait that gives up after a few quick polls; the retry below waits as the step always does.
+    quick = replace(waits.WAITS["distribution_deployed"], offline_delay_s=0.01, offline_timeout_s=0.03)
     with slow_deployments():
         with monkeypatch.context() as patched:
-            patched.setattr(cdn, "OFFLINE_WAITER", {"Delay": 0.01, "MaxAttempts": 3})
+            patched.setitem(waits.WAITS, "distribution_deployed", quick)
             with pytest.raises(StepError, match=r"still InProgress .* Run the same call again"):
                 site_lab.apply("cdn")
         assert operations(site_lab.plan("cdn")) == ["wait:distribution_deployed", "put_bucket_policy"]

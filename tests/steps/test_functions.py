@@ -120,7 +120,8 @@ def test_functions_code_updated_when_handler_source_changes_and_only_then(lab: L
 
     target.write_text(target.read_text() + "\n# changed by the test\n")
     plan = lab.plan("functions")
-    assert operations(plan) == ["update_function_code"]
+    # Each update is waited for: the next one (or the api step's permissions) must not find it InProgress.
+    assert operations(plan) == ["update_function_code", "wait:function_updated_v2"]
     assert plan[0].params["FunctionName"] == f"sl-{lab.student}-{handlers[-1]}"
     assert plan[0].params["ZipFile"] == build_zip(target)
     failed = [c.description for c in lab.verify("functions").failures()]
@@ -138,7 +139,7 @@ def test_functions_configuration_drift_updates_configuration_only(lab: Lab, site
     name = f"sl-{lab.student}-{handlers[0]}"
     lab.backend.client("lambda").update_function_configuration(FunctionName=name, MemorySize=128, Timeout=3)
     plan = lab.plan("functions")
-    assert operations(plan) == ["update_function_configuration"]
+    assert operations(plan) == ["update_function_configuration", "wait:function_updated_v2"]
     assert (plan[0].params["MemorySize"], plan[0].params["Timeout"]) == (256, 10)
 
     # Configuration and code both changed: Lambda takes one update at a time, so a waiter sits between.
@@ -148,6 +149,7 @@ def test_functions_configuration_drift_updates_configuration_only(lab: Lab, site
         "update_function_configuration",
         "wait:function_updated_v2",
         "update_function_code",
+        "wait:function_updated_v2",
     ]
     lab.apply("functions")
     assert lab.plan("functions") == []

@@ -99,3 +99,21 @@ def test_the_api_over_http_with_the_students_token(local_backend: object) -> Non
         lab.backend.client("lambda").get_function(FunctionName=lab.names.function("nothing"))
     lab.destroy()
     teaching.remove_student_work(lab)
+
+
+def test_the_caller_reference_is_the_distributions_own_while_it_exists_else_new() -> None:
+    lab = Lab(backend="memory", student=f"cr-{uuid.uuid4().hex[:4]}")
+    lab.require("cdn")
+    cloudfront = lab.backend.client("cloudfront")
+    distribution_id = teaching.distribution_id(lab)
+    made = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]["CallerReference"]
+    assert teaching.caller_reference(lab) == made  # a second run sends it again, as the notebook shows
+    with pytest.raises(ClientError) as again:
+        config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+        cloudfront.create_distribution(DistributionConfig={**config, "CallerReference": made})
+    assert again.value.response["Error"]["Code"] == "DistributionAlreadyExists"
+    lab.destroy("cdn")
+    # CloudFront remembers every reference it was sent: after a destroy the student's create sends a new one.
+    fresh = teaching.caller_reference(lab)
+    assert fresh != made and fresh.startswith(f"{lab.names.prefix}-")
+    lab.destroy()
