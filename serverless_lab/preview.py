@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfirmationRequiredError
-from .flow.estimate import MonthlyEstimate
 from .steps import Plan
+
+if TYPE_CHECKING:  # the estimate imports pandas; a lab that never previews an apply should not pay for it
+    from .flow.estimate import MonthlyEstimate
 
 
 @dataclass(frozen=True)

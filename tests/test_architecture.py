@@ -4,6 +4,8 @@ import boto3, and the public API is small and sorted."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import serverless_lab
@@ -174,3 +176,17 @@ def test_no_import_circles() -> None:
 
 def test_the_circle_check_finds_a_circle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_a_lab_that_serves_does_not_import_pandas_or_matplotlib() -> None:
+    """The data plane's process (a Lab that deploys and serves) leaves the charting stack to the flow and the
+    notebooks: pandas and matplotlib cost ~70 MB of the whole lab's 600 MB budget (bench_dataplane)."""
+    script = (
+        "import sys\n"
+        "from serverless_lab import Lab\n"
+        "from serverless_lab.dataplane.service import DataPlane\n"
+        "Lab(backend='memory', student='imports')\n"
+        "print(sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
