@@ -22,7 +22,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from serverless_lab.dataplane.lambda_.runtime import ResourceNotFoundException
 
-from .backends import Backend, lab_home, make_backend
+from .backends import Backend, default_backend_name, lab_home, make_backend
 from .errors import BackendNotRunningError, InvalidStudentError, StepError, UnknownStepError, UsageError
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
 from .steps.base import state_of
@@ -59,6 +59,7 @@ def _reaching_the_backend(method: F) -> F:
         except EndpointConnectionError as error:
             fixes = {
                 "local": "start it again with `serverless-lab backend start` (a new Lab() starts one too)",
+                "class": "ask the instructor to start the class's backend (`serverless-lab class start`)",
                 "endpoint": "start the service that should answer there, or fix endpoint_url",
                 "aws": "check your network connection",
             }
@@ -95,7 +96,8 @@ def step_names(name: str | None, *, every_step_if_none: bool = True) -> list[str
 class Lab:
     """One student's serverless stack on one backend."""
 
-    backend: Backend | str = "local"
+    # "local", or "class" inside a class ($SERVERLESS_LAB_CLASS: see backends/classroom.py)
+    backend: Backend | str = field(default_factory=default_backend_name)
     student: str = "default"
     region: str = "us-east-1"
     endpoint_url: str | None = None

@@ -118,6 +118,11 @@ class Backend(ABC):
         """The loopback port where the lab's data plane serves this backend; None on real AWS."""
         return None
 
+    def browser_url(self, url: str) -> str:
+        """Where a browser finds a URL the lab serves (config.js names these): the URL itself, except in a
+        class whose students' browsers reach the data plane through their hub's proxy (backends/classroom.py)."""
+        return url
+
     def start(self) -> None:  # noqa: B027 - most backends have nothing to start
         """Make the backend reachable (start a server, enter the mock)."""
 
