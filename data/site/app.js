@@ -503,11 +503,13 @@ async function onDelete(row, item) {
 // CloudFront adds X-Cache ("Hit from cloudfront" / "Miss from cloudfront") and Age to what it serves.
 // cache: "no-store" makes the browser skip its own HTTP cache, so the answer comes from the edge.
 
-const STATIC_FILES = ["/app.js", "/style.css", "/favicon.svg", "/config.js"];
+// Relative to the page, as index.html names them (the page may be served under a path prefix).
+const STATIC_FILES = ["app.js", "style.css", "favicon.svg", "config.js"];
 
 async function checkEdgeCache() {
   const rows = [];
-  for (const path of [location.pathname, ...STATIC_FILES]) {
+  const paths = STATIC_FILES.map((file) => new URL(file, location.href).pathname);
+  for (const path of [location.pathname, ...paths]) {
     let xCache = "unreachable";
     let age = "";
     try {

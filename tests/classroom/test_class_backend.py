@@ -103,7 +103,7 @@ def test_in_a_class_lab_uses_the_class_backend_by_default(
     assert lab.backend.name == "class"
     assert lab.backend is make_backend("class")
     assert lab.backend.endpoint_url == lifecycle.class_status(klass)["endpoint"]
-    assert Lab(backend="local", student="ada").backend.name == "local"  # named explicitly: the local backend
+    assert Lab(backend="memory", student="ada").backend.name == "memory"  # a backend named is that backend
 
 
 def test_backend_class_outside_a_class_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
