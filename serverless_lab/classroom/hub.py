@@ -67,7 +67,7 @@ def copy_course(home: Path, notebooks: Path) -> None:
     if target.exists():
         return
     target.mkdir(parents=True)
-    for path in sorted(notebooks.glob("*.ipynb")) + [notebooks / "README.md"]:
+    for path in [*sorted(notebooks.glob("*.ipynb")), notebooks / "README.md"]:
         if path.is_file():
             shutil.copy2(path, target / path.name)
 
@@ -209,7 +209,7 @@ class TrialHub:
                     "class": self.settings.name,
                 },
                 indent=2,
-            )  # fmt: skip
+            )
         )
         return self.config_file
 

@@ -67,7 +67,7 @@ class RemoteKernel:
                 "msg_type": "execute_request",
                 "version": "5.3",
                 "date": "",
-            },  # fmt: skip
+            },
             "parent_header": {},
             "metadata": {},
             "content": {
@@ -77,7 +77,7 @@ class RemoteKernel:
                 "user_expressions": {},
                 "allow_stdin": False,
                 "stop_on_error": True,
-            },  # fmt: skip
+            },
             "buffers": [],
             "channel": "shell",
         }
