@@ -118,7 +118,7 @@ class SizeResult:
     moto_cpu_s: float
     students_cpu_s: float
     total_pss_mb: float
-    moto_pss_mb: float
+    shared_pss_mb: float
     processes: int
 
 
@@ -154,12 +154,13 @@ def run_size(settings: lifecycle.ClassSettings, students: int, flow_users: int) 
         finished_at.append(time.perf_counter() - started)
         reports.append(json.loads(line) if line.strip() else None)
     wall = max(finished_at)
-    pids = {moto_pid}
+    dataplane_pid = lifecycle.dataplane_status(settings)["pid"]
+    pids = {moto_pid, dataplane_pid, *descendants(dataplane_pid)}
     for process in processes:
         pids |= {process.pid, *descendants(process.pid)}
     total_pss = sum(pss_mb(pid) for pid in pids)
-    moto_pss = pss_mb(moto_pid)
-    students_cpu = sum(cpu_seconds(pid) for pid in pids - {moto_pid})
+    shared_pss = pss_mb(moto_pid) + pss_mb(dataplane_pid)  # the class's two processes
+    students_cpu = sum(cpu_seconds(pid) for pid in pids - {moto_pid, dataplane_pid})
     moto_cpu = cpu_seconds(moto_pid) - moto_cpu
     failed = 0
     for process in processes:
@@ -188,7 +189,7 @@ def run_size(settings: lifecycle.ClassSettings, students: int, flow_users: int) 
         moto_cpu_s=moto_cpu,
         students_cpu_s=students_cpu,
         total_pss_mb=total_pss,
-        moto_pss_mb=moto_pss,
+        shared_pss_mb=shared_pss,
         processes=len(pids),
     )
 
@@ -225,7 +226,7 @@ def report(result: SizeResult, baseline: SizeResult) -> None:
     stages = ", ".join(
         f"{stage} {statistics.median(values):.1f} s" for stage, values in result.stages.items()
     )
-    per_student_mb = (result.total_pss_mb - result.moto_pss_mb) / max(1, result.students)
+    per_student_mb = (result.total_pss_mb - result.shared_pss_mb) / max(1, result.students)
     print(
         f"N={result.students:>3}: wall {result.wall_s:6.1f} s; per student p50 {p50:5.1f} s, p95 {p95:5.1f} s "
         f"(p50 {p50 / base:4.1f}x one student alone); errors {result.errors}, failed students {result.failed}"
@@ -240,8 +241,9 @@ def report(result: SizeResult, baseline: SizeResult) -> None:
         f"(over {result.wall_s:.0f} s of wall time on {os.cpu_count()} cores)"
     )
     print(
-        f"        memory: {result.total_pss_mb:,.0f} MB PSS in {result.processes} processes; moto server "
-        f"{result.moto_pss_mb:.0f} MB, per student {per_student_mb:.0f} MB (process, data plane, zygote, environments)"
+        f"        memory: {result.total_pss_mb:,.0f} MB PSS in {result.processes} processes; the class's moto server "
+        f"and data plane {result.shared_pss_mb:.0f} MB, per student {per_student_mb:.0f} MB (process, data plane, "
+        "zygote, environments)"
     )
 
 

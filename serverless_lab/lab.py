@@ -262,7 +262,8 @@ class Lab:
         with self.backend._lock:
             server = self.backend.services.get("server")
             if server is None:
-                server = self.backend.services["server"] = DataPlaneServer(dataplane)
+                server = DataPlaneServer(dataplane, port=self.backend.serve_port)
+                self.backend.services["server"] = server
         return server.start()
 
     def stop_serving(self) -> None:

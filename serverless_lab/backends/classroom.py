@@ -180,6 +180,14 @@ class ClassBackend(LocalBackend):
     def key(self) -> str:
         return f"class-{self.class_settings.name}"
 
+    @property
+    def serve_port(self) -> int | None:
+        # The class's data plane (`serverless-lab class start` runs it) holds the class's data-plane port,
+        # which config.js names; a kernel serves what it calls itself on a free port beside it. Forty
+        # kernels serving at once never race for one port (they did: a busy class answered the probe of
+        # who holds it too late, and kernels failed with PortInUseError).
+        return 0
+
     def browser_url(self, url: str) -> str:
         return browser_url(url, self.class_settings.browser)
 

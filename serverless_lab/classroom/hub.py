@@ -12,9 +12,9 @@ JupyterHub and to Zero to JupyterHub):
   of its own under <hub>/home/<user> (no root, no system users; no isolation between students either);
 - each server's environment puts it in the class (SERVERLESS_LAB_CLASS, SERVERLESS_LAB_CLASS_HOME), so
   every kernel uses the class's one moto server; $JUPYTERHUB_USER names the student (classroom/identity.py);
-- the class's data plane as a managed service of the hub (`serverless-lab class serve`, restarted by the hub
-  if it dies) on the port config.js names; jupyter-server-proxy, installed in the same environment, opens
-  it in each student's browser at /user/<name>/proxy/<port>/;
+- the class's backend and data plane are started before the hub (`serverless-lab class start`: they
+  outlive a restart of the hub); jupyter-server-proxy, installed in the same environment as the students'
+  servers, opens the data plane's ports in each student's browser at /user/<name>/proxy/<port>/;
 - a `classroom` service holding an API token with the admin scopes a trial's tools need (start servers,
   make tokens for users), read from <hub>/classroom-token.
 """
@@ -44,7 +44,6 @@ from .lifecycle import start_class
 
 START_TIMEOUT_S = 60.0
 HUB_SERVICE = "classroom"
-DATAPLANE_SERVICE = "class-dataplane"
 # The scopes of the trial's API token: list users, start and stop their servers, make tokens for them
 # (JupyterHub's RBAC, https://jupyterhub.readthedocs.io/en/stable/rbac/scopes.html).
 ADMIN_SCOPES = ["admin:users", "admin:servers", "tokens", "access:servers", "read:users"]
@@ -138,7 +137,6 @@ class TrialHub:
     def config(self) -> dict[str, Any]:
         """The hub's settings as plain values (the config file sets exactly these)."""
         bin_dir = Path(sys.executable).parent
-        serve = [sys.executable, "-m", "serverless_lab.cli", "class", "serve", self.settings.name]
         args = ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
         return {
             "JupyterHub.bind_url": self.url,
@@ -160,17 +158,7 @@ class TrialHub:
             "Spawner.start_timeout": 120,
             "ConfigurableHTTPProxy.command": [str(proxy_command(self.root))],
             "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{self.proxy_api_port}",
-            "JupyterHub.services": [
-                {"name": HUB_SERVICE, "api_token": self.token},
-                {
-                    "name": DATAPLANE_SERVICE,
-                    "command": serve,
-                    "environment": {
-                        **self.environment(),
-                        "SERVERLESS_LAB_HOME": str(self.folder / "dataplane"),
-                    },
-                },
-            ],
+            "JupyterHub.services": [{"name": HUB_SERVICE, "api_token": self.token}],
             "JupyterHub.load_roles": [
                 {"name": HUB_SERVICE, "scopes": ADMIN_SCOPES, "services": [HUB_SERVICE]}
             ],

@@ -17,6 +17,7 @@ from serverless_lab.backends import make_backend
 from serverless_lab.backends.classroom import ClassBackend, ClassSettings, browser_url, current_class
 from serverless_lab.classroom import lifecycle
 from serverless_lab.classroom.identity import student_for_hub_user
+from serverless_lab.classroom.links import served_urls
 from serverless_lab.errors import BackendNotRunningError, UsageError
 from serverless_lab.steps.site_config import config_values
 
@@ -62,6 +63,7 @@ def test_start_writes_the_settings_and_makes_the_progress_table(klass: ClassSett
         backend.client("dynamodb").describe_table(TableName="sl-teacher-progress")["Table"]["TableStatus"]
         == "ACTIVE"
     )
+    assert status["dataplane_running"]  # the class's data plane, on the port config.js names
     # Starting again keeps the running server and the settings.
     assert lifecycle.start_class(klass.name, home=klass.home) == klass
     assert lifecycle.class_status(klass)["endpoint"] == status["endpoint"]
@@ -152,3 +154,24 @@ def test_on_a_hub_config_js_names_the_data_plane_relative_to_the_page(klass: Cla
 )
 def test_browser_url(url: str, mode: str, expected: str) -> None:
     assert browser_url(url, mode) == expected
+
+
+def test_a_kernel_serves_beside_the_class_data_plane_on_a_port_of_its_own(klass: ClassSettings) -> None:
+    backend = lifecycle.class_backend(klass)
+    lab = Lab(backend=backend, student="zed")
+    server = lab.serve()
+    try:
+        assert server.url != f"http://127.0.0.1:{backend.dataplane_port}"
+        assert server.shared_with is None  # it never tried the class's port
+        assert served_urls(backend.dataplane_port) is not None  # the class's data plane answers there
+    finally:
+        lab.stop_serving()
+
+
+def test_stop_class_stops_its_data_plane_too(tmp_path: Path) -> None:
+    settings = lifecycle.start_class("brief", home=tmp_path / "brief")
+    port = lifecycle.class_status(settings)["dataplane_port"]
+    assert served_urls(port) is not None
+    assert lifecycle.stop_class(settings)
+    assert served_urls(port) is None
+    assert lifecycle.class_status(settings)["running"] is False
