@@ -262,7 +262,7 @@ class Lab:
         with self.backend._lock:
             server = self.backend.services.get("server")
             if server is None:
-                server = DataPlaneServer(dataplane, port=self.backend.serve_port)
+                server = DataPlaneServer(dataplane, **self.backend.serve_options())
                 self.backend.services["server"] = server
         return server.start()
 

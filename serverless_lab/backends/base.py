@@ -118,11 +118,10 @@ class Backend(ABC):
         """The loopback port where the lab's data plane serves this backend; None on real AWS."""
         return None
 
-    @property
-    def serve_port(self) -> int | None:
-        """Where lab.serve() listens: None for the backend's data-plane port (another free one when a lab
-        process of this backend already serves there), 0 for a free port."""
-        return None
+    def serve_options(self) -> dict[str, Any]:
+        """How lab.serve() serves this backend (DataPlaneServer's options): by default on the backend's
+        data-plane port (another free one when a lab process of this backend already serves there)."""
+        return {}
 
     def browser_url(self, url: str) -> str:
         """Where a browser finds a URL the lab serves (config.js names these): the URL itself, except in a

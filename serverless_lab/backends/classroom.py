@@ -41,6 +41,7 @@ DEFAULT_INSTRUCTOR = "instructor"
 BROWSER_MODES = ("loopback", "hub")
 # The same rule as a student's name (lab.STUDENT_PATTERN): the class name names folders and hub services.
 CLASS_NAME = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$")
+KERNEL_POLL_S = 600.0
 _LOOPBACK_URL = re.compile(r"^http://127\.0\.0\.1:(?P<port>\d+)(?P<path>/.*)?$")
 
 
@@ -180,13 +181,15 @@ class ClassBackend(LocalBackend):
     def key(self) -> str:
         return f"class-{self.class_settings.name}"
 
-    @property
-    def serve_port(self) -> int | None:
+    def serve_options(self) -> dict[str, Any]:
         # The class's data plane (`serverless-lab class start` runs it) holds the class's data-plane port,
-        # which config.js names; a kernel serves what it calls itself on a free port beside it. Forty
-        # kernels serving at once never race for one port (they did: a busy class answered the probe of
-        # who holds it too late, and kernels failed with PortInUseError).
-        return 0
+        # which config.js names; a kernel serves what it calls itself on a free port beside it: forty kernels
+        # serving at once never race for one port (they did: a busy class answered the probe of who holds
+        # it too late, and 19 of 20 kernels failed with PortInUseError). Nor does a kernel look for new
+        # distributions every 5 s: it opens a distribution's port when it asks for its URL, and the class's
+        # data plane looks for everyone. ListDistributions costs moto ~3.6 ms per distribution: 40 kernels
+        # polling a class of 40 took more than a core of the moto server, idle.
+        return {"port": 0, "poll_s": KERNEL_POLL_S}
 
     def browser_url(self, url: str) -> str:
         return browser_url(url, self.class_settings.browser)

@@ -8,7 +8,7 @@ A class runs two processes of its own, both started here and recorded in its cla
 (backend.json, as the local backend records it) and the class's data plane (dataplane.json), serving on the
 data-plane port the moto server recorded. config.js names that port, so every student's site, API and
 Cognito endpoint keep working whichever kernels run; the moto server passes Lambda's Invoke there too. A
-student's own `lab.serve()` serves what their kernel calls itself on a free port (ClassBackend.serve_port).
+student's own `lab.serve()` serves what their kernel calls itself on a free port (ClassBackend.serve_options).
 """
 
 from __future__ import annotations
