@@ -50,6 +50,9 @@ ALLOWED_ORIGIN = os.environ.get("ALLOWED_ORIGIN", "*")
 DYNAMODB = boto3.client("dynamodb")
 SERIALIZER, DESERIALIZER = TypeSerializer(), TypeDeserializer()
 COLD_START = True  # flipped to False after the first invocation of this execution environment
+# This function's own answer header: "true" on the first invocation of an execution environment (its init
+# ran for this request), else "false". The web page labels the slow first call with it.
+COLD_START_HEADER = "X-Cold-Start"
 
 TITLE_MAX = 200
 NOTES_MAX = 2000
@@ -83,7 +86,9 @@ def respond(status: int, body: Any = None, headers: dict[str, str] | None = None
     """
     all_headers = {
         "Access-Control-Allow-Origin": ALLOWED_ORIGIN,
-        "Access-Control-Expose-Headers": "Location",
+        # A page on another origin reads only the response headers listed here (besides the safelisted
+        # ones such as Content-Type): the new item's Location, and whether this call started cold.
+        "Access-Control-Expose-Headers": f"Location, {COLD_START_HEADER}",
     }
     if ALLOWED_ORIGIN != "*":
         all_headers["Vary"] = "Origin"
@@ -454,6 +459,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "trace": traceback.format_exc(),
         }
         response = respond(500, {"message": "Internal server error"})
+    response["headers"][COLD_START_HEADER] = "true" if cold_start else "false"
     log(
         level,
         "request handled" if level == "INFO" else "unexpected error",

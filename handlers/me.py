@@ -19,11 +19,18 @@ from typing import Any
 # Module level runs once per execution environment (cold start); later invocations are warm.
 ALLOWED_ORIGIN = os.environ.get("ALLOWED_ORIGIN", "*")
 COLD_START = True
+# This function's own answer header: "true" when this request ran the init (a cold start), else "false";
+# listed in Access-Control-Expose-Headers so that the page on another origin can read it.
+COLD_START_HEADER = "X-Cold-Start"
 
 
 def respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A Lambda proxy integration response; proxy integrations must add the CORS header themselves."""
-    all_headers = {"Access-Control-Allow-Origin": ALLOWED_ORIGIN, "Content-Type": "application/json"}
+    all_headers = {
+        "Access-Control-Allow-Origin": ALLOWED_ORIGIN,
+        "Access-Control-Expose-Headers": COLD_START_HEADER,
+        "Content-Type": "application/json",
+    }
     if ALLOWED_ORIGIN != "*":
         all_headers["Vary"] = "Origin"
     all_headers.update(headers or {})
@@ -82,6 +89,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "trace": traceback.format_exc(),
         }
         response = respond(500, {"message": "Internal server error"})
+    response["headers"][COLD_START_HEADER] = "true" if cold_start else "false"
     log(
         level,
         "request handled" if level == "INFO" else "unexpected error",

@@ -16,10 +16,15 @@
  *   #item-form  #item-title  #item-notes  #add-item  #item-list  #empty-list  #load-more  #refresh-items
  *   li.item[data-item-id][data-version]  in #item-list, one per item, newest first, containing:
  *       .item-done (checkbox)  .item-title  .item-notes  .item-edit  .item-delete
+ *       after Delete: .item-confirm (role=group)  .item-confirm-delete  .item-keep
  *       while editing: form.item-edit-form  .item-edit-title  .item-edit-notes  .item-save  .item-cancel
  *       after a 409:   .item-conflict (role=alert)  .item-reload
- *   #latency-log > li.latency-entry[data-method][data-path][data-status][data-ms]
- *   #edge-cache tbody > tr.edge-entry[data-path][data-x-cache]   #check-edge
+ *   #undo-bar  #undo-text  #undo-delete   after a delete, for UNDO_MS: re-creates the note
+ *   #latency-log > li.latency-entry[data-method][data-path][data-status][data-ms][data-cold]
+ *       containing .cold-start when the function said the call started a new execution environment
+ *   #edge-cache tbody > tr.edge-entry[data-path][data-load][data-x-cache]   #check-edge
+ *       data-load: how this page loaded the file ("network" | "browser cache" | "not recorded");
+ *       data-x-cache: the X-Cache of a HEAD request sent after the load, not of the load itself
  *   #me-claims  #backend-info
  */
 "use strict";
@@ -31,6 +36,7 @@ const config = window.SERVERLESS_LAB_CONFIG || null;
 const TOKENS_KEY = "serverless-lab-tokens";
 const REFRESH_MARGIN_MS = 60 * 1000; // refresh the tokens a minute before they expire
 const PAGE_SIZE = 20;
+const UNDO_MS = 10 * 1000; // how long "Undo" stays offered after a delete
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -52,16 +58,25 @@ async function timedFetch(label, path, url, options) {
     await response.clone().text(); // the call is done when the whole body has arrived
   } finally {
     const ms = performance.now() - started;
-    logLatency(label, path, response ? response.status : "network error", ms);
+    // The functions behind the API say in their own X-Cold-Start header whether this request ran
+    // their init in a new execution environment (readable here because they list it in
+    // Access-Control-Expose-Headers). That is why a first call can take far longer than the next.
+    const cold = Boolean(response && response.headers.get("X-Cold-Start") === "true");
+    logLatency(label, path, response ? response.status : "network error", ms, cold);
   }
   return response;
 }
 
-function logLatency(method, path, status, ms) {
+function logLatency(method, path, status, ms, cold = false) {
   const entry = document.createElement("li");
   entry.className = "latency-entry";
-  Object.assign(entry.dataset, { method, path, status: String(status), ms: ms.toFixed(1) });
+  Object.assign(entry.dataset, { method, path, status: String(status), ms: ms.toFixed(1), cold: String(cold) });
   entry.textContent = `${method} ${path} → ${status} in ${ms.toFixed(0)} ms`;
+  if (cold) {
+    const tag = element("span", "cold-start", "cold start");
+    tag.title = "Lambda started a new execution environment for this call: it loaded the code and ran its init first.";
+    entry.append(" ", tag);
+  }
   const log = $("#latency-log");
   log.prepend(entry);
   while (log.children.length > 25) log.lastElementChild.remove();
@@ -221,7 +236,7 @@ async function api(method, path, body) {
 
 const listItems = (cursor) =>
   api("GET", `/items?limit=${PAGE_SIZE}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""));
-const createItem = (title, notes) => api("POST", "/items", { title, notes });
+const createItem = (title, notes, done = false) => api("POST", "/items", { title, notes, done });
 const updateItem = (id, changes, version) => api("PUT", `/items/${encodeURIComponent(id)}`, { ...changes, version });
 const deleteItem = (id) => api("DELETE", `/items/${encodeURIComponent(id)}`);
 const whoAmI = () => api("GET", "/me");
@@ -247,6 +262,8 @@ function signOut(message = "Signed out.") {
   sessionStorage.removeItem(TOKENS_KEY);
   clearTimeout(refreshTimer);
   $("#item-list").replaceChildren();
+  $("#latency-log").replaceChildren(); // the calls of whoever was signed in are theirs, not the next user's
+  hideUndo();
   $("#me-claims").textContent = "Sign in to see your claims.";
   showSession();
   showStatus(message, "info");
@@ -387,7 +404,7 @@ function renderItem(item) {
   const remove = element("button", "item-delete danger", "Delete");
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete ${item.title}`);
-  remove.addEventListener("click", () => onDelete(row, item));
+  remove.addEventListener("click", () => askToDelete(row, item));
 
   const actions = element("div", "item-actions");
   actions.append(edit, remove);
@@ -486,6 +503,30 @@ async function onAddItem(event) {
   title.focus();
 }
 
+// Delete asks first, in the row itself (Keep is the default); after the delete, "Undo" stays offered
+// for a few seconds. DynamoDB has no undelete: Undo creates the note again, with a new id and version 1.
+function askToDelete(row, item) {
+  const actions = $(".item-actions", row);
+  const box = element("div", "item-actions item-confirm");
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", `Delete ${item.title}?`);
+  const question = element("span", "item-confirm-text", "Delete this note?");
+  const yes = element("button", "item-confirm-delete danger", "Delete");
+  yes.type = "button";
+  const keep = element("button", "item-keep secondary", "Keep");
+  keep.type = "button";
+  const cancel = () => {
+    box.replaceWith(actions);
+    $(".item-delete", row).focus();
+  };
+  keep.addEventListener("click", cancel);
+  box.addEventListener("keydown", (event) => event.key === "Escape" && cancel());
+  yes.addEventListener("click", () => onDelete(row, item));
+  box.append(question, yes, keep);
+  actions.replaceWith(box);
+  keep.focus();
+}
+
 async function onDelete(row, item) {
   try {
     await deleteItem(item.itemId);
@@ -493,15 +534,47 @@ async function onDelete(row, item) {
     row.remove();
     $("#empty-list").hidden = $("#item-list").children.length > 0;
     showStatus(`Deleted "${item.title}".`, "success");
-    (next ? $(".item-delete", next) : $("#item-title")).focus();
+    offerUndo(item);
+    ((next && $(".item-delete", next)) || $("#item-title")).focus();
   } catch (error) {
     reportError("Deleting", error);
   }
 }
 
+let undoTimer = null;
+
+function offerUndo(item) {
+  hideUndo();
+  $("#undo-text").textContent = `"${item.title}" was deleted.`;
+  $("#undo-bar").hidden = false;
+  const button = $("#undo-delete");
+  button.onclick = async () => {
+    hideUndo();
+    try {
+      const restored = await createItem(item.title, item.notes, item.done);
+      $("#item-list").prepend(renderItem(restored)); // newest first: a new id sorts first
+      $("#empty-list").hidden = true;
+      showStatus(`Restored "${restored.title}" as a new note (version ${restored.version}).`, "success");
+    } catch (error) {
+      reportError("Undoing the delete", error);
+    }
+  };
+  undoTimer = setTimeout(hideUndo, UNDO_MS);
+}
+
+function hideUndo() {
+  clearTimeout(undoTimer);
+  $("#undo-bar").hidden = true;
+  $("#undo-delete").onclick = null;
+}
+
 // ---- Page: the edge cache ----------------------------------------------------------------------
 // CloudFront adds X-Cache ("Hit from cloudfront" / "Miss from cloudfront") and Age to what it serves.
-// cache: "no-store" makes the browser skip its own HTTP cache, so the answer comes from the edge.
+// A page cannot read the headers of its own document, script and stylesheet loads, so the table says
+// two things apart: how this page loaded each file (Resource Timing: from the network, or from the
+// browser's cache when nothing was transferred), and what the edge answers a HEAD request sent now,
+// after the load (cache: "no-store" skips the browser's cache). On a first visit the load came from
+// the network and filled the edge's cache: the HEAD after it is a Hit, with an Age of a few seconds.
 
 // Relative to the page, as index.html names them (the page may be served under a path prefix).
 const STATIC_FILES = ["app.js", "style.css", "favicon.svg", "config.js"];
@@ -526,13 +599,12 @@ async function checkEdgeCache() {
     const timing = path === location.pathname
       ? performance.getEntriesByType("navigation")[0]
       : performance.getEntriesByName(new URL(path, location.href).href)[0];
-    const onLoad = timing
-      ? `${timing.duration.toFixed(0)} ms${timing.transferSize === 0 ? " (browser cache)" : ""}`
-      : "";
+    const load = !timing ? "not recorded" : timing.transferSize === 0 ? "browser cache" : "network";
+    const onLoad = timing ? `${load}, ${timing.duration.toFixed(0)} ms` : load;
     const row = document.createElement("tr");
     row.className = "edge-entry";
-    Object.assign(row.dataset, { path, xCache });
-    for (const value of [path, xCache, age, onLoad]) row.append(element("td", "", value));
+    Object.assign(row.dataset, { path, load, xCache });
+    for (const value of [path, onLoad, xCache, age ? `${age} s` : ""]) row.append(element("td", "", value));
     rows.push(row);
   }
   $("#edge-cache tbody").replaceChildren(...rows);

@@ -9,7 +9,7 @@ import functools
 import json
 from typing import Any
 
-from . import moto_apigateway_deployments, moto_lambda_permissions
+from . import moto_apigateway_deployments, moto_cognito_srp, moto_lambda_permissions
 
 
 def apply() -> None:
@@ -23,6 +23,7 @@ def apply() -> None:
     _slim_log_events()
     _account_default_method_throttling()
     _list_moto_modules_once()
+    moto_cognito_srp.apply()
 
 
 def _keep_identity_validation_expression() -> None:

@@ -7,6 +7,8 @@ answers out, no boto3) with AWS's own error answers beside them:
   request validation, usage plans and throttling, API Gateway's error answers.
 - ``cloudfront/``: distributions: the edge cache and its TTLs, origin reads from S3, compression, range
   requests, custom error responses, CloudFront's error answers.
+- ``cognito/``: Cognito user pools for the browser: CORS preflights and headers as Cognito's endpoint
+  answers them, and the pass-through of its operations to the backend.
 - ``lambda_/``: functions: execution environments (``runtime/``), Lambda's Invoke API, function logs
   shipped to CloudWatch Logs.
 - ``iam/``: IAM policy evaluation, the one home shared by the gateway, the edge and the runtime.

@@ -4,7 +4,7 @@
 notebooks can call it in-process; `server.py` puts it on loopback. Paths on the data plane's port:
 
 - ``/restapis/<rest-api-id>/<stage>/_user_request_/<path>``: a REST API stage (LocalStack's convention);
-- ``/cognito-idp/``: Cognito's JSON API for the browser, passed through to the backend;
+- ``/cognito-idp/``: Cognito's JSON API for the browser (cognito/: preflights, CORS, then the backend);
 - ``/2015-03-31/functions/<name>/invocations``: Lambda's Invoke API (moto cannot run functions);
 - ``/_edge/<distribution-id>/<path>``: a distribution (each one is also served at the root of a port of its
   own, so that absolute asset paths work in a browser);
@@ -17,15 +17,14 @@ import concurrent.futures
 import functools
 import json
 import random
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from serverless_lab.dataplane.apigateway.gateway import Gateway, LambdaResult
 from serverless_lab.dataplane.cloudfront.edge import Edge
+from serverless_lab.dataplane.cognito.endpoint import CognitoEndpoint
+from serverless_lab.dataplane.cognito.passthrough import CognitoPassThrough
 from serverless_lab.dataplane.config import ControlPlane, NotFound, unqualified_function_name
 from serverless_lab.dataplane.http import HttpRequest, HttpResponse
 from serverless_lab.dataplane.lambda_.invoke_api import InvokeCall, LambdaInvokeApi
@@ -44,9 +43,6 @@ API_PREFIX = "/restapis/"
 USER_REQUEST = "_user_request_"
 COGNITO_PREFIX = "/cognito-idp"
 EDGE_PREFIX = "/_edge/"
-
-
-_COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 
 
 @dataclass(frozen=True)
@@ -103,6 +99,7 @@ class DataPlane:
             invalidations=self.control_plane.invalidations,
         )
         self.lambda_api = LambdaInvokeApi(self._invoke_call)
+        self.cognito = CognitoEndpoint(CognitoPassThrough(backend.cognito_endpoint))
         self.base_url = f"http://127.0.0.1:{backend.dataplane_port}" if backend.dataplane_port else ""
         self.distribution_urls: dict[str, str] = {}
         self.before_urls: Callable[[], None] | None = None
@@ -253,63 +250,8 @@ class DataPlane:
     def pass_to_cognito(
         self, request: HttpRequest, spans: list[dict[str, Any]] | None = None
     ) -> HttpResponse:
-        """Cognito's JSON API for the browser, forwarded to the backend (which adds CORS headers, as Cognito does).
-
-        Only what Cognito's endpoint answers goes through: CORS preflights and POSTs of a Cognito operation
-        (X-Amz-Target AWSCognitoIdentityProviderService.*) with a JSON body. Anything else is answered here
-        as an AWS JSON 1.1 service answers it (UnknownOperationException, SerializationException): the
-        backend behind this route serves every service of every student, and must not be reachable
-        through it (a GET of it listed every bucket).
-        """
-        if request.method != "OPTIONS":
-            target = request.header("X-Amz-Target") or ""
-            error = None
-            if request.method != "POST" or not target.startswith(_COGNITO_TARGET_PREFIX):
-                error = "UnknownOperationException"
-            else:
-                try:
-                    json.loads(request.body or b"")
-                except ValueError:
-                    error = "SerializationException"
-            if error is not None:
-                headers = [
-                    ("Content-Type", "application/x-amz-json-1.1"),
-                    ("Access-Control-Allow-Origin", request.header("Origin") or "*"),
-                ]
-                return HttpResponse(400, headers, json.dumps({"__type": error, "message": None}).encode())
-        endpoint = self.backend.cognito_endpoint().rstrip("/")
-        started_epoch, started = time.time(), time.perf_counter()
-        headers = {
-            k: v for k, v in request.headers if k.lower() not in ("host", "content-length", "connection")
-        }
-        forwarded = urllib.request.Request(
-            endpoint + "/", data=request.body or None, method=request.method, headers=headers
-        )
-        try:
-            with urllib.request.urlopen(forwarded, timeout=30) as answer:
-                status, answer_headers, body = answer.status, list(answer.headers.items()), answer.read()
-        except urllib.error.HTTPError as error:
-            status, answer_headers, body = error.code, list(error.headers.items()), error.read()
-        keep = [
-            (k, v)
-            for k, v in answer_headers
-            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date")
-        ]
-        if not any(k.lower() == "access-control-allow-origin" for k, _ in keep):
-            keep.append(("Access-Control-Allow-Origin", request.header("Origin") or "*"))
-        if spans is not None:
-            target = (request.header("X-Amz-Target") or "").rsplit(".", 1)[-1] or request.method
-            spans.append(
-                {
-                    "component": "cognito",
-                    "operation": target,
-                    "start": started_epoch,
-                    "duration_ms": (time.perf_counter() - started) * 1000,
-                    "status": status,
-                    "detail": {},
-                }
-            )
-        return HttpResponse(status, keep, body)
+        """Cognito's JSON API for the browser (cognito/endpoint.py: preflights, CORS, what goes through)."""
+        return self.cognito.handle(request, spans)
 
     # --- what is served ---------------------------------------------------------------------------------
     def urls(self) -> ServedUrls:

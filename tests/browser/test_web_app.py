@@ -4,150 +4,75 @@
              -> data plane /cognito-idp/ -> moto's Cognito           sign up, confirm, sign in
              -> data plane API stage -> authorizer -> Lambda -> DynamoDB    the items
 
-One user signs up, confirms (offline any code is accepted), signs in, adds two notes, edits one, meets a
-409 after the note changed in "another tab" and loads the latest version, deletes the other note, reloads
-with tokens about to expire (the page refreshes them; the static files now come from the edge's cache),
-and signs out; a second user signs up and sees none of the first user's notes. Every stage leaves a
-screenshot in test-artifacts/browser/; the page must log no console error but the provoked 409.
+The browser is driven as a person's: no request is intercepted or answered for the page (no Playwright
+route: with one set, Playwright answers CORS preflights itself, which hid a Cognito route that answered
+them 500). The test only observes: console errors, failed requests, the responses, and every preflight
+with its answer (through the DevTools protocol), each of which must pass Chromium's CORS check.
 
-Playwright never downloads a browser here: it drives /usr/bin/chromium (`make test` installs it with apt).
-In CI (CI=true) a missing or broken Chromium fails the test; elsewhere a missing one skips it.
+One user signs up, confirms (offline any code is accepted), signs in, adds two notes, edits one, meets a
+409 after the note changed in "another tab" and loads the latest version, deletes the other note (it asks
+first; Undo brings it back as a new note), sees a cold start labelled after the function's environments
+were replaced, reloads with tokens about to expire (the page refreshes them; the static files now come
+from the browser's cache), and signs out, which also clears the latency log. A second user, on a 390 px
+phone, signs up, sees none of the first user's notes and no page wider than the screen, and is signed out
+by the page when the API answers 401 to a spoiled token. Every stage leaves a screenshot in
+test-artifacts/browser/; the page must log no console error but the provoked 409 and 401.
+
+Playwright never downloads a browser here: it drives /usr/bin/chromium (`make test` installs it with apt;
+conftest.py: in CI, CI=true, a missing or broken Chromium fails the test; elsewhere a missing one skips it).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from browser.observing import TIMEOUT_MS, BrowserLog, Site
 from serverless_lab import Lab
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Files index.html loads besides itself; each comes through the edge.
 STATIC_FILES = ("/app.js", "/style.css", "/favicon.svg")
-TIMEOUT_MS = 10_000
 TOKENS_KEY = "serverless-lab-tokens"  # where app.js keeps the tokens in sessionStorage
-# Chromium logs every answer with an error status as a console error; the one 409 the flow provokes is expected.
-EXPECTED_CONSOLE_ERROR = "the server responded with a status of 409 (Conflict)"
-
-
-def in_ci() -> bool:
-    """CI services (GitHub Actions, GitLab CI, ...) set CI=true; there a browser test must never skip."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@dataclass
-class BrowserLog:
-    """What the page reported: console errors, uncaught exceptions, failed requests, and each response."""
-
-    errors: list[str] = field(default_factory=list)
-    responses: list[tuple[str, int, str]] = field(default_factory=list)  # (path, status, x-cache)
-    site_origin: str = ""
-
-    def attach(self, page: Any) -> None:
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.on(
-            "requestfailed", lambda r: self.errors.append(f"request failed: {r.method} {r.url} {r.failure}")
-        )
-        page.on("response", self._record)
-
-    def _record(self, response: Any) -> None:
-        if response.url.startswith(self.site_origin):
-            path = "/" + response.url[len(self.site_origin) :].split("?")[0]
-            self.responses.append((path, response.status, response.headers.get("x-cache", "")))
-
-    def unexpected_errors(self) -> list[str]:
-        return [error for error in self.errors if EXPECTED_CONSOLE_ERROR not in error]
-
-    def x_cache(self, path: str) -> list[str]:
-        return [x_cache for seen, _status, x_cache in self.responses if seen == path]
-
-
-@pytest.fixture(scope="module")
-def site_url(local_backend: Any) -> Iterator[str]:
-    """A fresh student's whole stack on the local backend (its own distribution, so a cold edge cache)."""
-    lab = Lab(backend=local_backend, student=f"web-{uuid.uuid4().hex[:8]}")
-    lab.apply()
-    server = lab.serve()
-    yield lab.site_url()
-    # The data plane holds the local backend's data-plane port, which `serverless-lab serve` and the
-    # notebooks' kernels (other processes) serve on: give it back. A later lab.serve() starts afresh.
-    server.stop()
-    local_backend.services.pop("server", None)
-    lab.dataplane().flush_logs()  # the functions' last log lines, before their log groups go
-    lab.destroy()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        reason = (
-            f"{CHROMIUM} is missing: install Debian's chromium (`make chromium` or apt-get install chromium)"
-        )
-        if in_ci():
-            pytest.fail(f"CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except PlaywrightError as error:
-            # Present but unable to start is a broken machine, never a reason to skip.
-            pytest.fail(f"Chromium at {CHROMIUM} did not start: {error}", pytrace=False)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def screenshots(artifacts_dir: Path) -> Path:
-    folder = artifacts_dir / "browser"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
-        old.unlink()
-    return folder
+PHONE = {"width": 390, "height": 844}
+# Chromium logs every answer with an error status as a console error; the flow provokes one 409 (a note
+# changed in another tab) and one 401 (a spoiled token), and expects them.
+EXPECTED_CONSOLE_ERRORS = (
+    "the server responded with a status of 409 (Conflict)",
+    "the server responded with a status of 401 (Unauthorized)",
+)
 
 
 class WebApp:
-    """One browser tab on the site, with the steps a person takes, through the page's own controls."""
+    """One browser tab on the site, with the steps a person takes, through the page's own controls.
 
-    def __init__(self, browser: Any, site_url: str, screenshots: Path) -> None:
+    A new browser context is a new browser profile: its own HTTP cache, sessionStorage and preflight cache.
+    With `phone`, the viewport is a 390 x 844 phone's, and every screenshot first checks that the page is
+    no wider than the screen (nothing to scroll sideways)."""
+
+    def __init__(self, browser: Any, site_url: str, screenshots: Path, *, phone: bool = False) -> None:
         from playwright.sync_api import expect
 
         self.expect = expect
-        self.context = browser.new_context()
+        options: dict[str, Any] = (
+            {"viewport": PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+            if phone
+            else {}
+        )
+        self.phone = phone
+        self.context = browser.new_context(**options)
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
-        self.log = BrowserLog(site_origin=site_url.rstrip("/") + "/")
-        self.log.attach(self.page)
-        # Without the browser's HTTP cache every file the page loads reaches the edge, so each response's
-        # X-Cache says what CloudFront did (a browser would otherwise reuse app.js for a day, and report
-        # the headers it cached with it). Playwright turns the HTTP cache off while a route is set.
-        self.context.route("**/*", lambda route: route.continue_())
+        self.log = BrowserLog(site_origin=site_url.rstrip("/") + "/", expected_errors=EXPECTED_CONSOLE_ERRORS)
+        self.log.attach(self.context, self.page)
         self.site_url = site_url
         self.screenshots = screenshots
         self.shots = 0
@@ -155,8 +80,24 @@ class WebApp:
     def shot(self, stage: str) -> None:
         """A screenshot of the stage reached, after checking the page reported no error on the way."""
         assert self.log.unexpected_errors() == [], stage
+        if self.phone:
+            assert self.page_width() <= PHONE["width"], (stage, self.page_width(), self.widest_elements())
         self.shots += 1
         self.page.screenshot(path=str(self.screenshots / f"{self.shots:02d}-{stage}.png"), full_page=True)
+
+    def page_width(self) -> int:
+        return int(self.page.evaluate("document.documentElement.scrollWidth"))
+
+    def widest_elements(self) -> list[str]:
+        """What sticks out past the viewport, to name in a failure."""
+        return list(
+            self.page.evaluate(
+                """(width) => [...document.querySelectorAll("body *")]
+                    .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+                    .slice(-5).map((e) => `${e.tagName}#${e.id}.${e.className}`)""",
+                PHONE["width"],
+            )
+        )
 
     def status_is(self, pattern: str, kind: str = "success") -> None:
         status = self.page.locator("#status")
@@ -167,6 +108,13 @@ class WebApp:
         self.page.goto(self.site_url)
         self.expect(self.page.locator("#offline-note")).to_be_visible()
         self.expect(self.page.locator("#auth-view")).to_be_visible()
+        self.expect(self.edge_rows()).to_have_count(1 + len(STATIC_FILES) + 1)
+
+    def edge_rows(self) -> Any:
+        return self.page.locator("#edge-cache tr.edge-entry")
+
+    def edge_row(self, path: str) -> Any:
+        return self.page.locator(f'#edge-cache tr.edge-entry[data-path="{path}"]')
 
     def sign_up(self, username: str, password: str) -> None:
         page = self.page
@@ -259,17 +207,56 @@ class WebApp:
             )
         )
 
+    def spoil_token(self) -> None:
+        """The ID token goes bad while the page holds it (a signature that no longer matches)."""
+        self.page.evaluate(
+            f"""() => {{
+                const tokens = JSON.parse(sessionStorage.getItem("{TOKENS_KEY}"));
+                tokens.idToken = tokens.idToken.slice(0, -4) + "AAAA";
+                sessionStorage.setItem("{TOKENS_KEY}", JSON.stringify(tokens));
+            }}"""
+        )
+
+    def delete_asks_first(self, title: str) -> None:
+        """Delete asks in the row; Keep (the default, and Escape) leaves the note as it was."""
+        before = self.items().count()
+        self.row(title).locator(".item-delete").click()
+        confirm = self.row(title).locator(".item-confirm")
+        self.expect(confirm).to_be_visible()
+        self.expect(confirm).to_contain_text("Delete this note?")
+        self.expect(confirm.locator(".item-keep")).to_be_focused()
+        self.shot("delete-asks")
+        confirm.locator(".item-keep").click()
+        self.expect(self.row(title).locator(".item-confirm")).to_have_count(0)
+        self.expect(self.row(title).locator(".item-delete")).to_be_focused()
+        self.row(title).locator(".item-delete").click()
+        self.page.keyboard.press("Escape")
+        self.expect(self.row(title).locator(".item-delete")).to_be_visible()
+        self.expect(self.items()).to_have_count(before)
+
     def delete(self, title: str) -> None:
         before = self.items().count()
         self.row(title).locator(".item-delete").click()
+        self.row(title).locator(".item-confirm-delete").click()
         self.expect(self.items()).to_have_count(before - 1)
         self.status_is(f'Deleted "{re.escape(title)}"')
+        self.expect(self.page.locator("#undo-bar")).to_be_visible()
+        self.expect(self.page.locator("#undo-text")).to_have_text(f'"{title}" was deleted.')
+
+    def undo(self, title: str) -> None:
+        """Undo re-creates the deleted note through the API: a new id, version 1, at the top."""
+        before = self.items().count()
+        self.page.click("#undo-delete")
+        self.expect(self.items()).to_have_count(before + 1)
+        self.status_is(rf'Restored "{re.escape(title)}" as a new note \(version 1\)')
+        self.expect(self.items().first.locator(".item-title")).to_have_text(title)
+        self.expect(self.page.locator("#undo-bar")).to_be_hidden()
 
     def reload(self) -> None:
         self.log.responses.clear()
         self.page.reload()
         self.expect(self.page.locator("#items-view")).to_be_visible()  # tokens stay in sessionStorage
-        self.expect(self.page.locator("#edge-cache tr.edge-entry")).to_have_count(1 + len(STATIC_FILES) + 1)
+        self.expect(self.edge_rows()).to_have_count(1 + len(STATIC_FILES) + 1)
 
     def sign_out(self) -> None:
         self.page.click("#signout")
@@ -277,10 +264,15 @@ class WebApp:
         self.expect(self.page.locator("#items-view")).to_be_hidden()
         self.status_is("Signed out", "info")
         assert self.page.evaluate("sessionStorage.length") == 0, "signing out forgets the tokens"
+        # The next person at this browser does not see which calls the previous user made.
+        self.expect(self.page.locator("#latency-log li")).to_have_count(0)
+
+    def latency_entries(self) -> Any:
+        return self.page.locator("#latency-log li.latency-entry")
 
     def api_calls(self) -> list[tuple[str, str, str]]:
         """(method, path, status) of each API and Cognito call in the page's latency log, oldest first."""
-        entries = self.page.locator("#latency-log li.latency-entry")
+        entries = self.latency_entries()
         found = [
             (entries.nth(i).get_attribute("data-method"), entries.nth(i).get_attribute("data-path"),
              entries.nth(i).get_attribute("data-status"))
@@ -292,16 +284,62 @@ class WebApp:
         self.context.close()
 
 
-def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Path) -> None:
+def new_execution_environments(lab: Lab, function: str) -> None:
+    """A configuration change (here an environment variable) retires the function's environments, as
+    on Lambda: its next invoke is a cold start. Waits out the data plane's configuration cache (1 s)."""
+    lambda_client = lab.backend.client("lambda")
+    name = lab.function_name(function)
+    variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**variables, "DEPLOYED_AT": str(time.time())}}
+    )
+    time.sleep(1.5)
+
+
+def assert_preflights_passed(
+    log: BrowserLog, api_url: str, cognito_url: str, api_calls: set[tuple[str, str]]
+) -> None:
+    """Every cross-origin call was preflighted, and the lab answered each preflight as Chromium requires:
+    Cognito's as Cognito does, the API's from its MOCK OPTIONS methods."""
+    failing = [p for p in log.preflights if not p.passes()]
+    assert failing == [], failing
+    (cognito, *_more) = log.preflights_to(cognito_url)  # Max-Age: later calls reuse the first preflight
+    assert cognito.status == 200
+    assert cognito.asked("Access-Control-Request-Headers") == "content-type,x-amz-target"
+    assert cognito.answered("Access-Control-Allow-Origin") == "*"
+    assert cognito.answered("Access-Control-Allow-Headers") == "content-type,x-amz-target"
+    assert cognito.answered("Access-Control-Allow-Methods") == "POST"
+    assert cognito.answered("Access-Control-Max-Age") == "172800"
+    api = log.preflights_to(api_url)
+    asked = {
+        (resource(p.url.split("/_user_request_")[1]), p.asked("Access-Control-Request-Method")) for p in api
+    }
+    assert api_calls <= asked, asked
+    assert all(p.status == 200 and p.answered("Access-Control-Allow-Origin") == "*" for p in api)
+
+
+def resource(path: str) -> str:
+    """The API resource a path is of: /items?limit=20 -> /items, /items/1717-ab -> /items/{id}."""
+    path = path.split("?")[0]
+    return "/items/{id}" if path.startswith("/items/") else path
+
+
+def test_the_whole_flow_in_chromium(browser: Any, site: Site, screenshots: Path) -> None:
     first, second = f"u{uuid.uuid4().hex[:8]}", f"u{uuid.uuid4().hex[:8]}"
     password = "Browser1test"
-    app = WebApp(browser, site_url, screenshots)
+    app = WebApp(browser, site.url, screenshots)
     try:
         app.open()
         app.shot("opened")
-        # A fresh distribution: the edge fetched each file from S3 for this first visit.
+        # A fresh distribution: the edge fetched each file from S3 for this first visit...
         for path in ("/", *STATIC_FILES):
             assert app.log.x_cache(path)[:1] == ["Miss from cloudfront"], (path, app.log.responses)
+        # ... and the page's table says the load came from the network; the Hit in it is the X-Cache of the
+        # HEAD sent after the load, which found what the load put in the edge's cache.
+        for path in ("/", *STATIC_FILES, "/config.js"):
+            app.expect(app.edge_row(path)).to_have_attribute("data-load", "network")
+            app.expect(app.edge_row(path).locator("td").nth(1)).to_have_text(re.compile(r"^network, \d+ ms$"))
+        app.expect(app.page.locator("#edge-cache thead")).to_contain_text("HEAD now: X-Cache")
 
         app.sign_up(first, password)
         app.shot("signed-up")
@@ -318,8 +356,12 @@ def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Pa
         app.shot("edited")
         app.change_elsewhere("Buy oat milk", notes="changed in another tab")
         app.conflict_on_toggle("Buy oat milk", fresh_version="3", fresh_notes="changed in another tab")
+        app.delete_asks_first("Call Grace")
         app.delete("Call Grace")
         app.shot("deleted")
+        app.undo("Call Grace")
+        app.shot("undone")
+        app.delete("Call Grace")
         app.expect(app.items()).to_have_count(1)
         kept = app.row("Buy oat milk").get_attribute("data-item-id")
         # The page's latency log: every call it made, with the status the browser saw.
@@ -329,8 +371,21 @@ def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Pa
                      ("POST", "/items", "201"), ("PUT", f"/items/{kept}", "200"),
                      ("PUT", f"/items/{kept}", "409")):  # fmt: skip
             assert call in calls, (call, calls)
-        assert [c for c in calls if c[0] == "DELETE"] == [("DELETE", calls[-1][1], "204")], calls
-        assert calls[-1][1] != f"/items/{kept}"
+        deletes = [c for c in calls if c[0] == "DELETE"]
+        assert [status for _m, _p, status in deletes] == ["204", "204"], calls
+        assert deletes[0][1] != deletes[1][1], "the note Undo brought back has a new id"
+        assert f"/items/{kept}" not in {path for _m, path, _s in deletes}
+
+        # A cold start is labelled: the function's environments are retired, so the next list is cold.
+        new_execution_environments(site.lab, "items")
+        lists = app.page.locator('#latency-log li.latency-entry[data-method="GET"][data-path="/items"]')
+        for cold in ("true", "false"):
+            listed = lists.count()
+            app.page.click("#refresh-items")
+            app.expect(lists).to_have_count(listed + 1)
+            app.expect(lists.first).to_have_attribute("data-cold", cold)
+            app.expect(lists.first.locator(".cold-start")).to_have_count(1 if cold == "true" else 0)
+        app.shot("cold-start")
 
         # The tab was left open for almost an hour: on load the page trades its refresh token for new tokens.
         old_token = app.expire_tokens_soon()
@@ -344,36 +399,56 @@ def test_the_whole_flow_in_chromium(browser: Any, site_url: str, screenshots: Pa
         app.shot("reloaded")
         app.expect(app.items()).to_have_count(1)
         app.expect(app.row("Buy oat milk")).to_have_attribute("data-version", "3")
+        # On reload the static files (Cache-Control max-age one day) come from the browser's own cache,
+        # and the edge, asked again with a HEAD, still has them.
         for path in STATIC_FILES:
-            # The browser's GET on reload and the page's own HEAD check both were edge cache hits.
-            assert app.log.x_cache(path) and set(app.log.x_cache(path)) == {"Hit from cloudfront"}, (
-                path,
-                app.log.responses,
-            )
-            cell = app.page.locator(f'#edge-cache tr.edge-entry[data-path="{path}"]')
-            app.expect(cell).to_have_attribute("data-x-cache", "Hit from cloudfront")
+            app.expect(app.edge_row(path)).to_have_attribute("data-load", "browser cache")
+            app.expect(app.edge_row(path)).to_have_attribute("data-x-cache", "Hit from cloudfront")
         app.sign_out()
         app.shot("signed-out")
-
-        app.sign_up(second, password)
-        app.confirm(second)
-        app.sign_in(second, password)
-        app.expect(app.page.locator("#empty-list")).to_be_visible()
-        app.expect(app.items()).to_have_count(0)
-        lists = app.page.locator('#latency-log li.latency-entry[data-method="GET"][data-path="/items"]')
-        listed = lists.count()
-        app.page.click("#refresh-items")  # ask the API again: still nothing of the first user's
-        app.expect(lists).to_have_count(listed + 1)
-        app.expect(app.items()).to_have_count(0)
-        assert "Buy oat milk" not in app.page.locator("#items-view").inner_text()
-        app.shot("second-user")
-        app.sign_out()
+        every_call = {("/items", "GET"), ("/items", "POST"), ("/items/{id}", "PUT"), ("/items/{id}", "DELETE"),
+                      ("/me", "GET")}  # fmt: skip
+        assert_preflights_passed(app.log, site.lab.outputs["api"]["url"], "/cognito-idp/", every_call)
         assert app.log.unexpected_errors() == []
         assert len(app.log.errors) == 1, app.log.errors  # the 409, and only it
     finally:
         app.close()
+
+    # Someone else, on a phone: a new browser, nothing of the first user's, nothing wider than the screen.
+    phone = WebApp(browser, site.url, screenshots, phone=True)
+    phone.shots = app.shots
+    try:
+        phone.open()
+        phone.shot("phone-opened")
+        phone.sign_up(second, password)
+        phone.confirm(second)
+        phone.sign_in(second, password)
+        phone.expect(phone.page.locator("#empty-list")).to_be_visible()
+        phone.expect(phone.items()).to_have_count(0)
+        lists = phone.page.locator('#latency-log li.latency-entry[data-method="GET"][data-path="/items"]')
+        listed = lists.count()
+        phone.page.click("#refresh-items")  # ask the API again: still nothing of the first user's
+        phone.expect(lists).to_have_count(listed + 1)
+        phone.expect(phone.items()).to_have_count(0)
+        assert "Buy oat milk" not in phone.page.locator("#items-view").inner_text()
+        phone.add("A-title-without-any-space-that-is-far-longer-than-a-phone-screen-is-wide", "notes")
+        phone.shot("phone-signed-in")
+        # The ID token goes bad: API Gateway's 401 carries CORS headers (its gateway responses), so the
+        # page can read it and signs the user out with the reason, instead of failing to fetch.
+        phone.spoil_token()
+        phone.page.click("#refresh-items")
+        phone.status_is(r"The API rejected your token \(401 Unauthorized\)", "info")
+        phone.expect(phone.page.locator("#auth-view")).to_be_visible()
+        phone.shot("phone-token-rejected")
+        calls = {("/items", "GET"), ("/items", "POST"), ("/me", "GET")}
+        assert_preflights_passed(phone.log, site.lab.outputs["api"]["url"], "/cognito-idp/", calls)
+        assert phone.log.unexpected_errors() == []
+        assert len(phone.log.errors) == 1, phone.log.errors  # the 401, and only it
+    finally:
+        phone.close()
     assert sorted(p.name for p in screenshots.glob("*.png")) == [
         "01-opened.png", "02-signed-up.png", "03-confirmed.png", "04-signed-in.png", "05-two-items.png",
-        "06-edited.png", "07-conflict.png", "08-deleted.png", "09-reloaded.png", "10-signed-out.png",
-        "11-second-user.png",
+        "06-edited.png", "07-conflict.png", "08-delete-asks.png", "09-deleted.png", "10-undone.png",
+        "11-cold-start.png", "12-reloaded.png", "13-signed-out.png", "14-phone-opened.png",
+        "15-phone-signed-in.png", "16-phone-token-rejected.png",
     ]  # fmt: skip

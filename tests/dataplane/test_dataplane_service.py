@@ -848,7 +848,63 @@ def test_the_cognito_route_passes_on_cognito_operations_only(
         HttpRequest(method, "/cognito-idp/", headers=(*headers, ("Origin", "http://x")), body=body)
     )
     assert (answer.status, json.loads(answer.body)["__type"]) == (400, error)
-    assert answer.header("Access-Control-Allow-Origin") == "http://x"  # the browser can read the error
+    assert answer.header("Access-Control-Allow-Origin") == "*"  # the browser can read the error, as Cognito's
+
+
+def test_the_cognito_route_answers_a_browsers_preflight_as_cognito_does(dataplane: DataPlane) -> None:
+    # Passed on, moto's server took the preflight for S3 (no signature, no target) and answered 500.
+    answer = dataplane.handle(
+        HttpRequest(
+            "OPTIONS",
+            "/cognito-idp/",
+            headers=(("Origin", "http://127.0.0.1:9"), ("Access-Control-Request-Method", "POST"),
+                     ("Access-Control-Request-Headers", "content-type,x-amz-target,x-amz-user-agent")),
+        )
+    )  # fmt: skip
+    assert answer.status == 200
+    assert answer.header("Access-Control-Allow-Origin") == "*"
+    assert answer.header("Access-Control-Allow-Headers") == "content-type,x-amz-target,x-amz-user-agent"
+    assert answer.header("Access-Control-Allow-Methods") == "POST"
+    assert answer.header("Access-Control-Max-Age") == "172800"
+
+
+def test_cognitos_own_answers_and_errors_carry_cognitos_cors_headers(
+    backend: Backend, dataplane: DataPlane
+) -> None:
+    idp = backend.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName=f"cors-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="web",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+
+    def call(operation: str, body: dict[str, Any]) -> Any:
+        headers = (("Origin", "http://127.0.0.1:9"), ("Content-Type", "application/x-amz-json-1.1"),
+                   ("X-Amz-Target", f"AWSCognitoIdentityProviderService.{operation}"))  # fmt: skip
+        return dataplane.handle(
+            HttpRequest(
+                "POST",
+                "/cognito-idp/",
+                headers=headers,
+                body=json.dumps({"ClientId": client, **body}).encode(),
+            )
+        )
+
+    signed_up = call("SignUp", {"Username": "ada", "Password": "Passw0rd!x"})
+    refused = call(
+        "InitiateAuth",
+        {"AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": "ada", "PASSWORD": "x"}},
+    )
+    assert signed_up.status == 200 and json.loads(signed_up.body)["UserConfirmed"] is False
+    assert (refused.status, json.loads(refused.body)["__type"]) == (400, "NotAuthorizedException")
+    for answer in (signed_up, refused):
+        assert answer.header("Access-Control-Allow-Origin") == "*"
+        assert answer.header("Access-Control-Expose-Headers") == (
+            "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+        )
+        assert answer.header("Vary") is None  # flask-cors' Vary: Origin went with its echoed origin
+        assert answer.header("status") is None  # moto's own header
 
 
 def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_servers_poll(

@@ -336,6 +336,8 @@ def test_unknown_routes_answer_403_as_api_gateway_does(stack: Stack) -> None:
         answer = stack.request(method, path)
         assert (answer.status, answer.json) == (403, {"message": "Missing Authentication Token"}), path
         assert answer.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+        # MISSING_AUTHENTICATION_TOKEN falls back to the API's DEFAULT_4XX: a page can read the 403.
+        assert answer.headers["access-control-allow-origin"] == "*"
     # With a token on an unknown route API Gateway tries to read Authorization as a SigV4 signature.
     signed = stack.api("GET", "/nothing-here", stack.id_token("ada"))
     assert signed.status == 403 and signed.headers["x-amzn-errortype"] == "IncompleteSignatureException"

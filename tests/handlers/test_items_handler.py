@@ -417,11 +417,14 @@ def test_one_json_log_line_per_request_with_cold_then_warm(
 ) -> None:
     client = ApiClient(items)
     capsys.readouterr()
-    client.call("GET", "/items")
-    client.call("GET", "/items/{id}", path_parameters={"id": "nope"})
+    *_, first_headers = client.call("GET", "/items")
+    *_, second_headers = client.call("GET", "/items/{id}", path_parameters={"id": "nope"})
     first, second = log_lines(capsys)
     assert first["coldStart"] is True
     assert second["coldStart"] is False
+    # The same in the function's own answer header, which a page on another origin may read.
+    assert (first_headers["X-Cold-Start"], second_headers["X-Cold-Start"]) == ("true", "false")
+    assert "X-Cold-Start" in first_headers["Access-Control-Expose-Headers"].split(", ")
     assert (first["level"], first["route"], first["status"]) == ("INFO", "GET /items", 200)
     assert (second["route"], second["status"]) == ("GET /items/{id}", 404)
     for line in (first, second):

@@ -48,10 +48,12 @@ def test_me_other_route_is_404(me: ModuleType) -> None:
 def test_me_logs_one_json_line_cold_then_warm(me: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     context = LambdaTestContext()
-    me.handler(build_rest_proxy_event("GET", "/me"), context)
-    me.handler(build_rest_proxy_event("GET", "/me"), LambdaTestContext())
+    cold = me.handler(build_rest_proxy_event("GET", "/me"), context)
+    warm = me.handler(build_rest_proxy_event("GET", "/me"), LambdaTestContext())
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert (first["coldStart"], second["coldStart"]) == (True, False)
+    assert (cold["headers"]["X-Cold-Start"], warm["headers"]["X-Cold-Start"]) == ("true", "false")
+    assert cold["headers"]["Access-Control-Expose-Headers"] == "X-Cold-Start"
     assert first["requestId"] == context.aws_request_id
     assert (first["route"], first["status"], first["level"]) == ("GET /me", 200, "INFO")
     assert first["duration_ms"] >= 0
