@@ -120,6 +120,7 @@ class SizeResult:
     total_pss_mb: float
     shared_pss_mb: float
     processes: int
+    load: str
 
 
 def run_size(settings: lifecycle.ClassSettings, students: int, flow_users: int) -> SizeResult:
@@ -191,6 +192,7 @@ def run_size(settings: lifecycle.ClassSettings, students: int, flow_users: int) 
         total_pss_mb=total_pss,
         shared_pss_mb=shared_pss,
         processes=len(pids),
+        load=" ".join(Path("/proc/loadavg").read_text().split()[:3]),
     )
 
 
@@ -236,9 +238,13 @@ def report(result: SizeResult, baseline: SizeResult) -> None:
         f"        flow requests: {len(result.latencies)}, p50 {percentile(result.latencies, 0.5):.0f} ms, "
         f"p95 {percentile(result.latencies, 0.95):.0f} ms"
     )
+    cpu_per_student = (result.moto_cpu_s + result.students_cpu_s) / max(1, result.students)
+    base_cpu = (baseline.moto_cpu_s + baseline.students_cpu_s) / max(1, baseline.students)
+    share = (result.moto_cpu_s + result.students_cpu_s) / (result.wall_s * (os.cpu_count() or 1))
     print(
-        f"        CPU: moto server {result.moto_cpu_s:.0f} s, students' processes {result.students_cpu_s:.0f} s "
-        f"(over {result.wall_s:.0f} s of wall time on {os.cpu_count()} cores)"
+        f"        CPU: moto server {result.moto_cpu_s:.0f} s, students' processes {result.students_cpu_s:.0f} s, "
+        f"{cpu_per_student:.1f} s per student ({cpu_per_student / base_cpu:.1f}x one alone); the class used "
+        f"{share:.0%} of {os.cpu_count()} cores over {result.wall_s:.0f} s (load average {result.load})"
     )
     print(
         f"        memory: {result.total_pss_mb:,.0f} MB PSS in {result.processes} processes; the class's moto server "

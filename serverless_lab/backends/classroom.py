@@ -37,6 +37,7 @@ from .local import LocalBackend, LocalServer, lab_home
 CLASS_VARIABLE = "SERVERLESS_LAB_CLASS"
 CLASS_HOME_VARIABLE = "SERVERLESS_LAB_CLASS_HOME"
 CLASS_FILE = "class.json"
+NBGRADER_VARIABLE = "NBGRADER_EXECUTION"
 DEFAULT_INSTRUCTOR = "instructor"
 BROWSER_MODES = ("loopback", "hub")
 # The same rule as a student's name (lab.STUDENT_PATTERN): the class name names folders and hub services.
@@ -128,7 +129,12 @@ def current_class(environ: dict[str, str] | None = None) -> ClassSettings | None
 
 
 def default_backend_name() -> str:
-    """`class` inside a class, else `local`: what Lab() and the CLI use when no backend is named."""
+    """What Lab() and the CLI use when no backend is named: `class` inside a class, else `local`; and
+    `memory` while nbgrader executes a notebook (NBGRADER_EXECUTION: autograde, validate), so that each
+    submission is graded on a fresh backend in its own kernel, never on what another student (or the same
+    student, on the class's backend) left behind."""
+    if os.environ.get(NBGRADER_VARIABLE):
+        return "memory"
     return "class" if current_class() is not None else "local"
 
 
