@@ -72,6 +72,7 @@ def main() -> None:
         assert len(table) == args.students and (table[(EXERCISES[0], "attempts")] > 0).all()
         fast = timed(lambda: class_progress.progress(backend, exercises=known), args.repeat)
         stuck = timed(lambda: class_progress.stuck(backend), args.repeat)
+        log = timed(lambda: store.attempts(), args.repeat)
         slow = timed(lambda: per_step_progress(backend, students), max(1, args.repeat // 2))
         median = statistics.median(fast)
         print(
@@ -79,6 +80,9 @@ def main() -> None:
             f"{median:.2f} s, slowest {max(fast):.2f} s of {len(fast)} (goal < 2 s: {'met' if max(fast) < 2 else 'NOT met'})"
         )
         print(f"teaching.stuck(): median {statistics.median(stuck):.2f} s")
+        print(
+            f"reading the log of every attempt instead of the summaries: median {statistics.median(log):.2f} s"
+        )
         print(
             f"baseline, every step's plan of every student (the view before): median {statistics.median(slow):.2f} s, "
             f"{statistics.median(slow) / median:.0f}x the time of the class view"

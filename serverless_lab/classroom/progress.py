@@ -1,7 +1,8 @@
 """The instructor's view of a class: exercises by students, deployment state, and who has been stuck longest.
 
-Built from the recorded attempts (progress_store.py) and one inventory of the backend (inventory.py); the
-functions here take plain records and return pandas frames, so a test can give them a scripted class.
+Built from the students' summaries of each exercise (progress_store.py) and one inventory of the backend
+(inventory.py); the functions here take plain records and return pandas frames, so a test can give them a
+scripted class.
 
     table(...)   one row per student; for each exercise (in course order) `passed` (True, False when
                  tried and not solved, NaN when never tried), `attempts` (recorded attempts) and `last
@@ -20,58 +21,42 @@ from typing import Any
 import pandas as pd
 
 from ..steps import ORDER
-from .progress_store import FIELDS, Attempt
+from .progress_store import ExerciseSummary
 
 PER_EXERCISE = ("passed", "attempts", "last activity")
 DEPLOYED = "deployed"
+SUMMARY_COLUMNS = ["notebook", "passed", "attempts", "hint_stage", "first", "last", "solved_at"]
 
 
-def attempts_frame(attempts: Iterable[Attempt]) -> pd.DataFrame:
-    """One row per recorded attempt, with `time` as a UTC timestamp; sorted by time."""
-    frame = pd.DataFrame([a.as_dict() for a in attempts], columns=list(FIELDS))
-    frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
+def summary_frame(summaries: Iterable[ExerciseSummary]) -> pd.DataFrame:
+    """One row per (student, exercise): notebook, passed, attempts, highest hint stage, first and last
+    attempt and when it was solved (UTC timestamps)."""
+    rows = [s.as_dict() for s in summaries]
+    frame = pd.DataFrame(rows, columns=["student", "exercise", *SUMMARY_COLUMNS])
+    for column in ("first", "last", "solved_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     frame["passed"] = frame["passed"].astype(bool)
-    return frame.sort_values("time", kind="stable").reset_index(drop=True)
+    frame["attempts"] = frame["attempts"].astype(int)
+    return frame.set_index(["student", "exercise"]).sort_index()
 
 
-def exercise_order(frame: pd.DataFrame, known: Mapping[str, str] | None = None) -> list[str]:
-    """Every exercise, known (exercise -> notebook) or attempted, in course order: by notebook, then as listed."""
+def exercise_order(summary: pd.DataFrame, known: Mapping[str, str] | None = None) -> list[str]:
+    """Every exercise, known (exercise -> notebook) or tried, in course order: by notebook, then as listed."""
     notebooks = dict(known or {})
-    for exercise, notebook in zip(frame["exercise"], frame["notebook"], strict=True):
+    for (_student, exercise), notebook in summary["notebook"].items():
         notebooks.setdefault(exercise, notebook)
     position = {name: index for index, name in enumerate(notebooks)}
     return sorted(notebooks, key=lambda name: (notebooks[name], position[name]))
 
 
-def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per (student, exercise): passed, attempts, highest hint stage, first, last and solved times."""
-    if frame.empty:
-        columns = ["notebook", "passed", "attempts", "hint_stage", "first", "last", "solved_at"]
-        return pd.DataFrame(
-            columns=columns, index=pd.MultiIndex.from_tuples([], names=["student", "exercise"])
-        )
-    solved = frame[frame["passed"]].groupby(["student", "exercise"])["time"].min().rename("solved_at")
-    grouped = frame.groupby(["student", "exercise"])
-    result = grouped.agg(
-        notebook=("notebook", "last"),
-        passed=("passed", "any"),
-        attempts=("passed", "size"),
-        hint_stage=("hint_stage", "max"),
-        first=("time", "min"),
-        last=("time", "max"),
-    )
-    return result.join(solved)
-
-
 def table(
-    frame: pd.DataFrame,
+    summary: pd.DataFrame,
     students: Sequence[str],
     deployment: Mapping[str, Mapping[str, str]],
     exercises: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Students by exercises (passed, attempts, last activity) and by steps (their state)."""
-    order = exercise_order(frame, exercises)
-    rows = summary(frame)
+    order = exercise_order(summary, exercises)
     columns = pd.MultiIndex.from_tuples(
         [(exercise, field) for exercise in order for field in PER_EXERCISE]
         + [(DEPLOYED, step) for step in ORDER],
@@ -81,8 +66,8 @@ def table(
     for student in students:
         row: list[Any] = []
         for exercise in order:
-            if (student, exercise) in rows.index:
-                found = rows.loc[(student, exercise)]
+            if (student, exercise) in summary.index:
+                found = summary.loc[(student, exercise)]
                 row += [bool(found["passed"]), int(found["attempts"]), found["last"]]
             else:
                 row += [float("nan"), 0, pd.NaT]
@@ -96,31 +81,28 @@ def table(
     return result
 
 
-def stuck(frame: pd.DataFrame, now: datetime | pd.Timestamp | None = None) -> pd.DataFrame:
+def stuck(summary: pd.DataFrame, now: datetime | pd.Timestamp | None = None) -> pd.DataFrame:
     """Students whose latest attempt is at an exercise they have not solved, longest stuck first."""
     columns = ["exercise", "notebook", "attempts", "hint stage", "since", "stuck for"]
-    if frame.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="student"))
     now = pd.Timestamp(now if now is not None else pd.Timestamp.now(tz="UTC"))
     now = now.tz_localize("UTC") if now.tzinfo is None else now
-    rows = summary(frame)
-    latest = frame.groupby("student").tail(1).set_index("student")
     found = []
-    for student, attempt in latest.iterrows():
-        entry = rows.loc[(student, attempt["exercise"])]
-        if entry["passed"]:
-            continue
-        found.append(
-            {
-                "student": student,
-                "exercise": attempt["exercise"],
-                "notebook": entry["notebook"],
-                "attempts": int(entry["attempts"]),
-                "hint stage": int(entry["hint_stage"]),
-                "since": entry["first"],
-                "stuck for": now - entry["first"],
-            }
-        )
+    if not summary.empty:
+        latest = summary.reset_index().sort_values("last", kind="stable").groupby("student").tail(1)
+        for entry in latest.itertuples(index=False):
+            if entry.passed:
+                continue
+            found.append(
+                {
+                    "student": entry.student,
+                    "exercise": entry.exercise,
+                    "notebook": entry.notebook,
+                    "attempts": int(entry.attempts),
+                    "hint stage": int(entry.hint_stage),
+                    "since": entry.first,
+                    "stuck for": now - entry.first,
+                }
+            )
     if not found:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="student"))
     result = pd.DataFrame(found).set_index("student")[columns]

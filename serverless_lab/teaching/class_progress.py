@@ -6,9 +6,10 @@
     teaching.progress_chart(table)        # per exercise: solved, tried and not solved, not tried
     teaching.stuck(lab.backend)           # who has been on an unsolved exercise longest
 
-The records live in the progress table of the instructor's namespace on the class's backend
+The records live in the progress tables of the instructor's namespace on the class's backend
 (classroom/progress_store.py); the deployment state comes from one inventory of the backend
-(classroom/inventory.py), so the whole view is a few list calls and one Scan, whatever the class's size.
+(classroom/inventory.py), so the whole view is a few list calls and one Scan of one item per exercise a
+student tried, however many attempts they made.
 """
 
 from __future__ import annotations
@@ -53,22 +54,23 @@ def progress(
     """
     store = ProgressStore(backend, instructor)
     wanted = list(names) if names is not None else None
-    frame = core.attempts_frame(store.attempts(wanted))
+    summary = core.summary_frame(store.summaries(wanted))
     inventory = Inventory.read(backend)
     if wanted is None:
-        wanted = sorted((set(frame["student"]) | inventory.students()) - {store.instructor})
+        tried = set(summary.index.get_level_values("student"))
+        wanted = sorted((tried | inventory.students()) - {store.instructor})
     account_id, region = backend.account_id(), backend.region
     deployment = {student: inventory.states(student, account_id, region) for student in wanted}
     known = known_exercises() if exercises is None else exercises
-    return core.table(frame, wanted, deployment, known)
+    return core.table(summary, wanted, deployment, known)
 
 
 def stuck(
     backend: Any, now: datetime | None = None, *, instructor: str | None = None, top: int | None = None
 ) -> pd.DataFrame:
     """Students whose latest attempt is at an exercise they have not solved, stuck longest first."""
-    frame = core.attempts_frame(ProgressStore(backend, instructor).attempts())
-    found = core.stuck(frame, now)
+    summary = core.summary_frame(ProgressStore(backend, instructor).summaries())
+    found = core.stuck(summary, now)
     return found if top is None else found.head(top)
 
 

@@ -135,18 +135,28 @@ def test_marks_and_chart_summarise_the_table(scripted: ScriptedClass) -> None:
     assert drawn == [value for kind in counts.columns for value in counts[kind].iloc[::-1]]
 
 
-def test_the_records_are_a_plain_table_the_instructor_reads_with_boto3(scripted: ScriptedClass) -> None:
+def test_the_records_are_plain_tables_the_instructor_reads_with_boto3(scripted: ScriptedClass) -> None:
     dynamodb = scripted.lab.backend.client("dynamodb")
-    answer = dynamodb.query(
-        TableName=f"sl-{scripted.instructor}-progress",
-        KeyConditionExpression="student = :s",
-        ExpressionAttributeValues={":s": {"S": scripted.names["bob"]}},
-    )
-    items = answer["Items"]
-    assert [item["attempt"]["N"] for item in items] == ["1", "2", "3"]  # in time order: the sort key
-    assert {item["exercise"]["S"] for item in items} == {"site_has_page"}
-    assert [item["hint_stage"]["N"] for item in items] == ["1", "2", "3"]
-    assert all(item["passed"]["BOOL"] is False for item in items)
+    bob = {":s": {"S": scripted.names["bob"]}}
+    log = dynamodb.query(TableName=f"sl-{scripted.instructor}-attempts", KeyConditionExpression="student = :s",
+                         ExpressionAttributeValues=bob)["Items"]  # fmt: skip
+    assert [item["attempt"]["N"] for item in log] == ["1", "2", "3"]  # in time order: the sort key
+    assert {item["exercise"]["S"] for item in log} == {"site_has_page"}
+    assert [item["hint_stage"]["N"] for item in log] == ["1", "2", "3"]
+    assert all(item["passed"]["BOOL"] is False for item in log)
+    (summary,) = dynamodb.query(TableName=f"sl-{scripted.instructor}-progress", KeyConditionExpression="student = :s",
+                                ExpressionAttributeValues=bob)["Items"]  # fmt: skip
+    assert summary["exercise_key"]["S"] == "01-static-site#site_has_page"
+    assert (summary["attempts"]["N"], summary["passes"]["N"]) == ("3", "0")
+    assert sorted(summary["hint_stages"]["NS"]) == ["1", "2", "3"]
+    assert (summary["first_time"]["S"], summary["last_time"]["S"]) == (stamp(2), stamp(30))
+    assert "solved_at" not in summary
+
+
+def test_the_summary_keeps_when_an_exercise_was_first_solved(scripted: ScriptedClass) -> None:
+    (ada,) = [s for s in scripted.store.summaries([scripted.names["ada"]]) if s.exercise == "table_has_index"]
+    assert (ada.attempts, ada.passes, ada.passed, ada.hint_stage) == (3, 1, True, 2)
+    assert (ada.first, ada.last, ada.solved_at) == (stamp(10), stamp(15), stamp(15))
 
 
 def test_a_new_kernel_counting_from_one_again_adds_to_the_attempts(scripted: ScriptedClass) -> None:
@@ -169,6 +179,7 @@ def test_forget_removes_one_students_records_only(scripted: ScriptedClass) -> No
                           "time": stamp(minute)})  # fmt: skip
     assert store.forget("a") == 30
     assert {a.student for a in store.attempts()} == {"b"}
+    assert {s.student for s in store.summaries()} == {"b"}
     assert len(store.attempts(["b"])) == 30
 
 
