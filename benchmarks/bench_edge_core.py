@@ -23,6 +23,7 @@ from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
+    OriginCaller,
     OriginResponse,
 )
 from serverless_lab.dataplane.http import HttpRequest
@@ -31,7 +32,7 @@ BODY = b"<!doctype html>" + b"<p>catalogue item</p>" * 400  # ~8 KB of HTML
 
 
 def s3_origin(s3) -> Callable[[str, str, Mapping[str, str]], OriginResponse]:
-    def get(bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
+    def get(bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller) -> OriginResponse:
         answer = s3.get_object(Bucket=bucket, Key=key)
         headers = {
             "Content-Type": answer["ContentType"],
@@ -92,7 +93,7 @@ def main() -> None:
             edge.purge("EBENCH")
             edge.handle("EBENCH", plain)
 
-        baseline = per_request_ms(lambda: origin("bench-site", "index.html", {}), requests)
+        baseline = per_request_ms(lambda: origin("bench-site", "index.html", {}, OriginCaller()), requests)
         results = {
             "S3 GetObject (baseline)": baseline,
             "edge miss": per_request_ms(miss, requests),
@@ -105,7 +106,7 @@ def main() -> None:
         print(f"{'path':<26}{'median ms':>12}{'x baseline':>12}")
         for name, value in results.items():
             print(f"{name:<26}{value:>12.4f}{value / baseline:>12.3f}")
-        base_rps = threaded_rps(lambda: origin("bench-site", "index.html", {}), 8, requests)
+        base_rps = threaded_rps(lambda: origin("bench-site", "index.html", {}, OriginCaller()), 8, requests)
         hit_rps = threaded_rps(lambda: edge.handle("EBENCH", plain), 8, requests)
         print(
             f"8 threads: S3 {base_rps:,.0f} req/s, edge hits {hit_rps:,.0f} req/s ({hit_rps / base_rps:.1f}x)"

@@ -6,7 +6,9 @@ Measured in this run, with a fresh lab home and the local moto server, the way t
 - the baseline: one notebook that only starts the lab (`Lab(student=...)`) in a fresh kernel — the kernel
   start, the imports and the connection every notebook pays;
 - every notebook, `--parallel` at a time (default 3, as the tests), and the total wall time;
-- the same total as a ratio to the baseline.
+- the same total as a ratio to the baseline;
+- the course's own figures (benchmarks/course_metrics.py): per notebook its code cells, the cells that run
+  the student's own code, and the minutes it states.
 
     .venv/bin/python benchmarks/bench_notebooks.py [--parallel 3]
 """
@@ -96,6 +98,10 @@ def main() -> None:
         f"  all {len(timings)} notebooks:         {total_s:6.1f} s  ({total_s / baseline_s:4.1f}x baseline)"
     )
     print(f"  goal < {GOAL_S:.0f} s on 2 cores: {verdict} on this machine")
+    print()
+    import course_metrics  # beside this script
+
+    course_metrics.main()
 
 
 if __name__ == "__main__":

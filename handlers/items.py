@@ -468,6 +468,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         status=response["statusCode"],
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         coldStart=cold_start,
+        # A new item's Location, so its creation can be found in the logs (06-api's exercise looks).
+        **({"location": response["headers"]["Location"]} if "Location" in response["headers"] else {}),
         **error_fields,
     )
     return response

@@ -24,6 +24,10 @@ os.environ.update(
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
 )
+# A distribution change stays InProgress this long on the lab's moto (2 s by default): short, so the many
+# tests that create and delete distributions wait little (about 0.2 s each, 250 waits in a run), but not 0,
+# so every step still waits as it must; tests that read InProgress hold a deployment longer themselves.
+os.environ["SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS"] = "0.1"
 _HOME = tempfile.mkdtemp(prefix="serverless-lab-test-home-")
 os.environ["SERVERLESS_LAB_HOME"] = _HOME
 

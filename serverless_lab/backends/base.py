@@ -87,6 +87,16 @@ def refuse_non_loopback(request: Any, **_: Any) -> None:
         )
 
 
+def without_account_host_prefix(request: Any, **_: Any) -> None:
+    """botocore before-send hook of offline s3control clients: S3 Control's endpoint rules put the account
+    id before the host (123456789012.s3-control.<region>.amazonaws.com), and a loopback endpoint has no
+    such names; the request goes to the endpoint itself (the account travels in x-amz-account-id)."""
+    parts = urlsplit(request.url)
+    account, _, rest = (parts.hostname or "").partition(".")
+    if len(account) == 12 and account.isdigit() and is_loopback_host(rest):
+        request.url = request.url.replace(f"//{account}.", "//", 1)
+
+
 @dataclass
 class Backend(ABC):
     """A place where the AWS control plane lives."""
@@ -154,7 +164,22 @@ class Backend(ABC):
                 self._clients[key] = self._new_client(service, validate=validate)
             return self._clients[key]
 
-    def _new_client(self, service: str, *, validate: bool = True) -> Any:
+    def client_as(self, service: str, credentials: dict[str, str], *, validate: bool = True) -> Any:
+        """A client like client(service) that signs with other keys (a role session's AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), cached per key; the lab ships a function's logs as its
+        execution role, as Lambda does."""
+        key = f"{service} as {credentials['AWS_ACCESS_KEY_ID']}" + ("" if validate else " (unvalidated)")
+        with self._lock:
+            if key not in self._clients:
+                stale = [k for k in self._clients if " as " in k]
+                for old in stale[: max(0, len(stale) - 63)]:  # sessions rotate: keep the newest 64
+                    del self._clients[old]
+                self._clients[key] = self._new_client(service, validate=validate, credentials=credentials)
+            return self._clients[key]
+
+    def _new_client(
+        self, service: str, *, validate: bool = True, credentials: dict[str, str] | None = None
+    ) -> Any:
         # Offline, a failure is a bug to see at once; on AWS, control-plane APIs throttle (API Gateway allows
         # a few calls per second per account), so retry with backoff as boto3's standard mode does.
         attempts = 2 if self.offline else 10
@@ -167,8 +192,19 @@ class Backend(ABC):
         # milliseconds per new session; clients made from one session share its loader cache.
         if "session" not in self.services:
             self.services["session"] = self.session()
-        client = self.services["session"].client(service, endpoint_url=self.endpoint_url, config=config)
+        keys = {}
+        if credentials is not None:
+            keys = {
+                "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"],
+                "aws_session_token": credentials["AWS_SESSION_TOKEN"],
+            }
+        client = self.services["session"].client(
+            service, endpoint_url=self.endpoint_url, config=config, **keys
+        )
         if self.offline and self.endpoint_url is not None:
+            if service == "s3control":
+                client.meta.events.register_first("before-send.*.*", without_account_host_prefix)
             client.meta.events.register_first("before-send.*.*", refuse_non_loopback)
         if self.offline and service == "lambda":
             client.meta.events.register_first("before-send.lambda.Invoke", self._invoke_locally)

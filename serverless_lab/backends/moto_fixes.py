@@ -13,11 +13,21 @@ from . import moto_apigateway_deployments, moto_cognito_srp, moto_lambda_permiss
 
 
 def apply() -> None:
-    from . import moto_lambda_logging
+    from . import (
+        moto_cloudfront_lifecycle,
+        moto_iam,
+        moto_lambda_logging,
+        moto_lambda_trust,
+        moto_s3_public_access,
+    )
 
     moto_lambda_logging.apply()
+    moto_iam.apply()
     moto_lambda_permissions.apply()
     moto_apigateway_deployments.apply()
+    moto_lambda_trust.apply()
+    moto_s3_public_access.apply()
+    moto_cloudfront_lifecycle.apply()
     _keep_identity_validation_expression()
     _parse_json_body_once()
     _slim_log_events()

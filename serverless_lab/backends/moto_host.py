@@ -31,7 +31,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import moto_fixes
+from . import moto_fixes, moto_iam
 
 HEALTH_PATH = "/_lab/health"
 CODE_PATH = "/_lab/lambda-code"
@@ -75,6 +75,21 @@ def lambda_layer_bytes(account_id: str, region: str, arn: str) -> bytes:
     raise KeyError(arn)
 
 
+_FIXES_APPLIED = threading.Event()
+_FIXES_LOCK = threading.Lock()
+
+
+def apply_fixes_once() -> None:
+    """moto's models are imported in the background (warm_up) or by the first request: the lab's fixes
+    (moto_fixes) are in place before any request reaches moto, whichever comes first, so the lab is as
+    strict from its first request as later (a CreateFunction with a role Lambda cannot assume, ...)."""
+    if _FIXES_APPLIED.is_set():
+        return
+    with _FIXES_LOCK:
+        moto_fixes.apply()
+        _FIXES_APPLIED.set()
+
+
 class LabRoutes:
     """WSGI middleware: the /_lab/ routes and Lambda's Invoke in front of moto's dispatcher."""
 
@@ -90,10 +105,6 @@ class LabRoutes:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.endswith("/authorizers") and environ.get("REQUEST_METHOD") == "POST":
-            # API Gateway's models are imported in the background (warm_up) or by the first request:
-            # their fix must be in place before a CreateAuthorizer reaches them, whichever comes first.
-            moto_fixes.apply()
         if path == HEALTH_PATH:
             body = json.dumps({"app": APP_NAME, "instance": self.instance, "pid": os.getpid()}).encode()
             start_response(
@@ -119,8 +130,15 @@ class LabRoutes:
                 "200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(body)))]
             )
             return [body]
+        if not moto_iam.applied():  # before any call reaches moto (warm_up applies it in the background)
+            moto_iam.apply()
         if environ.get("REQUEST_METHOD") == "POST" and INVOKE_PATH.fullmatch(path):
+            refused = moto_iam.refuse_invoke(environ)  # a role session needs lambda:InvokeFunction
+            if refused is not None:
+                start_response(refused[0], refused[1])
+                return [refused[2]]
             return self.forward_invoke(environ, start_response)
+        apply_fixes_once()
         return self.moto_app(environ, start_response)
 
     def forward_invoke(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -206,7 +224,7 @@ def warm_up() -> None:
             get_backend(name)  # type: ignore[call-overload]
         except Exception as error:  # a missing optional dependency shows up on first use instead
             print(f"moto_host: could not pre-load {name}: {error}", flush=True)
-    moto_fixes.apply()
+    apply_fixes_once()
 
 
 def main(argv: list[str] | None = None) -> None:

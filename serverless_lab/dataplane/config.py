@@ -19,8 +19,10 @@ expire, so an idle lab makes no calls. Either way a request is never served a re
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,16 +36,20 @@ from serverless_lab.dataplane.cloudfront import s3_origin
 from serverless_lab.dataplane.cloudfront.model import (
     DistributionConfig,
     Invalidation,
+    OriginCaller,
     OriginResponse,
     distribution_from_boto3,
     invalidation_from_boto3,
 )
 from serverless_lab.dataplane.config_cache import ReadCache
 from serverless_lab.dataplane.iam.policy import Policy
+from serverless_lab.dataplane.iam.public import ALL_USERS
 from serverless_lab.dataplane.iam.request import MalformedPolicyError
+from serverless_lab.dataplane.iam.s3_access import BlockPublicAccess, BucketAccess
 from serverless_lab.dataplane.lambda_ import log_events_body
 from serverless_lab.dataplane.lambda_.invoke_api import FUNCTION_NAME
 from serverless_lab.dataplane.lambda_.runtime import CodeIntegrityError, FunctionSpec, LayerSpec
+from serverless_lab.dataplane.lambda_.runtime.credentials import EXPIRY_MARGIN_S, RoleCredentials
 
 from ..backends import Backend
 from ..backends.moto_apigateway_deployments import SNAPSHOT_EMBED, SNAPSHOT_MEMBER
@@ -53,6 +59,9 @@ _PARTIAL_ARN = re.compile(r"\d{12}:function:")
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (see _put_log_events).
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
+# An execution role's session lasts AssumeRole's default hour; new environments share it while it has more
+# than twice the margin left at which an environment stops taking requests (credentials.EXPIRY_MARGIN_S).
+ROLE_SESSION_S = 3600
 
 
 class NotFound(LookupError):
@@ -67,6 +76,9 @@ class ControlPlane:
     ) -> None:
         self.backend = backend
         self._reads = ReadCache(ttl_s=ttl_s, clock=clock)
+        # Whether function logs are written as the function's execution role (the data plane sets it when
+        # functions run as their role).
+        self.logs_as_role = False
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)
@@ -318,6 +330,27 @@ class ControlPlane:
             ) from error
         return LayerSpec(arn=arn, code_sha256=content["CodeSha256"])
 
+    def role_credentials(self, spec: FunctionSpec) -> RoleCredentials | None:
+        """Keys of an sts:AssumeRole session of the function's execution role, named after the function, as
+        Lambda gives its environments (the session ARN is arn:aws:sts::<account>:assumed-role/<role>/<name>);
+        None for a configuration that names no role."""
+        if not spec.role:
+            return None
+
+        def read() -> RoleCredentials:
+            answer = self.client("sts").assume_role(
+                RoleArn=spec.role, RoleSessionName=spec.name, DurationSeconds=ROLE_SESSION_S
+            )["Credentials"]
+            return RoleCredentials(
+                access_key_id=answer["AccessKeyId"],
+                secret_access_key=answer["SecretAccessKey"],
+                session_token=answer["SessionToken"],
+                expiration=answer["Expiration"].timestamp(),
+            )
+
+        reuse_s = ROLE_SESSION_S - 2 * EXPIRY_MARGIN_S
+        return self.cached(("role-credentials", spec.role, spec.name), read, ttl_s=reuse_s)
+
     def layer_code(self, layer: LayerSpec) -> bytes:
         return self.backend.lambda_layer_code(layer.arn)
 
@@ -334,9 +367,25 @@ class ControlPlane:
                 answer = self.client("cloudfront").get_distribution(Id=distribution_id)
             except ClientError as error:
                 raise NotFound(f"No distribution {distribution_id!r}") from error
-            return distribution_from_boto3(answer["Distribution"])
+            return self._with_signing_behaviors(distribution_from_boto3(answer["Distribution"]))
 
         return self.cached(("distribution", distribution_id), read)
+
+    def _with_signing_behaviors(self, config: DistributionConfig) -> DistributionConfig:
+        """The distribution with each origin's OAC SigningBehavior (an OAC that never signs reads as anyone)."""
+        origins = []
+        for origin in config.origins:
+            if origin.origin_access_control_id:
+                try:
+                    control = self.client("cloudfront").get_origin_access_control(
+                        Id=origin.origin_access_control_id
+                    )
+                    behavior = control["OriginAccessControl"]["OriginAccessControlConfig"]["SigningBehavior"]
+                except (ClientError, KeyError):
+                    behavior = "never"  # no such OAC: nothing signs the request
+                origin = dataclasses.replace(origin, signing_behavior=behavior)
+            origins.append(origin)
+        return dataclasses.replace(config, origins=tuple(origins))
 
     def distributions(self) -> list[str]:
         listing = self.client("cloudfront").list_distributions()["DistributionList"]
@@ -355,23 +404,62 @@ class ControlPlane:
 
         return self.cached(("invalidations", distribution_id), read)
 
-    def origin_object(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
-        """S3's answer to CloudFront's GetObject, as the origin access control lets CloudFront ask it."""
+    def origin_object(
+        self, bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller
+    ) -> OriginResponse:
+        """S3's answer to CloudFront's GetObject, as S3 decides it for the caller the origin reads as."""
         return s3_origin.get_object(
-            self.client("s3"), bucket, key, conditions, lambda: self._cloudfront_may_list(bucket)
+            self.client("s3"),
+            bucket,
+            key,
+            conditions,
+            caller,
+            self.bucket_access(bucket),
+            lambda: self._object_is_public_read(bucket, key),
         )
 
-    def _cloudfront_may_list(self, bucket: str) -> bool:
-        """Whether the bucket policy lets CloudFront list the bucket (read like the rest, once a second)."""
+    def bucket_access(self, bucket: str) -> BucketAccess:
+        """What S3 decides a caller from outside the account by: the bucket policy, the Block Public
+        Access settings of the bucket and of its account, and Object Ownership (read like the rest, once a
+        second)."""
+
+        def read() -> BucketAccess:
+            s3 = self.client("s3")
+            policy = _read_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"])
+            block = BlockPublicAccess.from_configuration(
+                _read_or_none(
+                    lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+                )
+            )
+            account_block = _read_or_none(
+                lambda: self.client("s3control").get_public_access_block(AccountId=self.backend.account_id())[
+                    "PublicAccessBlockConfiguration"
+                ]
+            )
+            controls = _read_or_none(
+                lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+            )
+            rules = (controls or {}).get("Rules") or [{}]
+            return BucketAccess(
+                policy,
+                block.combined(BlockPublicAccess.from_configuration(account_block)),
+                acls_enabled=rules[0].get("ObjectOwnership", "ObjectWriter") != "BucketOwnerEnforced",
+            )
+
+        return self.cached(("bucket-access", bucket), read)
+
+    def _object_is_public_read(self, bucket: str, key: str) -> bool:
+        """Whether the object's ACL grants AllUsers READ (asked only when the ACL decides a read)."""
 
         def read() -> bool:
-            try:
-                policy = self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
-            except (ClientError, KeyError):
-                return False  # no policy: nobody but the owner may list
-            return s3_origin.policy_lets_cloudfront_list(policy)
+            grants = _read_or_none(lambda: self.client("s3").get_object_acl(Bucket=bucket, Key=key)["Grants"])
+            return any(
+                (grant.get("Grantee") or {}).get("URI") == ALL_USERS
+                and grant.get("Permission") in ("READ", "FULL_CONTROL")
+                for grant in grants or ()
+            )
 
-        return self.cached(("bucket-lists", bucket), read)
+        return self.cached(("object-acl", bucket, key), read)
 
     # --- Cognito --------------------------------------------------------------------------------------
     def jwks(self, issuer: str) -> dict[str, Any]:
@@ -385,16 +473,23 @@ class ControlPlane:
         """Puts a function's log lines where Lambda puts them: /aws/lambda/<function>, one stream per environment."""
         if not events:
             return
-        # A busy function's lines go out a few thousand a second. botocore's client-side validation of every
-        # line took a tenth of the lab's Python time, holding the GIL that request threads wait for;
-        # CloudWatch Logs validates each batch itself, and every parameter here is the lab's own.
-        logs = self.backend.client("logs", validate=False)
-        log_events_body.install(logs)
+        logs = self._logs_client(group, stream)
         try:
             self._ensure_log_stream(logs, group, stream)
             self._put_log_events(logs, group, stream, events)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "AccessDeniedException":
+                # Lambda writes the logs as the execution role: a role that may not CreateLogStream or
+                # PutLogEvents gets no logs in CloudWatch, and the function runs on.
+                self._reads.forget(("log", group, stream))
+                _warn_once(
+                    group,
+                    f"{group}: the function's log lines are dropped, as Lambda drops them: "
+                    f"{error.response['Error'].get('Message')}",
+                )
+                return
+            if code != "ResourceNotFoundException":
                 raise
             # The group or stream was deleted since. If the function still exists, Lambda creates them
             # again (its role may CreateLogGroup); if it was destroyed, these late lines are dropped, so
@@ -403,6 +498,31 @@ class ControlPlane:
             function = _function_of_log_stream(group, stream)
             if retry and function and self._function_exists(function):
                 self.write_logs(group, stream, events, retry=False)
+            elif not retry:  # the role could not create the group again (no logs:CreateLogGroup)
+                _warn_once(
+                    group,
+                    f"{group}: the log group does not exist, and the function's role did not "
+                    "create it: the function's log lines are dropped, as Lambda drops them.",
+                )
+
+    def _logs_client(self, group: str, stream: str) -> Any:
+        """The client that writes a function's logs: as its execution role when functions run as their role
+        (`logs_as_role`), as Lambda does, else with the lab's own keys."""
+        # A busy function's lines go out a few thousand a second. botocore's client-side validation of every
+        # line took a tenth of the lab's Python time, holding the GIL that request threads wait for;
+        # CloudWatch Logs validates each batch itself, and every parameter here is the lab's own.
+        logs = None
+        if self.logs_as_role:
+            try:
+                spec = self.function(_function_of_log_stream(group, stream))
+            except NotFound:  # a destroyed function's last lines: written as before, or dropped below
+                spec = None
+            role = self.role_credentials(spec) if spec is not None else None
+            if role is not None:
+                logs = self.backend.client_as("logs", role.environment(), validate=False)
+        logs = logs or self.backend.client("logs", validate=False)
+        log_events_body.install(logs)
+        return logs
 
     def _ensure_log_stream(self, logs: Any, group: str, stream: str) -> None:
         for create, params in (
@@ -415,7 +535,11 @@ class ControlPlane:
             try:
                 create(**params)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+                code = error.response.get("Error", {}).get("Code")
+                # A role without logs:CreateLogGroup still writes to a group that exists (the functions
+                # step creates them), as on Lambda.
+                refused_group = code == "AccessDeniedException" and len(params) == 1
+                if code != "ResourceAlreadyExistsException" and not refused_group:
                     raise
             self._reads.remember(key, True)
 
@@ -439,6 +563,16 @@ class ControlPlane:
             )
 
 
+_WARNED: set[str] = set()
+
+
+def _warn_once(group: str, message: str) -> None:
+    """A function's logs that cannot be written, said once per log group in the lab's own log."""
+    if group not in _WARNED:
+        _WARNED.add(group)
+        logging.getLogger(__name__).warning(message)
+
+
 def _keep_snapshot(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
     """botocore's before-parse hook: keeps the deployment snapshot, a member botocore's model does not know."""
     body = response_dict.get("body") or b""
@@ -455,6 +589,15 @@ def _function_of_log_stream(group: str, stream: str) -> str:
     if group.startswith("/aws/lambda/"):
         return group.removeprefix("/aws/lambda/")
     return stream.split("/", 3)[-1].split("[", 1)[0]
+
+
+def _read_or_none(read: Callable[[], T]) -> T | None:
+    """A configuration S3 reads back, or None where S3 answers that there is none (NoSuchBucketPolicy,
+    NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError, NoSuchKey ...)."""
+    try:
+        return read()
+    except ClientError:
+        return None
 
 
 def _alias_of(name_or_arn: str) -> tuple[str, str] | None:
@@ -524,4 +667,5 @@ def function_spec_from_boto3(
         application_log_level=levels.get("ApplicationLogLevel"),  # INFO when JSON leaves them out
         system_log_level=levels.get("SystemLogLevel"),
         log_group=logging_config.get("LogGroup"),
+        role=configuration.get("Role", ""),
     )

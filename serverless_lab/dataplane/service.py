@@ -37,7 +37,7 @@ from serverless_lab.dataplane.lambda_.runtime import (
     TooManyRequestsException,
 )
 
-from ..backends import Backend
+from ..backends import Backend, moto_iam
 
 API_PREFIX = "/restapis/"
 USER_REQUEST = "_user_request_"
@@ -73,11 +73,16 @@ class DataPlane:
         self.control_plane = ControlPlane(backend, ttl_s=config_ttl_s)
         base_environment = backend.child_environment() if backend.offline else {}
         self.logs = LogShipper(self.control_plane.write_logs)
+        # Offline, functions run as their execution role, whose policies the backend enforces (moto_iam);
+        # with SERVERLESS_LAB_IAM=off they get the lab's own (administrator) keys, as before.
+        as_role = backend.offline and moto_iam.enforcing()
+        self.control_plane.logs_as_role = as_role
         self.runtime = LambdaRuntime(
             code_loader=self.control_plane.function_code,
             layer_loader=self.control_plane.layer_code,
             log_sink=self.logs.ship,
             base_environment=base_environment,
+            credentials=self.control_plane.role_credentials if as_role else None,
             isolation=isolation,  # type: ignore[arg-type]
             idle_timeout_s=idle_timeout_s,
         )

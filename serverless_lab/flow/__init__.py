@@ -17,11 +17,13 @@ from typing import Any
 
 import pandas as pd
 
+from ..dataplane.iam.explain import AccessDenied, explain_access_denied
 from . import charts
+from .cloudwatch import refusals_in_logs
 from .cost import PriceBook, Workload, cost_by_service, cost_table, load_prices, measure_workload
 from .load import LoadPlan, LoadResult, SweepResult, flow_sessions, run_load, summarize, sweep
 from .records import COMPONENTS, FLOW_STEPS, RequestRecord, SessionResult
-from .trace import latency_table, percentiles, requests_frame, spans_frame
+from .trace import latency_table, percentiles, refusals, requests_frame, spans_frame
 from .user import FlowTargets, SimulatedUser, run_session, targets_for
 
 trace_frame = spans_frame
@@ -66,6 +68,7 @@ def trace(lab: Any, *, users: int = 1, concurrency: int = 1, **options: Any) -> 
 __all__ = [
     "COMPONENTS",
     "FLOW_STEPS",
+    "AccessDenied",
     "FlowTargets",
     "LoadPlan",
     "LoadResult",
@@ -78,11 +81,14 @@ __all__ = [
     "charts",
     "cost_by_service",
     "cost_table",
+    "explain_access_denied",
     "flow_sessions",
     "latency_table",
     "load_prices",
     "measure_workload",
     "percentiles",
+    "refusals",
+    "refusals_in_logs",
     "requests_frame",
     "run_flow",
     "run_load",

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..dataplane.iam.explain import AccessDenied, explain_access_denied
 from .records import RequestRecord
 
 REPORT_PATTERN = re.compile(
@@ -230,3 +231,28 @@ def add_lambda_spans_from_logs(
     """For a flow against real AWS: the lab's functions' REPORT lines attached to `records` (see above)."""
     functions = [entry["function_name"] for entry in lab.outputs["functions"]["functions"].values()]
     return collect_reports(lab.backend.client("logs"), functions, records, api_url=api_url, wait_s=wait_s)
+
+
+# AWS's AccessDenied sentence, as a function's log shows it in the ClientError it raised or logged.
+ACCESS_DENIED_FILTER = '"is not authorized to perform"'
+
+
+def refusals_in_logs(
+    logs_client: Any, function: str, start_ms: int, end_ms: int | None = None
+) -> list[AccessDenied]:
+    """The AccessDenied refusals a function's log reports between two times (epoch ms), in words: the
+    role, the action, the resource and what to add (dataplane/iam/explain.py). The same on AWS and offline."""
+    found: list[AccessDenied] = []
+    params: dict[str, Any] = {
+        "logGroupName": f"/aws/lambda/{function}",
+        "startTime": start_ms,
+        "filterPattern": ACCESS_DENIED_FILTER,
+    }
+    if end_ms is not None:
+        params["endTime"] = end_ms
+    for page in logs_client.get_paginator("filter_log_events").paginate(**params):
+        for event in page.get("events", []):
+            denial = explain_access_denied(event.get("message", ""))
+            if denial is not None and denial not in found:
+                found.append(denial)
+    return found

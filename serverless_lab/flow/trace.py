@@ -24,6 +24,9 @@
 | max_memory_used_mb  | Int64                | lambda-handler rows: Max Memory Used                                 |
 | bytes               | Int64                | client rows: bytes of the answer's body                              |
 | source              | string               | dataplane (the lab's own spans), client, or cloudwatch (REPORT lines)|
+| error               | string               | SDK rows: the error code the service answered (AccessDeniedException)|
+| cause               | string               | SDK rows refused by IAM: which role may not do what on which resource,|
+|                     |                      | why, and what to add (dataplane/iam/explain.py)                      |
 
 `requests_frame(records)` — one row per request: run, concurrency, session, request, step, method, path,
 status, start_s, client_ms, server_ms (the outermost server-side hop: edge, gateway or cognito), network_ms
@@ -42,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..dataplane.iam.explain import explain_access_denied
 from .records import COMPONENTS, RequestRecord
 
 SPAN_COLUMNS: dict[str, str] = {
@@ -64,6 +68,8 @@ SPAN_COLUMNS: dict[str, str] = {
     "max_memory_used_mb": "Int64",
     "bytes": "Int64",
     "source": "string",
+    "error": "string",
+    "cause": "string",
 }
 
 REQUEST_COLUMNS: dict[str, str] = {
@@ -164,6 +170,7 @@ def _lambda_rows(span: dict[str, Any], base: dict[str, Any]) -> list[dict[str, A
         }
     )
     for call in detail.get("calls") or []:
+        denial = explain_access_denied(call) if call.get("error_message") else None
         rows.append(
             {
                 "component": str(call.get("service", "sdk")),
@@ -173,6 +180,8 @@ def _lambda_rows(span: dict[str, Any], base: dict[str, Any]) -> list[dict[str, A
                 "status": call.get("http_status"),
                 "function": function,
                 "source": base["source"],
+                "error": call.get("error_code") or call.get("error"),
+                "cause": str(denial) if denial is not None else None,
             }
         )
     return rows
@@ -343,3 +352,16 @@ def latency_table(spans: pd.DataFrame, *, by_phase: bool = True) -> pd.DataFrame
         )
     table = pd.DataFrame(rows).set_index(["component", "phase"])
     return table[columns]
+
+
+# --- refusals ------------------------------------------------------------------------------------------
+
+
+def refusals(spans: pd.DataFrame) -> pd.DataFrame:
+    """The SDK calls IAM refused in a spans frame, one row each: step, function, component, operation,
+    status, error and the cause in words (which role may not do what on which resource, and what to add)."""
+    columns = ["step", "function", "component", "operation", "status", "error", "cause"]
+    if spans.empty:
+        return pd.DataFrame(columns=columns)
+    found = spans[spans["cause"].notna()]
+    return found[columns].astype({"component": "string"}).reset_index(drop=True)

@@ -23,10 +23,12 @@ the student); its CallerReference is stable per student, so a retried create can
 from __future__ import annotations
 
 import json
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from ..errors import StepError
 from .arns import partition
@@ -43,6 +45,7 @@ from .base import (
     policy_document,
     resolve,
 )
+from .lambda_policies import normalize_policy
 from .site import INDEX_DOCUMENT, SiteStep
 
 ORIGIN_ID = "site-bucket"
@@ -52,9 +55,10 @@ PRICE_CLASS = "PriceClass_100"  # North America and Europe edges: the cheapest, 
 SPA_ERROR_CODES = (403, 404)
 ERROR_CACHING_MIN_TTL = 10
 OAC_CONFIG = {"SigningProtocol": "sigv4", "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}
-# Distributions take minutes to deploy on AWS (boto3's own waiter polls every 60 s, 35 times).
+# Distributions take minutes to deploy on AWS (boto3's own waiter polls every 60 s, 35 times); offline a
+# change takes $SERVERLESS_LAB_CLOUDFRONT_DEPLOY_SECONDS (2 s by default), so the lab polls often.
 AWS_WAITER = {"Delay": 30, "MaxAttempts": 80}
-OFFLINE_WAITER = {"Delay": 1, "MaxAttempts": 60}
+OFFLINE_WAITER = {"Delay": 0.2, "MaxAttempts": 3000}
 
 
 @dataclass(frozen=True)
@@ -278,7 +282,7 @@ class CdnStep(Step):
                 )  # fmt: skip
 
         desired_policy = self.desired_policy(distribution_arn)
-        if self.bucket_policy() != desired_policy:
+        if not same_policy(self.bucket_policy(), desired_policy):
             plan.append(
                 Call(
                     "s3",
@@ -326,12 +330,33 @@ class CdnStep(Step):
         # The base waiter gives up after two minutes; a CloudFront deployment can take longer on AWS.
         if self.context.on_call:
             self.context.on_call(call)
-        waiter = self.client("cloudfront").get_waiter("distribution_deployed")
-        waiter.wait(
-            **resolve(dict(call.params), self.refs),
-            WaiterConfig=OFFLINE_WAITER if self.offline else AWS_WAITER,
-        )
+        self.wait_until_deployed(resolve(dict(call.params), self.refs)["Id"], call.why)
         return None
+
+    def wait_until_deployed(self, distribution_id: str, why: str = "") -> None:
+        """boto3's distribution_deployed waiter, one poll at a time so a progress bar shows the status."""
+        from tqdm.auto import tqdm
+
+        config = OFFLINE_WAITER if self.offline else AWS_WAITER
+        waiter = self.client("cloudfront").get_waiter("distribution_deployed")
+        description = f"CloudFront {distribution_id}: {why or 'until Deployed'}"
+        # Shown once a wait lasts over a second: a CloudFront deployment on AWS, not a quick offline one.
+        with tqdm(desc=description, unit="poll", leave=False, file=sys.stderr, delay=1.0) as bar:
+            for _ in range(int(config["MaxAttempts"])):
+                try:
+                    waiter.wait(Id=distribution_id, WaiterConfig={"Delay": config["Delay"], "MaxAttempts": 1})
+                    return
+                except WaiterError as error:
+                    status = (error.last_response or {}).get("Distribution", {}).get("Status")
+                    if status is None:  # not a distribution's answer (NoSuchDistribution, ...): the error
+                        raise
+                    bar.set_postfix_str(status)
+                bar.update()
+                time.sleep(config["Delay"])
+        raise StepError(
+            f"CloudFront distribution {distribution_id} is still InProgress after "
+            f"{config['Delay'] * config['MaxAttempts']:.0f} s. Run the same call again to keep waiting."
+        )
 
     # --- outputs, verify, destroy -----------------------------------------------------------------------
     def outputs(self) -> dict[str, Any]:
@@ -380,7 +405,8 @@ class CdnStep(Step):
     def check_error_responses(self, config: dict[str, Any]) -> Check:
         wanted = comparable(self.managed_settings(""))["CustomErrorResponses"]
         found = comparable(config).get("CustomErrorResponses")
-        return Check("403 and 404 answer /index.html with 200 (single-page app)", found == wanted, str(found))
+        detail = "none set: lab.apply('cdn') adds them" if not found else f"found {found}"
+        return Check("403 and 404 answer /index.html with 200 (single-page app)", found == wanted, detail)
 
     def check_behaviors(self, config: dict[str, Any]) -> list[Check]:
         deployed = comparable(config)
@@ -393,7 +419,9 @@ class CdnStep(Step):
         found = {item.get("PathPattern"): item for item in deployed.get("CacheBehaviors") or []}
         for behavior, wanted in zip(self.behaviors, desired["CacheBehaviors"], strict=True):
             checks.append(Check(f"behaviour {behavior.path_pattern}: TTL min/default/max {ttls(behavior)}",
-                                found.get(behavior.path_pattern) == wanted, str(found.get(behavior.path_pattern))))  # fmt: skip
+                                found.get(behavior.path_pattern) == wanted,
+                                f"found {found[behavior.path_pattern]}" if behavior.path_pattern in found
+                                else "no such behaviour: lab.apply('cdn') adds it"))  # fmt: skip
         return checks
 
     def check_policy(self, distribution_arn: str) -> Check:
@@ -401,7 +429,13 @@ class CdnStep(Step):
         description = "bucket policy lets only this distribution (AWS:SourceArn) read objects"
         if policy is None:
             return Check(description, False, "no bucket policy")
-        return Check(description, policy == self.desired_policy(distribution_arn), json.dumps(policy))
+        ok = same_policy(policy, self.desired_policy(distribution_arn))
+        return Check(
+            description,
+            ok,
+            f"it allows {json.dumps(policy)}; the OAC policy lets cloudfront.amazonaws.com s3:GetObject on "
+            f"arn:aws:s3:::{self.site.bucket}/* when AWS:SourceArn is {distribution_arn}",
+        )
 
     def destroy(self) -> None:
         summary = self.find_distribution()
@@ -438,6 +472,11 @@ class CdnStep(Step):
         except ClientError as error:
             if not is_error(error, "NoSuchDistribution"):
                 raise
+
+
+def same_policy(found: dict[str, Any] | None, desired: dict[str, Any]) -> bool:
+    """Two bucket policies that grant the same (a student's own, without the lab's Sid, is adopted)."""
+    return found is not None and normalize_policy(found) == normalize_policy(desired)
 
 
 def ttls(behavior: Behavior) -> str:

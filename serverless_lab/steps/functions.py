@@ -28,6 +28,7 @@ from .lambda_policies import (
     lambda_policy,
     least_privilege_problems,
     log_group_name,
+    missing_table_actions,
     normalize_policy,
 )
 from .packaging import build_zip, code_sha256
@@ -337,6 +338,16 @@ class FunctionsStep(Step):
             )
             return
         config = deployed["Configuration"]
+        if deployed.get("Tags", {}).get(STUDENT_TAG) != self.names.student:
+            # Made by hand under the student's name (05-functions): adopted, so outputs and destroy find it.
+            plan.append(
+                Call(
+                    "lambda",
+                    "tag_resource",
+                    {"Resource": config["FunctionArn"], "Tags": {STUDENT_TAG: self.names.student}},
+                    why="whose function this is",
+                )
+            )
         if config.get("State") == "Pending":
             plan.append(Call("lambda", "wait:function_active_v2", {"FunctionName": function_name}))
         elif config.get("LastUpdateStatus") == "InProgress":
@@ -442,35 +453,64 @@ class FunctionsStep(Step):
     def check_least_privilege(self, document: Any, table_arn: str | None) -> Check:
         description = "the policy grants the five item actions on the table and writing logs, nothing else"
         if document is None:
-            return Check(description, False, f"policy {self.policy_name} not found")
+            return Check(
+                description,
+                False,
+                f"no policy {self.policy_name}: lab.apply('functions') creates and attaches it",
+            )
         problems = least_privilege_problems(document, table_arn)
+        missing = missing_table_actions(document, table_arn)
+        if missing:
+            problems.append(
+                f"it does not allow {', '.join(missing)} on the table, which the items handler calls "
+                "(its calls would be refused with AccessDeniedException): lab.apply('functions') adds them"
+            )
         return Check(description, not problems, "; ".join(problems))
 
     def verify_function(self, handler: str, path: Path, role_arn: str, table_name: str) -> list[Check]:
         function_name = self.function_name(handler)
         answer = self.get_function(function_name)
         if answer is None:
-            return [Check(f"function {function_name} exists", False)]
+            return [
+                Check(
+                    f"function {function_name} exists",
+                    False,
+                    f"missing: lab.apply('functions') creates it from handlers/{path.name}",
+                )
+            ]
         config = answer["Configuration"]
         wanted = self.function_settings(handler, role_arn, table_name)
         group = self.get_log_group(self.log_group(function_name))
+        differences = [
+            f"{key} {config.get(key)!r}, not {value!r}"
+            for key, value in wanted.items()
+            if key != "Environment" and config.get(key) != value
+        ]
+        if self.settings_differ(config, {"Environment": wanted["Environment"]}):
+            differences.append(f"Environment {config.get('Environment', {}).get('Variables', {})}")
+        if group is None:
+            retention = "no log group: lab.apply('functions') creates it"
+        else:
+            kept = group.get("retentionInDays")
+            retention = f"keeps {kept} days" if kept else "no retention: CloudWatch keeps the logs forever"
         return [
             Check(f"{function_name} is Active", config.get("State") == "Active", str(config.get("State"))),
             Check(
                 f"{function_name} runs {RUNTIME} {handler}.handler with {MEMORY_MB} MB, {TIMEOUT_SECONDS} s, "
                 "TABLE_NAME set",
                 not self.settings_differ(config, wanted),
-                json.dumps({k: config.get(k) for k in wanted}),
+                "; ".join(differences),
             ),
             Check(
                 f"{function_name} code is current ({path.name})",
                 config.get("CodeSha256") == code_sha256(build_zip(path)),
-                str(config.get("CodeSha256")),
+                f"its CodeSha256 is not the one of the lab's deterministic zip of {path.name} (a zip made "
+                "with the files' times hashes differently): lab.apply('functions') uploads that one",
             ),
             Check(
                 f"log group {self.log_group(function_name)} keeps {LOG_RETENTION_DAYS} days",
                 bool(group) and group.get("retentionInDays") == LOG_RETENTION_DAYS,
-                str(group),
+                retention,
             ),
         ]
 

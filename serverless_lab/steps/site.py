@@ -155,11 +155,22 @@ class SiteStep(Step):
         }
 
     @staticmethod
-    def is_current(file: SiteFile, head: dict[str, Any] | None) -> bool:
+    def same_bytes(file: SiteFile, head: dict[str, Any]) -> bool:
+        """The object holds the file's bytes: by the sha256 the lab stores with its uploads, or, for an
+        object uploaded by hand, by its ETag, which S3 makes the MD5 of the bytes for a single-part upload
+        without SSE-KMS (S3 API reference, Common Response Headers: ETag)."""
+        stored = head.get("Metadata", {}).get(SHA256_METADATA)
+        if stored is not None:
+            return bool(stored == file.sha256)
+        md5 = hashlib.md5(file.body, usedforsecurity=False).hexdigest()
+        return bool(head.get("ETag", "").strip('"') == md5)
+
+    @classmethod
+    def is_current(cls, file: SiteFile, head: dict[str, Any] | None) -> bool:
         if head is None:
             return False
         return (
-            head.get("Metadata", {}).get(SHA256_METADATA) == file.sha256
+            cls.same_bytes(file, head)
             and head.get("ContentType") == file.content_type
             and head.get("CacheControl") == file.cache_control
         )
@@ -315,15 +326,20 @@ class SiteStep(Step):
         if not exists:
             return report
         block = self.public_access_block()
+        if block is None:
+            detail = "no Block Public Access configuration: put_public_access_block with all four set to True"
+        else:
+            off = [name for name, value in PUBLIC_ACCESS_BLOCK.items() if block.get(name) != value]
+            detail = f"{', '.join(off)} not True"
         report.append(
-            Check("public access is blocked (all four settings)", block == PUBLIC_ACCESS_BLOCK, str(block))
+            Check("public access is blocked (all four settings)", block == PUBLIC_ACCESS_BLOCK, detail)
         )
         website = self.website()
         report.append(
             Check(
                 "website configuration: index and error document index.html",
                 website == WEBSITE_CONFIGURATION,
-                str(website),
+                "not set: lab.apply('site') sets it" if website is None else f"found {website}",
             )
         )
         for file in self.local_files():
@@ -333,7 +349,7 @@ class SiteStep(Step):
     def check_file(self, file: SiteFile) -> Check:
         head = self.head(file.key)
         if head is None:
-            return Check(f"bucket holds {file.key}", False, "missing: run apply('site')")
+            return Check(f"bucket holds {file.key}", False, "missing: lab.apply('site') uploads it")
         if file.key == CONFIG_KEY:
             deployed = parse_config_js(
                 self.client("s3").get_object(Bucket=self.bucket, Key=CONFIG_KEY)["Body"].read().decode()
@@ -343,13 +359,37 @@ class SiteStep(Step):
                 f" (null until deployed: {', '.join(nulls)})" if nulls else ""
             )
             return Check(description, self.is_current(file, head), "stale: run apply('site')")
-        served = f"{head.get('ContentType')}, Cache-Control {head.get('CacheControl')}"
         return Check(
             f"bucket serves {file.key} as {file.content_type} with Cache-Control {file.cache_control}",
             self.is_current(file, head),
-            f"serves {served}"
-            + ("" if head.get("Metadata", {}).get(SHA256_METADATA) == file.sha256 else "; content differs"),
+            "; ".join(self.file_problems(file, head)),
         )
+
+    def file_problems(self, file: SiteFile, head: dict[str, Any]) -> list[str]:
+        """What differs between an object and its file, in words a student can act on."""
+        problems = []
+        served = head.get("ContentType")
+        if served != file.content_type:
+            why = (
+                " (S3's default when an upload names no ContentType)"
+                if served == "binary/octet-stream"
+                else ""
+            )
+            problems.append(
+                f"stored as {served!r}{why}: upload it again with ContentType={file.content_type!r}"
+            )
+        if head.get("CacheControl") != file.cache_control:
+            problems.append(
+                f"Cache-Control is {head.get('CacheControl')!r}, not {file.cache_control!r}"
+                + (
+                    " (without one, CloudFront applies the behaviour's DefaultTTL)"
+                    if not head.get("CacheControl")
+                    else ""
+                )
+            )
+        if not self.same_bytes(file, head):
+            problems.append(f"its bytes differ from data/site/{file.key}")
+        return problems
 
     def destroy(self) -> None:
         if not self.bucket_exists():

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..errors import StepError
 from .base import Call, Check, Plan, Report, Step, is_error
 
 KEY_SCHEMA = [
@@ -71,6 +72,12 @@ class TableStep(Step):
     def plan(self) -> Plan:
         plan = Plan(self.name)
         table = self.describe()
+        if table is not None and table["KeySchema"] != KEY_SCHEMA:
+            keys = [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]]
+            raise StepError(
+                f"Table {self.table_name} is keyed by {keys}, not owner (HASH) + itemId (RANGE), and a table's "
+                "key cannot change. Fix: delete it (dynamodb.delete_table(TableName=...)), then lab.apply('table')."
+            )
         if table is None:
             plan.append(
                 Call(
@@ -128,15 +135,22 @@ class TableStep(Step):
             Check(
                 "key is owner (HASH) + itemId (RANGE)",
                 table["KeySchema"] == KEY_SCHEMA,
-                str(table["KeySchema"]),
+                f"keyed by {[(k['AttributeName'], k['KeyType']) for k in table['KeySchema']]}: a table's key "
+                "cannot change, so delete_table and create it again (or let lab.apply('table') create it)",
             )
         )
         mode = table.get("BillingModeSummary", {}).get("BillingMode")
         report.append(Check("billing is on-demand (PAY_PER_REQUEST)", mode == "PAY_PER_REQUEST", str(mode)))
+        if table["KeySchema"] != KEY_SCHEMA:
+            return report  # the sample items' keys do not fit this table: DynamoDB would refuse to read them
         samples = self.sample_items()
         present = sum(self._has(item) for item in samples)
         report.append(
-            Check(f"{len(samples)} sample item(s) present", present == len(samples), f"{present} found")
+            Check(
+                f"{len(samples)} sample item(s) present",
+                present == len(samples),
+                f"{present} found: lab.apply('table') puts the others",
+            )
         )
         return report
 

@@ -297,7 +297,8 @@ class UsersStep(Step):
     ) -> list[Check]:
         found = self.find_user(pool_id, user["username"])
         status = (found or {}).get("UserStatus")
-        checks = [Check(f"sample user {user['username']} is CONFIRMED", status == "CONFIRMED", str(status))]
+        detail = "missing: lab.apply('users') creates it" if found is None else f"it is {status}"
+        checks = [Check(f"sample user {user['username']} is CONFIRMED", status == "CONFIRMED", detail)]
         try:
             result = self.client("cognito-idp").initiate_auth(
                 ClientId=client_id,

@@ -6,15 +6,39 @@
     teaching.claims_table(tokens.id_token)          # the ID token's claims, one row each
     teaching.call_api(lab, "GET", "/items", user="ada")   # through API Gateway, in-process, with its trace
     teaching.edge_get(lab, "/style.css")            # through the CloudFront edge: X-Cache, Age, TTL
+    with teaching.without_permission(lab, "dynamodb:PutItem"): ...   # the functions' role, one action fewer
 
 Modules: identity (students, sign-in, tokens), traffic (requests to the gateway and the edge), extras
-(functions and APIs a notebook deploys with plain boto3 beside the steps), classroom (every student on a
-shared backend: progress, reset, leftovers).
+(functions and APIs a notebook deploys with plain boto3 beside the steps), permissions (the functions'
+role with one permission fewer), course (around the student's own calls: AWS's errors in one line, their
+workspace, catching up a fresh kernel, the API over HTTP), classroom (every student on a shared backend:
+progress, reset, leftovers).
 """
 
 from __future__ import annotations
 
-from .classroom import StudentProgress, leftovers, progress, reset_student, students
+from .classroom import StudentProgress, leftovers, load_solutions, progress, reset_student, students
+from .course import (
+    STATS_STARTER,
+    AwsErrors,
+    HttpAnswer,
+    api_url,
+    app_client_id,
+    authorizer_id,
+    aws_errors,
+    catch_up,
+    distribution_id,
+    ensure_stats_function,
+    ensure_stats_route,
+    http_call,
+    oac_id,
+    remove_student_work,
+    resource_id,
+    rest_api_id,
+    user_pool_id,
+    workspace,
+    zip_file,
+)
 from .extras import (
     deploy_authorizer_api,
     deploy_echo_api,
@@ -31,7 +55,9 @@ from .identity import (
     sign_in,
     student,
     tamper_token,
+    verify_id_token,
 )
+from .permissions import without_permission
 from .traffic import (
     ApiCall,
     EdgeAnswer,
@@ -46,32 +72,54 @@ from .traffic import (
 )
 
 __all__ = [
+    "STATS_STARTER",
     "ApiCall",
+    "AwsErrors",
     "EdgeAnswer",
+    "HttpAnswer",
     "StudentProgress",
     "Tokens",
     "api_request",
+    "api_url",
+    "app_client_id",
+    "authorizer_id",
+    "aws_errors",
     "cache_behaviors",
     "cache_table",
     "call_api",
     "calls_table",
+    "catch_up",
     "claims_table",
     "decode_token",
     "deploy_authorizer_api",
     "deploy_echo_api",
     "deploy_function",
+    "distribution_id",
     "edge_get",
+    "ensure_stats_function",
+    "ensure_stats_route",
     "environments_table",
     "extra_function_name",
     "function_logs",
+    "http_call",
     "leftovers",
+    "load_solutions",
+    "oac_id",
     "progress",
     "remove_extras",
+    "remove_student_work",
     "reset_student",
+    "resource_id",
+    "rest_api_id",
     "sample_users",
     "sign_in",
     "spans_table",
     "student",
     "students",
     "tamper_token",
+    "user_pool_id",
+    "verify_id_token",
+    "without_permission",
+    "workspace",
+    "zip_file",
 ]

@@ -8,16 +8,22 @@ outputs the lab saves per student under the lab home.
 from __future__ import annotations
 
 import concurrent.futures
+import importlib.util
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
+from botocore.exceptions import ClientError
 
 from ..backends import lab_home
+from ..errors import UsageError
 from ..lab import STUDENT_PATTERN
 from ..steps import ORDER
+from .course import remove_student_work
 from .extras import remove_extras
 
 # The part after `sl-<student>-` of every name the steps and the notebooks' extras give a resource.
@@ -25,6 +31,7 @@ COMPONENTS = frozenset(
     {
         "items",
         "me",
+        "stats",
         "echo",
         "sleepy",
         "gatekeeper",
@@ -101,7 +108,16 @@ def student_progress(backend: Any, student: str) -> StudentProgress:
     from ..lab import Lab
 
     lab = Lab(backend=backend, student=student)
-    return StudentProgress(student, {name: lab.step(name).state() for name in ORDER})
+    return StudentProgress(student, {name: _state(lab, name) for name in ORDER})
+
+
+def _state(lab: Any, step: str) -> str:
+    """A step's state; 'changing' when what it reads goes away under it (the student is deploying or
+    tearing down while the instructor looks: the bucket listed a moment ago is gone, say)."""
+    try:
+        return str(lab.step(step).state())
+    except ClientError:
+        return "changing"
 
 
 def progress(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
@@ -119,6 +135,7 @@ def reset_student(backend: Any, student: str) -> pd.DataFrame:
 
     lab = Lab(backend=backend, student=student)
     remove_extras(lab)
+    remove_student_work(lab)
     lab.destroy()
     outputs = lab_home() / "outputs" / backend.key / f"{student}.json"
     outputs.unlink(missing_ok=True)
@@ -161,3 +178,16 @@ def leftovers(lab: Any) -> pd.DataFrame:
     rows += [{"service": "logs", "kind": "log group", "name": g["logGroupName"]}
              for g in groups["logGroups"] if _owned(lab, g["logGroupName"].removeprefix("/aws/lambda/"))]  # fmt: skip
     return pd.DataFrame(rows, columns=["service", "kind", "name"])
+
+
+def load_solutions(root: Path) -> ModuleType:
+    """The instructor's solutions, loaded from `<root>/instructor/solutions.py` (outside the package, so
+    no student imports them by accident); 10-instructor and the tests load them with this."""
+    path = Path(root) / "instructor" / "solutions.py"
+    if not path.is_file():
+        raise UsageError(f"No instructor solutions at {path}: they ship with the course's repository.")
+    spec = importlib.util.spec_from_file_location("instructor_solutions", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -7,13 +7,17 @@
 - `gatekeeper`: a Lambda TOKEN authorizer in front of the echo function (`sl-<student>-gatekeeper-api`), so
   06-api can show a function deciding, API Gateway enforcing its policy, and the policy cache.
 
-They carry the student tag, so `lab.destroy("functions")` removes the functions too; `remove_extras`
-removes everything here, the echo API included (the api step only knows its own API).
+They run as the functions step's role, whose policy names only the step's own log groups; each extra adds
+an inline policy to the role that lets it write its own log group (Lambda writes a function's logs as its
+role), as one would on AWS. They carry the student tag, so `lab.destroy("functions")` removes the
+functions (and the role with its inline policies) too; `remove_extras` removes everything here, the echo
+API included (the api step only knows its own API).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from typing import Any
 
@@ -96,6 +100,7 @@ def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memor
     role_arn = deployed(lab, "functions")["role_arn"]
     lambda_client = lab.backend.client("lambda")
     function_name = extra_function_name(lab, name)
+    allow_own_logs(lab, role_arn.rsplit("/", 1)[-1], function_name)
     package = zip_source(name, source)
     settings = {"Role": role_arn, "Runtime": "python3.12", "Handler": f"{name}.handler",
                 "Timeout": timeout, "MemorySize": memory}  # fmt: skip
@@ -115,6 +120,25 @@ def deploy_function(lab: Any, name: str, source: str, *, timeout: int = 3, memor
         FunctionName=function_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
     )
     return str(answer["FunctionArn"])
+
+
+def logs_policy_name(function_name: str) -> str:
+    return f"{function_name}-logs"
+
+
+def allow_own_logs(lab: Any, role_name: str, function_name: str) -> None:
+    """An inline policy letting the role create and write the function's own log group, and nothing else."""
+    group = f"arn:aws:logs:{lab.region}:{lab.names.account_id}:log-group:/aws/lambda/{function_name}:*"
+    statement = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": group,
+    }
+    lab.backend.client("iam").put_role_policy(
+        RoleName=role_name,
+        PolicyName=logs_policy_name(function_name),
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
 
 
 def find_extra_api(lab: Any, name: str = "echo-api") -> str | None:
@@ -220,6 +244,15 @@ def remove_extras(lab: Any) -> list[str]:
                 deleted.append(f"{operation} {what} {next(iter(params.values()))}")
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+        role = lab.outputs.get("functions", {}).get("role_arn", "").rsplit("/", 1)[-1]
+        if role:
+            try:
+                iam = lab.backend.client("iam")
+                iam.delete_role_policy(RoleName=role, PolicyName=logs_policy_name(function_name))
+                deleted.append(f"iam role policy {logs_policy_name(function_name)}")
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "NoSuchEntity":
                     raise
     lab.dataplane().control_plane.refresh()  # forget the deleted log groups and functions
     return deleted

@@ -137,3 +137,24 @@ def tamper_token(token: str, **changes: Any) -> str:
     claims = decode_token(token)["claims"] | changes
     payload = _base64url(json.dumps(claims, separators=(",", ":")).encode())
     return f"{header}.{payload}.{signature}"
+
+
+def verify_id_token(lab: Any, token: str) -> str:
+    """What API Gateway's Cognito authorizer decides about an ID token, in one line: the signature against
+    the pool's published keys (JWKS, the key named by `kid`), the issuer, the audience (the app client),
+    `token_use` and the expiry, with PyJWT, as the authorizer of 06-api does on every request."""
+    users = deployed(lab, "users")
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = jwt.PyJWKSet.from_dict(dict(lab.backend.jwks(users["user_pool_id"])))
+        key = next((k for k in keys.keys if k.key_id == kid), None)
+        if key is None:
+            return f"rejected: no key {kid!r} in the pool's JWKS"
+        claims = jwt.decode(
+            token, key, algorithms=["RS256"], audience=users["client_id"], issuer=users["issuer"]
+        )
+    except jwt.PyJWTError as error:
+        return f"rejected: {type(error).__name__}: {error}"
+    if claims.get("token_use") != "id":
+        return f"rejected: token_use is {claims.get('token_use')!r}, not 'id'"
+    return f"valid: sub={claims['sub']} ({claims.get('cognito:username')}), signed by the pool's key {kid}"

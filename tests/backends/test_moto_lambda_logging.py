@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from shared_labs import ROLE_POLICY
 
 from serverless_lab.backends import moto_fixes
 
@@ -22,9 +23,10 @@ def lambda_client() -> Iterator[Any]:
     with mock_aws():
         iam = boto3.client("iam", region_name="us-east-1")
         # Names of their own: another test's memory backend may keep moto's state for the whole session.
-        role = iam.create_role(RoleName=f"r-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}")["Role"][
-            "Arn"
-        ]
+        # A trust policy Lambda can assume: CreateFunction refuses any other role, as on AWS.
+        role = iam.create_role(RoleName=f"r-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=ROLE_POLICY)[
+            "Role"
+        ]["Arn"]
         client = boto3.client("lambda", region_name="us-east-1")
         client.role_arn = role  # type: ignore[attr-defined]
         yield client

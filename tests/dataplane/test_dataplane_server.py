@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from shared_labs import delete_distribution
 
 from serverless_lab import Lab
 from serverless_lab.dataplane.http import HttpResponse
@@ -206,7 +207,7 @@ def test_serve_and_urls_on_the_local_backend(local_backend: Any) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
-        local_backend.client("cloudfront").delete_distribution(Id=outside, IfMatch="x")
+        delete_distribution(local_backend.client("cloudfront"), outside)  # disabled, Deployed, its ETag
 
 
 def test_a_second_server_of_the_backend_shares_the_port_and_a_foreign_one_is_an_error(

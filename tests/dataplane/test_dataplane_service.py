@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 from botocore.exceptions import ClientError
-from shared_labs import plain_function, zip_source
+from shared_labs import oac_bucket_policy, plain_function, zip_source
 
 from serverless_lab import Lab
 from serverless_lab.backends import Backend, make_backend
@@ -636,7 +636,9 @@ def new_bucket(backend: Backend, prefix: str) -> tuple[Any, str]:
 
 
 def plain_distribution(backend: Backend, bucket: str, **behaviour_settings: Any) -> str:
-    """A distribution of the bucket made with plain boto3, not through the lab; its id."""
+    """A distribution of the bucket made with plain boto3, not through the lab, as AWS needs it to read a
+    private bucket: an origin access control, and the bucket policy that lets this distribution read; its id.
+    """
     behaviour = {
         "TargetOriginId": "s3",
         "ViewerProtocolPolicy": "allow-all",
@@ -646,7 +648,13 @@ def plain_distribution(backend: Backend, bucket: str, **behaviour_settings: Any)
         "MaxTTL": 86400,
         **behaviour_settings,
     }
-    return backend.client("cloudfront").create_distribution(
+    cloudfront = backend.client("cloudfront")
+    oac = {"Name": f"{bucket}-oac", "SigningProtocol": "sigv4", "SigningBehavior": "always",
+           "OriginAccessControlOriginType": "s3"}  # fmt: skip
+    oac_id = cloudfront.create_origin_access_control(OriginAccessControlConfig=oac)["OriginAccessControl"][
+        "Id"
+    ]
+    distribution = cloudfront.create_distribution(
         DistributionConfig={
             "CallerReference": bucket,
             "Comment": "plain",
@@ -659,12 +667,16 @@ def plain_distribution(backend: Backend, bucket: str, **behaviour_settings: Any)
                         "Id": "s3",
                         "DomainName": f"{bucket}.s3.us-east-1.amazonaws.com",
                         "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        "OriginAccessControlId": oac_id,
                     }
                 ],
             },
             "DefaultCacheBehavior": behaviour,
         }
-    )["Distribution"]["Id"]
+    )["Distribution"]
+    policy = oac_bucket_policy(bucket, distribution["ARN"])
+    backend.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
+    return distribution["Id"]
 
 
 def test_a_distribution_made_with_plain_boto3_is_served_and_invalidations_purge(
@@ -912,7 +924,8 @@ def test_a_new_distribution_is_listed_at_its_own_port_without_waiting_for_the_se
 ) -> None:
     server = DataPlaneServer(dataplane, port=0, poll_s=3600).start()
     try:
-        distribution = plain_distribution(backend, f"late-{uuid.uuid4().hex[:8]}")
+        _, bucket = new_bucket(backend, "late")
+        distribution = plain_distribution(backend, bucket)
         (listed,) = [d for d in dataplane.urls().distributions if d["id"] == distribution]
         assert urlsplit(listed["url"]).path == "/", "its own root URL, not /_edge/<id>/ on the main port"
     finally:

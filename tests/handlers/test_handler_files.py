@@ -70,8 +70,11 @@ def test_sample_data_files_are_consistent() -> None:
     assert len(usernames) == len(users)
     assert len(items) >= 5
     for item in items:
-        assert set(item) == {"owner", "title", "notes"}
+        assert {"owner", "title", "notes"} <= set(item) <= {"owner", "title", "notes", "done"}
+        assert isinstance(item.get("done", False), bool)
         assert item["owner"] in usernames
         assert 1 <= len(item["title"].strip()) <= 200
         assert len(item["notes"]) <= 2000
     assert {item["owner"] for item in items} == usernames  # every sample user has something to see
+    # some done and some open, so that 05-functions' stats exercise cannot pass with a constant
+    assert {item.get("done", False) for item in items} == {True, False}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -23,6 +24,21 @@ CREATE = [
 
 def operations(plan: list) -> list[str]:
     return [call.operation for call in plan]
+
+
+@contextlib.contextmanager
+def slow_deployments(seconds: float = 600) -> Iterator[None]:
+    """Distribution changes stay InProgress this long (moto's state manager, in this process: the memory
+    backend); afterwards they take the configured time again, counted from when each change was made."""
+    from moto.moto_api import state_manager
+
+    from serverless_lab.backends.moto_cloudfront_lifecycle import DISTRIBUTION_MODEL
+
+    state_manager.set_transition(DISTRIBUTION_MODEL, {"progression": "time", "seconds": seconds})
+    try:
+        yield
+    finally:
+        state_manager.unset_transition(DISTRIBUTION_MODEL)
 
 
 @pytest.fixture
@@ -161,13 +177,15 @@ def test_interrupted_apply_plans_the_rest(site_lab: Lab) -> None:
     lab = site_lab
     step = lab.step("cdn")
     plan = step.plan()
-    for call in plan[:2]:  # the OAC and the distribution, then the kernel dies
-        step.execute(call)
-    assert lab.step("cdn").state() == "partial"
-    rest = lab.plan("cdn")
-    # The distribution is Deployed by now (moto deploys at once), so only the bucket policy is missing.
-    assert operations(rest) == ["put_bucket_policy"]
-    assert f"distribution/{step.refs['distribution_id']}" in rest[0].params["Policy"]
+    # A deployment that surely outlasts the checks below (the tests' 0.1 s may pass before the plan).
+    with slow_deployments():
+        for call in plan[:2]:  # the OAC and the distribution, then the kernel dies
+            step.execute(call)
+        assert lab.step("cdn").state() == "partial"
+        rest = lab.plan("cdn")
+    # The distribution is still InProgress (it was never waited for), and the bucket policy is missing.
+    assert operations(rest) == ["wait:distribution_deployed", "put_bucket_policy"]
+    assert f"distribution/{step.refs['distribution_id']}" in rest[-1].params["Policy"]
     assert not lab.verify("cdn").passed
     lab.apply("cdn")
     assert lab.plan("cdn") == []
@@ -255,3 +273,61 @@ def test_edge_serves_the_site_through_the_distribution(site_lab: Lab) -> None:
     assert [get("/config.js").header("X-Cache") for _ in range(2)] == ["Miss from cloudfront"] * 2
     route = get("/items/42")  # a client-side route: S3 answers 403, CloudFront answers index.html with 200
     assert (route.status, route.body) == (200, index)
+
+
+def test_destroy_disables_waits_until_deployed_then_deletes(site_lab: Lab) -> None:
+    lab = site_lab
+    distribution_id = lab.apply("cdn")["distribution_id"]
+    step = lab.step("cdn")
+    seen: list = []
+    step.context.on_call = seen.append
+    step.destroy()
+    # AWS deletes only a disabled distribution once that change is Deployed, with its current ETag.
+    assert operations(seen) == [
+        "update_distribution",
+        "wait:distribution_deployed",
+        "delete_distribution",
+        "delete_origin_access_control",
+        "delete_bucket_policy",
+    ]
+    assert seen[0].params["DistributionConfig"]["Enabled"] is False
+    assert seen[2].params["IfMatch"] != seen[0].params["IfMatch"]  # the ETag the disabling gave it
+    cloudfront = lab.backend.client("cloudfront")
+    with pytest.raises(cloudfront.exceptions.NoSuchDistribution):
+        cloudfront.get_distribution(Id=distribution_id)
+
+
+def test_a_deployment_that_never_ends_is_a_clear_error_and_a_retry_finishes(
+    site_lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serverless_lab.steps import cdn
+
+    # A waiter that gives up after three quick polls; the retry below waits as the step always does.
+    with slow_deployments():
+        with monkeypatch.context() as patched:
+            patched.setattr(cdn, "OFFLINE_WAITER", {"Delay": 0.01, "MaxAttempts": 3})
+            with pytest.raises(StepError, match=r"still InProgress .* Run the same call again"):
+                site_lab.apply("cdn")
+        assert operations(site_lab.plan("cdn")) == ["wait:distribution_deployed", "put_bucket_policy"]
+    site_lab.apply("cdn")
+    assert site_lab.verify("cdn").passed
+
+
+def test_the_edge_reads_the_site_only_with_the_steps_own_bucket_policy(site_lab: Lab) -> None:
+    lab = site_lab
+    distribution_id = lab.apply("cdn")["distribution_id"]
+    plane = lab.dataplane()
+
+    def get(path: str) -> HttpResponse:
+        plane.control_plane.refresh()  # the bucket policy as it is now, not a second ago
+        return plane.handle_edge(distribution_id, HttpRequest("GET", path))
+
+    assert get("/").status == 200
+    other = "arn:aws:cloudfront::123456789012:distribution/EOTHERDISTRIB"
+    policy = lab.step("cdn").desired_policy(other)
+    lab.backend.client("s3").put_bucket_policy(Bucket=lab.names.site_bucket, Policy=json.dumps(policy))
+    # Another distribution's policy: S3 refuses this one, and the index page the 403 maps to with it.
+    refused = get("/app.js")
+    assert (refused.status, b"<Code>AccessDenied</Code>" in refused.body) == (403, True)
+    lab.apply("cdn")  # puts this distribution's policy back
+    assert get("/style.css").status == 200  # (/app.js's refusal stays cached for 10 s, as on CloudFront)

@@ -176,3 +176,27 @@ def test_classroom_tells_students_apart_by_prefix() -> None:
     table = progress(second.backend, [first.student, second.student])
     assert table.loc[second.student, "table"] == "deployed" and table.loc[second.student, "api"] == "absent"
     assert table.loc[first.student, "deployed"] == "0/6"
+
+
+def test_without_permission_refuses_the_route_that_needs_it_and_puts_the_policy_back(lab: Lab) -> None:
+    from serverless_lab import flow
+    from serverless_lab.teaching import without_permission
+
+    iam = lab.backend.client("iam")
+    policy_arn = lab.outputs["functions"]["policy_arn"]
+    before = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    with without_permission(lab, "dynamodb:PutItem") as narrowed:
+        assert "dynamodb:PutItem" not in json.dumps(narrowed)
+        refused = call_api(lab, "POST", "/items", user="ada", body={"title": "milk"})
+        assert call_api(lab, "GET", "/items", user="ada").status == 200  # Query is still allowed
+    assert refused.status == 500
+    [cause] = flow.refusals(flow.spans_frame(refused.spans))["cause"]
+    assert "may not dynamodb:PutItem on table" in cause and "put_role_policy" in cause
+    assert call_api(lab, "POST", "/items", user="ada", body={"title": "milk"}).status == 201
+    assert iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"] == before
+    assert len(iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]) == 1
+    with (
+        pytest.raises(UsageError, match="does not grant 's3:GetObject'"),
+        without_permission(lab, "s3:GetObject"),
+    ):
+        pass

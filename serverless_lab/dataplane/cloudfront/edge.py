@@ -9,7 +9,9 @@
    the origin (Miss), applying the TTL table, custom error responses, error caching and gzip.
 
 Everything it needs is injected: the distribution config (`model.DistributionConfig`), the S3
-origin as a callable returning S3's own answer, the invalidation list, and the clock.
+origin as a callable returning S3's own answer to the caller the origin reads as (`model.OriginCaller`:
+the distribution through its origin access control, or an anonymous caller), the invalidation list, and
+the clock.
 
 Containment: the S3 key is the normalized path, percent-decoded once, below the origin path. Dot segments
 are removed before decoding and a key that still has one after decoding (only possible through an encoded
@@ -53,6 +55,7 @@ from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Invalidation,
+    OriginCaller,
     OriginResponse,
 )
 from serverless_lab.dataplane.cloudfront.paths import normalize_path, s3_key_for
@@ -85,6 +88,7 @@ class _Target:
     s3_key: str
     behavior: CacheBehavior
     variant: str
+    caller: OriginCaller
 
 
 @dataclass
@@ -107,7 +111,7 @@ class Edge:
         self,
         *,
         distribution_source: Callable[[str], DistributionConfig],
-        origin: Callable[[str, str, Mapping[str, str]], OriginResponse],
+        origin: Callable[[str, str, Mapping[str, str], OriginCaller], OriginResponse],
         invalidations: Callable[[str], list[Invalidation]],
         clock: Callable[[], float] = time.time,
         pop: str = "LHR50-P1",
@@ -237,6 +241,7 @@ class Edge:
             s3_key=s3_key_for(path, origin.origin_path),
             behavior=behavior,
             variant=variant,
+            caller=origin.caller(distribution.arn),
         )
 
     def _cached_answer(
@@ -364,7 +369,7 @@ class Edge:
         ttl = error_ttl(response.status, response.headers, min_ttl, target.behavior.max_ttl, now)
         status, body, encoding = response.status, response.body, ""
         if with_custom_errors and custom is not None and custom.response_page_path:
-            page = self._error_page(context, custom.response_page_path, target.variant)
+            page = self._error_page(context, custom.response_page_path, target)
             if page is not None:
                 status = custom.response_code or response.status
                 headers, body, encoding = list(page.headers), page.body, page.content_encoding
@@ -384,12 +389,16 @@ class Edge:
             cache.put(answer)
         return answer
 
-    def _error_page(self, context: _RequestContext, page_path: str, variant: str) -> CachedAnswer | None:
+    def _error_page(self, context: _RequestContext, page_path: str, failed: _Target) -> CachedAnswer | None:
         try:
             page_target = self._target(
-                context.distribution, page_path, "", "gzip" if variant == "gzip" else None
+                context.distribution, page_path, "", "gzip" if failed.variant == "gzip" else None
             )
         except CloudFrontError:
+            return None
+        if page_target.key == failed.key:
+            # The error page is the object that just failed (the index page S3 refused): the viewer gets the
+            # origin's own error, as CloudFront does when it cannot get the custom error page.
             return None
         page, _ = self._cached_answer(context, page_target, with_custom_errors=False)
         return page if 200 <= page.status < 300 and not page.is_error else None
@@ -400,7 +409,7 @@ class Edge:
         started = self._clock()
         timer = time.perf_counter()
         try:
-            response = self._origin(target.bucket, target.s3_key, conditional)
+            response = self._origin(target.bucket, target.s3_key, conditional, target.caller)
         except Exception as failure:  # an origin that cannot answer is CloudFront's 502, never a traceback
             raise OriginUnreachableError() from failure
         if context.spans is not None:

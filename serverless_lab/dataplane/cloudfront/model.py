@@ -4,9 +4,9 @@ The edge core (`edge.py`) never talks to the control plane: `dataplane/config.py
 `cloudfront.get_distribution()` and `list_invalidations()`/`get_invalidation()`, then turns the answers
 into these frozen dataclasses with `distribution_from_boto3` and `invalidation_from_boto3`.
 
-What moto keeps (moto/cloudfront/models.py, moto 5.x), and so what these values can rely on:
-- Origins keep Id, DomainName and OriginPath; moto drops `OriginAccessControlId` and `S3OriginConfig`,
-  so `Origin.origin_access_control_id` is "" on moto and the real id on AWS.
+What moto keeps (moto/cloudfront/models.py, moto 5.2), and so what these values can rely on:
+- Origins keep Id, DomainName, OriginPath, `OriginAccessControlId` and `S3OriginConfig` (its legacy
+  OriginAccessIdentity): who the edge reads the bucket as (`OriginCaller`).
 - There are no cache-policy APIs in moto, so TTLs come from the legacy per-behaviour MinTTL/DefaultTTL/MaxTTL
   fields. moto stores a missing TTL as 0 (`config.get("MaxTTL") or 0`), so the lab's steps always send all three.
 - CustomErrorResponses, DefaultRootObject, Enabled, AllowedMethods/CachedMethods and Compress are kept.
@@ -43,8 +43,8 @@ class OriginResponse:
     """What the S3 origin answered to one GetObject: status, response headers and body bytes.
 
     The origin callable returns S3's own answer: 200 with the object, 304 to a conditional request,
-    403 AccessDenied for a missing key when the bucket grants only s3:GetObject to CloudFront (OAC), 404
-    NoSuchKey when it also grants s3:ListBucket.
+    403 AccessDenied when the bucket policy does not let the caller (`OriginCaller`) s3:GetObject, or for
+    a missing key when it may not s3:ListBucket either, 404 NoSuchKey when it may.
     """
 
     status: int
@@ -60,6 +60,37 @@ class OriginResponse:
 
 
 @dataclass(frozen=True)
+class OriginCaller:
+    """Who CloudFront reads an S3 origin as ("Restrict access to an Amazon S3 origin", Developer Guide).
+
+    With an origin access control that signs, the service principal cloudfront.amazonaws.com on behalf of
+    this distribution (the request carries aws:SourceArn, the distribution's ARN, and aws:SourceAccount);
+    with a legacy origin access identity, that identity; with neither (or an OAC whose SigningBehavior is
+    "never"), an anonymous caller, whom only a public bucket policy or ACL lets in.
+    """
+
+    distribution_arn: str = ""
+    origin_access_control_id: str = ""  # "" when the origin has no OAC or its OAC does not sign
+    origin_access_identity: str = ""  # the OAI's id (E...), from "origin-access-identity/cloudfront/E..."
+
+    @property
+    def kind(self) -> str:
+        if self.origin_access_control_id:
+            return "oac"
+        return "oai" if self.origin_access_identity else "anonymous"
+
+    @property
+    def account_id(self) -> str:
+        parts = self.distribution_arn.split(":")
+        return parts[4] if len(parts) > 5 else ""
+
+    @property
+    def partition(self) -> str:
+        parts = self.distribution_arn.split(":")
+        return parts[1] if len(parts) > 5 and parts[1] else "aws"
+
+
+@dataclass(frozen=True)
 class Origin:
     """One entry of DistributionConfig.Origins.Items."""
 
@@ -67,6 +98,17 @@ class Origin:
     domain_name: str
     origin_path: str = ""
     origin_access_control_id: str = ""
+    origin_access_identity: str = ""  # S3OriginConfig.OriginAccessIdentity ("" when none)
+    # The OAC's SigningBehavior ("always", "no-override", "never"), which the control plane fills in.
+    signing_behavior: str = "always"
+
+    def caller(self, distribution_arn: str) -> OriginCaller:
+        signs = self.origin_access_control_id and self.signing_behavior != "never"
+        return OriginCaller(
+            distribution_arn,
+            self.origin_access_control_id if signs else "",
+            self.origin_access_identity.rsplit("/", 1)[-1],
+        )
 
     @property
     def bucket(self) -> str | None:
@@ -140,6 +182,7 @@ class DistributionConfig:
     default_root_object: str = ""
     enabled: bool = True
     status: str = "Deployed"
+    arn: str = ""
 
     def behavior_for(self, path: str) -> CacheBehavior:
         """The first cache behaviour whose pattern matches, in list order; the default behaviour last."""
@@ -204,6 +247,7 @@ def distribution_from_boto3(distribution: Mapping[str, Any]) -> DistributionConf
         default_root_object=config.get("DefaultRootObject") or "",
         enabled=bool(config.get("Enabled", True)),
         status=distribution.get("Status", "Deployed"),
+        arn=distribution.get("ARN", ""),
     )
 
 
@@ -241,6 +285,7 @@ def _origin_from_boto3(item: Mapping[str, Any]) -> Origin:
         domain_name=item["DomainName"],
         origin_path=item.get("OriginPath") or "",
         origin_access_control_id=item.get("OriginAccessControlId") or "",
+        origin_access_identity=(item.get("S3OriginConfig") or {}).get("OriginAccessIdentity") or "",
     )
 
 

@@ -1,19 +1,28 @@
-"""The S3 origin as CloudFront reads it: GetObject with the viewer's validators, the answer S3 gives
-(404 or 403 for a missing key, depending on s3:ListBucket), and the headers CloudFront passes on.
+"""The S3 origin as CloudFront reads it: S3's decision for the caller the origin reads as, GetObject with
+the viewer's validators, the answer S3 gives (404 or 403 for a missing key, depending on s3:ListBucket),
+and the headers CloudFront passes on.
 
-Pure functions over a boto3 S3 client; the control plane (dataplane/config.py) caches the bucket policy read.
+S3 decides with the lab's one policy evaluator (dataplane/iam/): with an origin access control, the caller
+is the service principal cloudfront.amazonaws.com and the request carries aws:SourceArn (this
+distribution's ARN) and aws:SourceAccount, so only a bucket policy statement for this distribution (or a
+wildcard covering it) lets it read; without one, the caller is anonymous (iam/s3_access.py). A refusal is
+S3's own 403 AccessDenied, which CloudFront passes on or maps through the custom error responses.
+
+Pure functions over a boto3 S3 client; the control plane (dataplane/config.py) caches what S3 decides by.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from serverless_lab.dataplane.cloudfront.model import OriginResponse
-from serverless_lab.dataplane.iam.patterns import action_matches
+from serverless_lab.dataplane.cloudfront.model import OriginCaller, OriginResponse
+from serverless_lab.dataplane.iam.request import Principal, Request
+from serverless_lab.dataplane.iam.s3_access import BucketAccess
+
+CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
 
 # GetObject fields and the response headers S3 sends them in, beyond the ones get_object sets itself.
 _PASSED_ON_S3_FIELDS = (
@@ -26,15 +35,37 @@ _PASSED_ON_S3_FIELDS = (
 )
 
 
-def get_object(
-    s3: Any, bucket: str, key: str, conditions: Mapping[str, str], may_list: Callable[[], bool]
-) -> OriginResponse:
-    """S3's answer to CloudFront's GetObject; `may_list()` tells whether CloudFront may s3:ListBucket."""
-    if not key:
-        # A request for the bucket itself is a ListObjects, which OAC's policy does not allow: 403.
-        return OriginResponse(
-            403, {"Content-Type": "application/xml"}, s3_error("AccessDenied", "Access Denied")
+def origin_request(caller: OriginCaller, action: str, resource: str) -> Request:
+    """The request S3 evaluates when CloudFront reads the origin as `caller`."""
+    if caller.kind == "oac":
+        # "the request carries the aws:SourceArn of the distribution" (Developer Guide, OAC bucket policy).
+        context = {"aws:SourceArn": caller.distribution_arn, "aws:SourceAccount": caller.account_id}
+        return Request(action, resource, Principal.service(CLOUDFRONT_SERVICE), context)
+    if caller.kind == "oai":
+        identity = (
+            f"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {caller.origin_access_identity}"
         )
+        return Request(action, resource, Principal("AWS", identity))
+    return Request(action, resource, Principal.anonymous())
+
+
+def get_object(
+    s3: Any,
+    bucket: str,
+    key: str,
+    conditions: Mapping[str, str],
+    caller: OriginCaller,
+    access: BucketAccess,
+    public_read: Callable[[], bool] = lambda: False,
+) -> OriginResponse:
+    """S3's answer to CloudFront's GetObject as `caller`, decided by the bucket's `access` (policy, Block
+    Public Access, ACLs; `public_read()` reads the object's ACL when it is what decides)."""
+    arn = f"arn:{caller.partition}:s3:::{bucket}"
+    if not key or not access.allows(
+        origin_request(caller, "s3:GetObject", f"{arn}/{key}"), acl_grants_public_read=public_read
+    ):
+        # A request for the bucket itself is a ListObjects, which CloudFront's reads never are: 403.
+        return access_denied()
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     # If-None-Match decides when it is there (RFC 9110 13.2.2; S3 answers 304 only when the ETag still
     # matches). moto answers 304 on If-Modified-Since alone, so an object replaced within the second
@@ -54,15 +85,13 @@ def get_object(
             # S3 answers a missing key with 404 NoSuchKey to a caller that may s3:ListBucket the bucket,
             # else with 403 AccessDenied (S3 docs, "GetObject": permissions). The lab's own OAC policy
             # grants CloudFront s3:GetObject only: 403, as the single-page app's error mapping expects.
-            if code != "NoSuchBucket" and may_list():
+            if code != "NoSuchBucket" and access.allows(origin_request(caller, "s3:ListBucket", arn)):
                 return OriginResponse(
                     404,
                     {"Content-Type": "application/xml"},
                     s3_error("NoSuchKey", "The specified key does not exist."),
                 )
-            return OriginResponse(
-                403, {"Content-Type": "application/xml"}, s3_error("AccessDenied", "Access Denied")
-            )
+            return access_denied()
         return OriginResponse(status, {"Content-Type": "application/xml"}, s3_error(code, str(error)))
     headers = {
         "Content-Type": answer.get("ContentType", "binary/octet-stream"),
@@ -90,28 +119,8 @@ def get_object(
     return OriginResponse(200, headers, answer["Body"].read())
 
 
-def policy_lets_cloudfront_list(policy_text: str) -> bool:
-    """Whether a bucket policy allows CloudFront (its service principal, as with OAC, or anyone) to
-    s3:ListBucket the bucket (that Action, or an IAM wildcard covering it: s3:List*, s3:*, *)."""
-    try:
-        policy = json.loads(policy_text)
-    except ValueError:
-        return False
-    statements = (policy.get("Statement") or []) if isinstance(policy, dict) else []
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        principal = statement.get("Principal")
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        services = [services] if isinstance(services, str) else services
-        anyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if action_matches(tuple(actions), "s3:ListBucket") and (
-            anyone or "cloudfront.amazonaws.com" in services
-        ):
-            return True
-    return False
+def access_denied() -> OriginResponse:
+    return OriginResponse(403, {"Content-Type": "application/xml"}, s3_error("AccessDenied", "Access Denied"))
 
 
 def s3_error(code: str, message: str) -> bytes:

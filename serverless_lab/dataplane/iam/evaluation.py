@@ -59,8 +59,10 @@ def matching(
 ) -> Statement | None:
     """The first statement of `effect` in these policies that applies to the request."""
     for policy in policies:
-        for statement in policy.statements:
-            if statement.effect == effect and statement.applies_to(request, check_principal=check_principal):
+        for statement in policy.statements_for(request.action):
+            if statement.effect == effect and statement.applies_to(
+                request, check_principal=check_principal, action_known=True
+            ):
                 return statement
     return None
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -44,9 +44,12 @@ class Statement:
     sid: str | None = None
     variables: bool = True  # version 2012-10-17: ${...} in Resource and Condition are policy variables
 
-    def applies_to(self, request: Request, *, check_principal: bool = False) -> bool:
-        """Whether this statement covers the request (its Effect then decides what that means)."""
-        if action_matches(self.actions, request.action) == self.not_action:
+    def applies_to(
+        self, request: Request, *, check_principal: bool = False, action_known: bool = False
+    ) -> bool:
+        """Whether this statement covers the request (its Effect then decides what that means).
+        `action_known`: the caller already knows that the Action element covers the request's action."""
+        if not action_known and not self.covers_action(request.action):
             return False
         if self.resources is not None:
             resources = self.resources
@@ -57,6 +60,9 @@ class Statement:
         if check_principal and not self._names(request.principal):
             return False
         return all(condition.holds(request, self.variables) for condition in self.conditions)
+
+    def covers_action(self, action: str) -> bool:
+        return action_matches(self.actions, action) != self.not_action
 
     def _names(self, principal: Principal | None) -> bool:
         if self.principals is None:
@@ -70,6 +76,22 @@ class Statement:
 class Policy:
     statements: tuple[Statement, ...]
     version: str = "2008-10-17"
+    # action (lower case) -> the statements whose Action/NotAction covers it, in order; filled as asked.
+    # Actions are few and a parsed policy is kept (cached by its text), so a check of a warm call matches
+    # no action pattern at all.
+    _by_action: dict[str, tuple[Statement, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False, hash=False
+    )
+
+    def statements_for(self, action: str) -> tuple[Statement, ...]:
+        """The statements that cover `action` (a statement's other elements still decide)."""
+        key = action.lower()
+        found = self._by_action.get(key)
+        if found is None:
+            found = tuple(statement for statement in self.statements if statement.covers_action(action))
+            if len(self._by_action) < 512:
+                self._by_action[key] = found
+        return found
 
     @classmethod
     def parse(cls, document: str | Mapping[str, Any]) -> Policy:

@@ -70,6 +70,14 @@ def _without_role_path(arn: str) -> str:
     return f"{head}:role/{rest.rsplit('/', 1)[-1]}" if rest else arn
 
 
+class LowerCaseContext(dict[str, ContextValue]):
+    """Condition keys already in lower case (a Request then takes them as they are, without a copy)."""
+
+    @classmethod
+    def of(cls, context: Mapping[str, ContextValue]) -> LowerCaseContext:
+        return cls({key.lower(): value for key, value in context.items()})
+
+
 @dataclass(frozen=True)
 class Request:
     """One request as IAM evaluates it: the action, the resource ARN, the caller, the condition keys.
@@ -84,7 +92,8 @@ class Request:
     context: Mapping[str, ContextValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "context", {key.lower(): value for key, value in self.context.items()})
+        if not isinstance(self.context, LowerCaseContext):
+            object.__setattr__(self, "context", LowerCaseContext.of(self.context))
 
     def value(self, key: str) -> ContextValue | None:
         return self.context.get(key.lower())

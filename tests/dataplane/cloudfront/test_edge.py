@@ -23,6 +23,7 @@ from serverless_lab.dataplane.cloudfront.model import (
     DistributionConfig,
     Invalidation,
     Origin,
+    OriginCaller,
     OriginResponse,
 )
 from serverless_lab.dataplane.http import HttpRequest
@@ -37,6 +38,7 @@ class Bucket:
 
     objects: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)
     calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    callers: list[OriginCaller] = field(default_factory=list)
     modified: float = T0 - 3600
     failure: int | Exception | None = None  # a status S3 answers everything with, or what the call raises
     delay_s: float = 0.0
@@ -44,8 +46,11 @@ class Bucket:
     def put(self, key: str, body: bytes, content_type: str = "text/html", **headers: str) -> None:
         self.objects[key] = (body, {"Content-Type": content_type, **headers})
 
-    def __call__(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
+    def __call__(
+        self, bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller
+    ) -> OriginResponse:
         self.calls.append((bucket, key, dict(conditions)))
+        self.callers.append(caller)
         time.sleep(self.delay_s)
         if isinstance(self.failure, Exception):
             raise self.failure
@@ -136,6 +141,17 @@ def lab() -> Lab:
 GZIP = ("Accept-Encoding", "gzip, deflate, br")
 
 
+def test_the_origin_is_read_as_the_distribution_through_its_origin_access_control():
+    arn = "arn:aws:cloudfront::123456789012:distribution/E1LAB"
+    lab = make_lab(arn=arn)
+    assert lab.get("/").status == 200
+    assert lab.bucket.callers == [OriginCaller(arn, "E2OAC")]
+    # Without an OAC the edge reads S3 as an anonymous caller: the caller names no access control.
+    unsigned = make_lab(arn=arn, origins=(Origin("site", "ada-site.s3.us-east-1.amazonaws.com", "/site"),))
+    unsigned.get("/")
+    assert [caller.kind for caller in unsigned.bucket.callers] == ["anonymous"]
+
+
 def test_root_is_the_default_root_object_below_the_origin_path(lab):
     response = lab.get("/")
     assert response.status == 200
@@ -171,7 +187,7 @@ def test_cloudfront_headers_on_every_answer(lab):
     request_id = response.header("X-Amz-Cf-Id")
     assert len(request_id) == 56 and request_id.endswith("==")
     assert lab.get("/index.html").header("X-Amz-Cf-Id") != request_id
-    assert response.header("ETag") == lab.bucket("b", "site/index.html", {}).headers["ETag"]
+    assert response.header("ETag") == lab.bucket("b", "site/index.html", {}, OriginCaller()).headers["ETag"]
     assert response.header("Content-Length") == str(len(PAGE))
 
 
@@ -329,6 +345,18 @@ def test_single_page_app_deep_link_gets_index_html_with_200():
     assert response.body == PAGE
     assert response.header("X-Cache") == "Error from cloudfront"
     assert lab.bucket.keys_asked() == ["site/orders/42", "site/index.html"]
+
+
+def test_when_s3_refuses_the_error_page_itself_the_viewer_gets_s3s_refusal():
+    # A bucket policy that does not let the distribution read: the index page, which the app's 403 maps
+    # to, is refused too, so the site answers S3's 403 AccessDenied, not the page with 200.
+    lab = spa_lab()
+    lab.bucket.objects.clear()
+    for path in ("/", "/orders/42"):
+        response = lab.get(path)
+        assert (response.status, b"AccessDenied" in response.body) == (403, True)
+    # The index page's refusal is cached (error caching) and answers for the error page of the second.
+    assert lab.bucket.keys_asked() == ["site/index.html", "site/orders/42"]
 
 
 def test_error_answer_is_cached_for_the_error_caching_minimum_ttl():

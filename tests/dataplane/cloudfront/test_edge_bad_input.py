@@ -16,6 +16,7 @@ from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
+    OriginCaller,
     OriginResponse,
 )
 from serverless_lab.dataplane.http import HttpRequest
@@ -33,7 +34,9 @@ class Bucket:
     def __init__(self) -> None:
         self.keys: list[str] = []
 
-    def __call__(self, bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
+    def __call__(
+        self, bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller
+    ) -> OriginResponse:
         self.keys.append(key)
         if key in OBJECTS:
             return OriginResponse(200, {"Content-Type": "text/plain", "Content-Length": "1"}, OBJECTS[key])

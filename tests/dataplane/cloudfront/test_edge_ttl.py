@@ -14,6 +14,7 @@ from serverless_lab.dataplane.cloudfront.model import (
     CacheBehavior,
     DistributionConfig,
     Origin,
+    OriginCaller,
     OriginResponse,
 )
 from serverless_lab.dataplane.http import HttpRequest
@@ -113,7 +114,7 @@ def edge_with(headers: Mapping[str, str], behavior: CacheBehavior) -> tuple[Edge
     """An edge in front of one object whose origin headers are `headers`; returns the origin call log."""
     clock, calls = Clock(), []
 
-    def origin(bucket: str, key: str, conditions: Mapping[str, str]) -> OriginResponse:
+    def origin(bucket: str, key: str, conditions: Mapping[str, str], caller: OriginCaller) -> OriginResponse:
         calls.append(key)  # no validators: every expired request is a full Miss
         return OriginResponse(200, {"Content-Type": "text/plain", "Content-Length": "2", **headers}, b"ok")
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from serverless_lab.dataplane.lambda_.runtime.credentials import RoleCredentials
 from serverless_lab.dataplane.lambda_.runtime.spec import FunctionSpec
 from serverless_lab.dataplane.lambda_.runtime.workers import InProcessWorker, ProcessWorker
 
@@ -34,3 +35,5 @@ class ExecutionEnvironment:
     turnaround_s: float = math.inf
     gap_s: float = math.inf
     answered_at: float | None = None
+    # The execution role's session this environment's worker was started with (None: no role session).
+    credentials: RoleCredentials | None = None

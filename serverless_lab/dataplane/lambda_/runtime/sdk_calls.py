@@ -1,8 +1,9 @@
 """Timing of the AWS SDK calls a handler makes, measured inside the execution environment.
 
 Every botocore client created after `install_call_hooks()` gets handlers for botocore's own events:
-`before-call` (request serialised, about to be sent), `after-call` (response parsed, with its HTTP status)
-and `after-call-error` (no response: connection refused, timeout). The time between them is what the call
+`before-call` (request serialised, about to be sent), `after-call` (response parsed, with its HTTP status
+and, when the service refused the call, its error code and message: an AccessDeniedException names the
+role, the action and the resource) and `after-call-error` (no response: connection refused, timeout). The time between them is what the call
 cost the handler, retries included, the same span an X-Ray subsegment of the SDK covers.
 
 The hooks are registered by bootstrap.install_call_hooks(), which (with zygote.py) is where the data plane
@@ -58,25 +59,36 @@ def before_call(model: Any = None, context: dict[str, Any] | None = None, **_: A
         context[_CALL_MODEL_KEY] = model
 
 
-def _record_call(model: Any, context: dict[str, Any] | None, status: int | None, error: str | None) -> None:
+def _record_call(
+    model: Any,
+    context: dict[str, Any] | None,
+    status: int | None,
+    error: str | None,
+    refusal: dict[str, Any] | None = None,
+) -> None:
     recorder = _current_recorder()
     if recorder is None or context is None or _CALL_START_KEY not in context:
         return
     started = context.pop(_CALL_START_KEY)
-    recorder.calls.append(
-        {
-            "service": model.service_model.service_name,
-            "operation": model.name,
-            "start_ms": round((started - recorder.started) * 1000, 3),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "http_status": status,
-            "error": error,
-        }
-    )
+    call = {
+        "service": model.service_model.service_name,
+        "operation": model.name,
+        "start_ms": round((started - recorder.started) * 1000, 3),
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "http_status": status,
+        "error": error,
+    }
+    if refusal:
+        call["error_code"] = refusal.get("Code")
+        call["error_message"] = refusal.get("Message")
+    recorder.calls.append(call)
 
 
-def after_call(http_response: Any = None, model: Any = None, context: Any = None, **_: Any) -> None:
-    _record_call(model, context, getattr(http_response, "status_code", None), None)
+def after_call(
+    http_response: Any = None, parsed: Any = None, model: Any = None, context: Any = None, **_: Any
+) -> None:
+    refusal = parsed.get("Error") if isinstance(parsed, dict) else None
+    _record_call(model, context, getattr(http_response, "status_code", None), None, refusal or None)
 
 
 def after_call_error(exception: BaseException | None = None, context: Any = None, **_: Any) -> None:

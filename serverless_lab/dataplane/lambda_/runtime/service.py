@@ -13,6 +13,10 @@ lambda-concurrency.html, configuration-envvars.html):
   a reservation share the account's concurrency minus the reservations. Excess requests get 429
   TooManyRequestsException "Rate Exceeded.".
 - Idle environments are shut down after idle_timeout_s (Lambda keeps them for an unpublished while).
+- Each environment runs as the function's execution role: `credentials(spec)` gives an sts:AssumeRole
+  session of the role, named after the function, and the environment gets its keys as AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. An environment whose keys are about to expire takes no new
+  request (credentials.EXPIRY_MARGIN_S); the next one starts with fresh keys.
 - A function's layers (layer_loader fetches each version's content) are extracted in order into one folder
   standing in for /opt; its python/ and python/lib/<runtime>/site-packages/ folders come after the task
   root on sys.path, as in Lambda's Python runtime.
@@ -36,6 +40,7 @@ from typing import Any, Literal
 from serverless_lab.dataplane import cpu_placement
 from serverless_lab.dataplane.lambda_.runtime import logs
 from serverless_lab.dataplane.lambda_.runtime.code import CodeStore
+from serverless_lab.dataplane.lambda_.runtime.credentials import RoleCredentials
 from serverless_lab.dataplane.lambda_.runtime.environment import ExecutionEnvironment
 from serverless_lab.dataplane.lambda_.runtime.errors import (
     InvalidParameterValueException,
@@ -79,6 +84,7 @@ class LambdaRuntime:
         layer_loader: Callable[[LayerSpec], bytes] | None = None,
         log_sink: LogSink | None = None,
         base_environment: Mapping[str, str] | None = None,
+        credentials: Callable[[FunctionSpec], RoleCredentials | None] | None = None,
         isolation: Literal["process", "inprocess"] = "process",
         idle_timeout_s: float = 300.0,
         account_concurrency: int = 1000,
@@ -92,6 +98,7 @@ class LambdaRuntime:
         self._layer_loader = layer_loader
         self._log_sink = log_sink
         self._base_environment = dict(base_environment or {})
+        self._credentials = credentials
         self._isolation = isolation
         self._idle_timeout_s = float(idle_timeout_s)
         self._account_concurrency = int(account_concurrency)
@@ -268,9 +275,13 @@ class LambdaRuntime:
             # of equals).
             busy: list[ExecutionEnvironment] = []
             env = None
-            for candidate in self._environments:
+            wall_clock = time.time()
+            for candidate in list(self._environments):
                 if candidate.busy:
                     busy.append(candidate)
+                elif candidate.credentials is not None and candidate.credentials.expiring(wall_clock):
+                    self._environments.remove(candidate)  # its keys lapse soon: a new one gets fresh keys
+                    stale.append(candidate)
                 elif (
                     not candidate.retired
                     and (env is None or candidate.last_used > env.last_used)
@@ -317,7 +328,7 @@ class LambdaRuntime:
         self, spec: FunctionSpec, env: ExecutionEnvironment, task_root: Path
     ) -> dict[str, str]:
         """Lambda's unreserved defaults, the configured variables over them, then the lab's base (endpoint,
-        fake credentials), then Lambda's reserved ones.
+        fake credentials), then Lambda's reserved ones (the execution role's keys among them).
 
         As the Lambda developer guide ("Defined runtime environment variables") lists them: LANG, PATH,
         LD_LIBRARY_PATH, PYTHONPATH and the X-Ray ones are set by Lambda but "can be extended in your
@@ -351,6 +362,7 @@ class LambdaRuntime:
                 "LAMBDA_TASK_ROOT": str(task_root),
                 "LAMBDA_RUNTIME_DIR": runtime_dir,
                 "TZ": ":UTC",
+                **(env.credentials.environment() if env.credentials is not None else {}),
             }
         )
         # Lab-only: no shared credentials file and no instance metadata, so an environment never picks up the
@@ -415,6 +427,9 @@ class LambdaRuntime:
         env = self._acquire(spec)
         dead = False
         try:
+            if env.worker is None and self._credentials is not None:
+                # Before the Init phase is timed: Lambda assumes the role before it starts the environment.
+                env.credentials = self._credentials(spec)
             invocation, dead = self._run_in(
                 env,
                 spec,

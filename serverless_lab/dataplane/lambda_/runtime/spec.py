@@ -99,6 +99,8 @@ class FunctionSpec:
     application_log_level: str | None = None
     system_log_level: str | None = None
     log_group: str | None = None
+    # The execution role's ARN (CreateFunction's Role): the environments run as a session of it.
+    role: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _FUNCTION_NAME.fullmatch(self.name):
@@ -258,6 +260,7 @@ class FunctionSpec:
             self.application_log_level,
             self.system_log_level,
             self.log_group,
+            self.role,
         )
 
 
