@@ -74,8 +74,11 @@ class Attempt:
         )
 
     def item(self, nonce: str | None = None) -> dict[str, dict[str, Any]]:
-        """The DynamoDB item: the sort key starts with the time, so a student's attempts come in order."""
-        attempt_id = f"{self.time}#{self.notebook}#{self.exercise}#{nonce or uuid.uuid4().hex[:8]}"
+        """The DynamoDB item: the sort key starts with the time it is recorded, to the microsecond, so a
+        student's attempts come in order (`time`, the check's stamp, is to the second: three attempts in one
+        second would sort by the random nonce)."""
+        recorded = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        attempt_id = f"{recorded}#{self.notebook}#{self.exercise}#{nonce or uuid.uuid4().hex[:8]}"
         return {
             "student": {"S": self.student},
             "attempt_id": {"S": attempt_id},
