@@ -26,7 +26,7 @@ from serverless_lab import Lab  # noqa: E402
 from serverless_lab.classroom import lifecycle  # noqa: E402
 from serverless_lab.classroom.progress_store import Attempt, ProgressStore  # noqa: E402
 from serverless_lab.teaching import class_progress  # noqa: E402
-from serverless_lab.teaching.classroom import progress as per_step_progress  # noqa: E402
+from serverless_lab.teaching.classroom import step_states as per_step_progress  # noqa: E402
 
 EXERCISES = [f"exercise_{n:02d}" for n in range(14)]
 

@@ -120,8 +120,10 @@ def _state(lab: Any, step: str) -> str:
         return "changing"
 
 
-def progress(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
-    """One row per student, one column per step (deployed / partial / absent), read in parallel."""
+def step_states(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
+    """One row per student, one column per step (deployed / partial / absent) as each step's own read-only
+    plan sees it, read in parallel: slower than `teaching.progress`'s one inventory of the backend, and
+    what `lab.verify` would start from."""
     wanted = list(names) if names is not None else students(backend)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         rows = [p.row() for p in pool.map(lambda s: student_progress(backend, s), wanted)]
