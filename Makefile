@@ -20,7 +20,7 @@ BROWSER_JS_STAMP := $(BROWSER_JS)/node_modules/.installed
 MOTO_LOWEST := $(shell sed -n 's/.*"moto\[server\]>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 LOWEST_VENV := .venv-moto-lowest
 
-.PHONY: demo test test-moto-lowest lint lab serve hub chromium node benchmarks clean
+.PHONY: demo test test-moto-lowest lint lab serve hub course chromium node benchmarks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,10 @@ lab: $(STAMP)
 
 serve: $(STAMP)
 	$(VENV)/bin/serverless-lab serve
+
+# The course as an nbgrader course (docs/classroom.md): out/course/source/<notebook>/, nbgrader_config.py.
+course: $(STAMP)
+	$(VENV)/bin/serverless-lab course export out/course
 
 # A JupyterHub on 127.0.0.1:8000 for a trial class (docs/classroom.md): fixed users, one shared backend.
 HUB_ARGS ?=
