@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,7 +58,7 @@ class ScriptedClass:
 
 
 @pytest.fixture(scope="module")
-def scripted() -> ScriptedClass:
+def scripted() -> Iterator[ScriptedClass]:
     klass = ScriptedClass()
     klass.lab.require("site")  # ada deployed the site; dee the users step only (below)
     Lab(backend=klass.lab.backend, student=klass.names["dee"]).apply("users")
@@ -71,7 +72,9 @@ def scripted() -> ScriptedClass:
     klass.check("cy", "site_has_page", True, 3)
     klass.check("cy", "table_has_index", False, 25, 1)  # cy since minute 25
     klass.check("cy", "table_has_index", False, 28, 2)
-    return klass
+    yield klass
+    # The memory backend is the whole process's: the class's tables go, as a later test lists tables.
+    klass.store.destroy()
 
 
 def test_progress_is_exercises_by_students_in_course_order(scripted: ScriptedClass) -> None:
@@ -177,10 +180,13 @@ def test_forget_removes_one_students_records_only(scripted: ScriptedClass) -> No
         for minute in range(30):  # more than one BatchWriteItem of 25
             store.record({"student": who, "notebook": "n", "exercise": "e", "passed": False, "attempt": 1,
                           "time": stamp(minute)})  # fmt: skip
-    assert store.forget("a") == 30
-    assert {a.student for a in store.attempts()} == {"b"}
-    assert {s.student for s in store.summaries()} == {"b"}
-    assert len(store.attempts(["b"])) == 30
+    try:
+        assert store.forget("a") == 30
+        assert {a.student for a in store.attempts()} == {"b"}
+        assert {s.student for s in store.summaries()} == {"b"}
+        assert len(store.attempts(["b"])) == 30
+    finally:
+        store.destroy()
 
 
 def test_a_check_result_object_is_recorded_through_its_record_method() -> None:
