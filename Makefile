@@ -1,12 +1,15 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs itself:
-# a virtual environment in .venv with the project and its test extras, Debian's Chromium for the
-# browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser), and the browser
-# tests' JavaScript (tests/browser/js: `npm ci` from its package-lock.json into its node_modules/).
+# a virtual environment in .venv with the project and its test and classroom extras, Debian's Chromium for
+# the browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser), the browser
+# tests' JavaScript (tests/browser/js: `npm ci` from its package-lock.json into its node_modules/), and the
+# hub's proxy (`npm ci` from the project's package-lock.json into node_modules/, for the hub test and
+# `make hub`).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
@@ -17,11 +20,11 @@ BROWSER_JS_STAMP := $(BROWSER_JS)/node_modules/.installed
 MOTO_LOWEST := $(shell sed -n 's/.*"moto\[server\]>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 LOWEST_VENV := .venv-moto-lowest
 
-.PHONY: demo test test-moto-lowest lint lab serve chromium node benchmarks clean
+.PHONY: demo test test-moto-lowest lint lab serve hub course chromium node benchmarks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,classroom]'
 	@touch $(STAMP)
 
 chromium:
@@ -31,7 +34,7 @@ chromium:
 
 node:
 	@command -v npm >/dev/null 2>&1 || { \
-	  echo "Installing Debian's nodejs and npm for the browser tests' JavaScript"; \
+	  echo "Installing Debian's nodejs and npm for the browser tests' JavaScript and the hub's proxy"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 
 $(BROWSER_JS_STAMP): $(BROWSER_JS)/package.json $(BROWSER_JS)/package-lock.json
@@ -39,10 +42,15 @@ $(BROWSER_JS_STAMP): $(BROWSER_JS)/package.json $(BROWSER_JS)/package-lock.json
 	cd $(BROWSER_JS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(NODE_STAMP): package.json package-lock.json
+	$(MAKE) node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 demo: $(STAMP)
 	$(VENV)/bin/serverless-lab demo --out out
 
-test: $(STAMP) chromium $(BROWSER_JS_STAMP)
+test: $(STAMP) chromium $(BROWSER_JS_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -70,6 +78,15 @@ lab: $(STAMP)
 
 serve: $(STAMP)
 	$(VENV)/bin/serverless-lab serve
+
+# The course as an nbgrader course (docs/classroom.md): out/course/source/<notebook>/, nbgrader_config.py.
+course: $(STAMP)
+	$(VENV)/bin/serverless-lab course export out/course
+
+# A JupyterHub on 127.0.0.1:8000 for a trial class (docs/classroom.md): fixed users, one shared backend.
+HUB_ARGS ?=
+hub: $(STAMP) $(NODE_STAMP)
+	$(VENV)/bin/serverless-lab hub $(HUB_ARGS)
 
 benchmarks: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

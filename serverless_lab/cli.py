@@ -7,6 +7,7 @@
     serverless-lab serve | urls [--json] | invoke FUNCTION [--event JSON]
     serverless-lab demo [--out DIR] [--users N] [--keep-running]
     serverless-lab users confirm USERNAME
+    serverless-lab class start|status|stop|serve|progress [NAME] | hub | course export OUT   (classroom/cli.py)
 
 Every error the lab raises on purpose is printed as one line naming the fix, with exit status 2; never a
 traceback.
@@ -121,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_lab_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--backend", default="local", help="memory, local (default), endpoint or aws")
+        p.add_argument(
+            "--backend",
+            default=None,
+            help="memory, local (default), class (default in a class), endpoint or aws",
+        )
         p.add_argument("--student", default="default", help="the classroom namespace (default: default)")
         p.add_argument(
             "--region",
@@ -184,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="aws: deploy without asking (the plan is still shown)"
     )
     demo.set_defaults(func=cmd_demo)
+
+    from .classroom.cli import add_commands
+
+    add_commands(sub)  # class, hub, course: the classroom's commands
     return parser
 
 
@@ -251,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "backend") and args.backend is None:
+            from .backends import default_backend_name
+
+            args.backend = default_backend_name()  # `class` inside a class, else `local`
         return int(args.func(args) or 0)
     except LabError as error:
         print(f"serverless-lab: {error}", file=sys.stderr)

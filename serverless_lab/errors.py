@@ -7,7 +7,7 @@ notebook can show it. Errors that copy an AWS answer keep AWS's status and messa
     ├── UsageError (400)                 bad input to a public entry point; the message names the fix
     │   ├── UnknownStepError (400)       a step name that is not one of site, cdn, users, table, functions, api
     │   ├── InvalidStudentError (400)    a student name that cannot prefix AWS resource names
-    │   ├── UnknownBackendError (400)    a backend other than memory, local, endpoint, aws
+    │   ├── UnknownBackendError (400)    a backend other than memory, local, class, endpoint, aws
     │   └── ConfirmationRequiredError (428) apply on the aws backend without confirm=True (CLI: --yes)
     ├── BackendError (503)               the backend cannot be started, reached or trusted
     │   ├── BackendNotRunningError (503) no moto server is running where the state file says
@@ -62,7 +62,7 @@ class InvalidStudentError(UsageError):
 
 
 class UnknownBackendError(UsageError):
-    """A backend name other than memory, local, endpoint or aws."""
+    """A backend name other than memory, local, class, endpoint or aws."""
 
 
 class ConfirmationRequiredError(UsageError):

@@ -22,7 +22,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from serverless_lab.dataplane.lambda_.runtime import ResourceNotFoundException
 
-from .backends import Backend, lab_home, make_backend
+from .backends import Backend, default_backend_name, lab_home, make_backend
 from .errors import BackendNotRunningError, InvalidStudentError, StepError, UnknownStepError, UsageError
 from .preview import ApplyPreview, show
 from .steps import ORDER, STEPS, Names, Plan, Report, Step, StepContext
@@ -65,6 +65,7 @@ def _reaching_the_backend(method: F) -> F:
         except EndpointConnectionError as error:
             fixes = {
                 "local": "start it again with `serverless-lab backend start` (a new Lab() starts one too)",
+                "class": "ask the instructor to start the class's backend (`serverless-lab class start`)",
                 "endpoint": "start the service that should answer there, or fix endpoint_url",
                 "aws": "check your network connection",
             }
@@ -101,7 +102,8 @@ def step_names(name: str | None, *, every_step_if_none: bool = True) -> list[str
 class Lab:
     """One student's serverless stack on one backend."""
 
-    backend: Backend | str = "local"
+    # "local", or "class" inside a class ($SERVERLESS_LAB_CLASS: see backends/classroom.py)
+    backend: Backend | str = field(default_factory=default_backend_name)
     student: str = "default"
     # Offline us-east-1 unless given; on aws the user's configuration (AWS_REGION, the profile) unless given.
     region: str | None = None
@@ -357,7 +359,8 @@ class Lab:
         with self.backend._lock:
             server = self.backend.services.get("server")
             if server is None:
-                server = self.backend.services["server"] = DataPlaneServer(dataplane)
+                server = DataPlaneServer(dataplane, **self.backend.serve_options())
+                self.backend.services["server"] = server
         return server.start()
 
     def stop_serving(self) -> None:

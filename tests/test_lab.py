@@ -41,7 +41,7 @@ def test_unknown_step_names_the_steps() -> None:
 
 
 def test_unknown_backend_and_misplaced_endpoint() -> None:
-    with pytest.raises(UnknownBackendError, match="memory, local, endpoint, aws"):
+    with pytest.raises(UnknownBackendError, match="memory, local, class, endpoint, aws"):
         Lab(backend="localstack")
     with pytest.raises(UsageError, match="endpoint_url"):
         Lab(backend="endpoint")

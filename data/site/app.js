@@ -576,11 +576,13 @@ function hideUndo() {
 // after the load (cache: "no-store" skips the browser's cache). On a first visit the load came from
 // the network and filled the edge's cache: the HEAD after it is a Hit, with an Age of a few seconds.
 
-const STATIC_FILES = ["/app.js", "/style.css", "/favicon.svg", "/config.js"];
+// Relative to the page, as index.html names them (the page may be served under a path prefix).
+const STATIC_FILES = ["app.js", "style.css", "favicon.svg", "config.js"];
 
 async function checkEdgeCache() {
   const rows = [];
-  for (const path of [location.pathname, ...STATIC_FILES]) {
+  const paths = STATIC_FILES.map((file) => new URL(file, location.href).pathname);
+  for (const path of [location.pathname, ...paths]) {
     let xCache = "unreachable";
     let age = "";
     try {

@@ -8,11 +8,12 @@ import threading
 from ..errors import UnknownBackendError, UsageError
 from .aws import AwsBackend, configured_region
 from .base import DEFAULT_REGION, Backend, is_loopback_host
+from .classroom import ClassBackend, ClassSettings, current_class, default_backend_name
 from .endpoint import EndpointBackend
 from .local import LocalBackend, LocalServer, lab_home
 from .memory import MemoryBackend
 
-BACKEND_NAMES = ("memory", "local", "endpoint", "aws")
+BACKEND_NAMES = ("memory", "local", "class", "endpoint", "aws")
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,7 +55,7 @@ def make_backend(
     if name not in BACKEND_NAMES:
         raise UnknownBackendError(
             f"Unknown backend {name!r}. Fix: use one of {', '.join(BACKEND_NAMES)} "
-            "(local is the default; aws only for a real account)."
+            "(local is the default, class inside a class; aws only for a real account)."
         )
     if endpoint_url is not None and name != "endpoint":
         raise UsageError(f"endpoint_url is only used with backend='endpoint', not {name!r}.")
@@ -70,7 +71,10 @@ def make_backend(
         )
     if port is not None and (not isinstance(port, int) or not 0 <= port <= 65535):
         raise UsageError(f"Invalid port {port!r}. Fix: use a TCP port from 0 (any free port) to 65535.")
-    key = (name, region, endpoint_url, profile, port)
+    key: tuple[object, ...] = (name, region, endpoint_url, profile, port)
+    settings = current_class() if name == "class" else None
+    if name == "class":  # one backend per class: its settings come from the environment
+        key = (*key, settings)
     with _CACHE_LOCK:
         cached = _BACKENDS.get(key)
     if cached is not None and _still_usable(cached):
@@ -80,6 +84,8 @@ def make_backend(
         backend = MemoryBackend(region=region)
     elif name == "local":
         backend = LocalBackend(region=region, port=port)
+    elif name == "class":
+        backend = ClassBackend(region=region, settings=settings)
     elif name == "endpoint":
         if not endpoint_url:
             raise UsageError("backend='endpoint' needs endpoint_url, e.g. 'http://127.0.0.1:4566'.")
@@ -112,10 +118,14 @@ __all__ = [
     "BACKEND_NAMES",
     "AwsBackend",
     "Backend",
+    "ClassBackend",
+    "ClassSettings",
     "EndpointBackend",
     "LocalBackend",
     "LocalServer",
     "MemoryBackend",
+    "current_class",
+    "default_backend_name",
     "is_loopback_host",
     "lab_home",
     "make_backend",

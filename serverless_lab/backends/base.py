@@ -137,6 +137,16 @@ class Backend(ABC):
         """The loopback port where the lab's data plane serves this backend; None on real AWS."""
         return None
 
+    def serve_options(self) -> dict[str, Any]:
+        """How lab.serve() serves this backend (DataPlaneServer's options): by default on the backend's
+        data-plane port (another free one when a lab process of this backend already serves there)."""
+        return {}
+
+    def browser_url(self, url: str) -> str:
+        """Where a browser finds a URL the lab serves (config.js names these): the URL itself, except in a
+        class whose students' browsers reach the data plane through their hub's proxy (backends/classroom.py)."""
+        return url
+
     def start(self) -> None:  # noqa: B027 - most backends have nothing to start
         """Make the backend reachable (start a server, enter the mock)."""
 

@@ -142,7 +142,7 @@ def cognito_endpoint(backend: Backend) -> str | None:
     """Where the browser sends Cognito's InitiateAuth/SignUp: the lab's data plane offline, AWS otherwise."""
     if backend.offline:
         port = backend.dataplane_port
-        return f"http://127.0.0.1:{port}/cognito-idp/" if port else None
+        return backend.browser_url(f"http://127.0.0.1:{port}/cognito-idp/") if port else None
     return f"https://cognito-idp.{backend.region}.amazonaws.com/"
 
 
@@ -156,7 +156,7 @@ def config_values(outputs: Mapping[str, Mapping[str, Any]], backend: Backend) ->
         "userPoolId": users.get("user_pool_id"),
         "userPoolClientId": users.get("client_id"),
         # The browser appends paths such as /items; API Gateway would answer a double slash with 403.
-        "apiUrl": api_url.rstrip("/") if api_url else None,
+        "apiUrl": backend.browser_url(api_url.rstrip("/")) if api_url else None,
         "cognitoEndpoint": cognito_endpoint(backend),
         "offline": backend.offline,
         "backend": backend.name,

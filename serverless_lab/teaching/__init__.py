@@ -12,18 +12,24 @@ Modules: identity (students, sign-in, tokens), traffic (requests to the gateway 
 (functions and APIs a notebook deploys with plain boto3 beside the steps), permissions (the functions'
 role with one permission fewer), course (around the student's own calls: AWS's errors in one line, their
 workspace, catching up a fresh kernel, the API over HTTP), classroom (every student on a shared backend:
-progress, reset, leftovers).
+who is there, each step's state, reset, leftovers), class_progress (the instructor's view of every check
+result the class recorded: `progress` is students by exercises and steps, `progress_marks`,
+`progress_chart`, `stuck`), and the class-wide operations, each a plan first (`bring_up`, `reset_class`,
+`remove_class`: classroom/operations.py).
 """
 
 from __future__ import annotations
 
+from ..classroom.operations import bring_up, remove_class
+from ..classroom.operations import reset as reset_class
+from .class_progress import progress, progress_chart, progress_marks, record, stuck
 from .classroom import (
     StudentProgress,
     leftovers,
     load_solutions,
-    progress,
     reset_student,
     reset_students,
+    step_states,
     students,
 )
 from .course import (
@@ -94,6 +100,7 @@ __all__ = [
     "app_client_id",
     "authorizer_id",
     "aws_errors",
+    "bring_up",
     "cache_behaviors",
     "cache_table",
     "call_api",
@@ -117,9 +124,14 @@ __all__ = [
     "load_solutions",
     "oac_id",
     "progress",
+    "progress_chart",
+    "progress_marks",
+    "record",
     "refresh",
+    "remove_class",
     "remove_extras",
     "remove_student_work",
+    "reset_class",
     "reset_student",
     "reset_students",
     "resource_id",
@@ -127,6 +139,8 @@ __all__ = [
     "sample_users",
     "sign_in",
     "spans_table",
+    "step_states",
+    "stuck",
     "student",
     "students",
     "tamper_token",

@@ -129,8 +129,10 @@ def _state(lab: Any, step: str) -> str:
 AWS_WORKERS = 2  # the account's read APIs throttle too (API Gateway: 10 requests per second in all)
 
 
-def progress(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
-    """One row per student, one column per step (deployed / partial / absent), read in parallel."""
+def step_states(backend: Any, names: Iterable[str] | None = None, *, workers: int = 8) -> pd.DataFrame:
+    """One row per student, one column per step (deployed / partial / absent) as each step's own read-only
+    plan sees it, read in parallel: slower than `teaching.progress`'s one inventory of the backend, and
+    what `lab.verify` would start from."""
     wanted = list(names) if names is not None else students(backend)
     if getattr(backend, "real_aws", False):
         workers = min(workers, AWS_WORKERS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,8 +12,9 @@ from typing import Any
 import jwt
 import pandas as pd
 
+from ..classroom.identity import current_student
 from ..errors import UsageError
-from ..lab import PROJECT_ROOT, validate_student
+from ..lab import PROJECT_ROOT
 from .deployed import deployed
 
 STUDENT_VARIABLE = "SERVERLESS_LAB_STUDENT"
@@ -44,8 +44,9 @@ TIME_CLAIMS = ("auth_time", "iat", "exp")
 
 
 def student(default: str = DEFAULT_STUDENT) -> str:
-    """The student name for this notebook: $SERVERLESS_LAB_STUDENT, else `default` (tests set one per notebook)."""
-    return validate_student(os.environ.get(STUDENT_VARIABLE) or default)
+    """The student name for this notebook: on a JupyterHub the hub's user, made a valid name by the rule in
+    classroom/identity.py; else $SERVERLESS_LAB_STUDENT, else `default` (tests set one per notebook)."""
+    return current_student(default)
 
 
 def sample_users(root: Path = PROJECT_ROOT) -> list[dict[str, str]]:

@@ -20,6 +20,7 @@ from shared_labs import deployed_memory_lab
 
 from serverless_lab import Lab, teaching
 from serverless_lab.backends import lab_home
+from serverless_lab.classroom.progress_store import ProgressStore
 from serverless_lab.exercises import EXERCISES, CheckResult, check
 from serverless_lab.exercises.result import Attempts, not_yet
 from serverless_lab.teaching import edge_get, reset_student
@@ -76,6 +77,39 @@ def test_every_check_belongs_to_a_notebook_and_counts_attempts(lab: Lab) -> None
     again = check.private_bucket_call(lab, "create_bucket")
     assert (first.attempt + 1, first.hint_shown + 1) == (again.attempt, again.hint_shown)
     assert again.record()["student"] == lab.student and again.notebook == "00-overview"
+
+
+def test_every_check_result_is_recorded_in_the_class_progress_tables_of_the_labs_backend() -> None:
+    # Every check of the course is made by `exercise()`, whose wrapper counts the attempt and records it.
+    assert all(getattr(check, name).__wrapped__ and getattr(check, name).notebook for name in check.__all__)
+    lab = Lab(backend="memory", student=f"rec-{_RUN}")
+    results = [
+        check.private_bucket_call(lab, "create_bucket"),
+        check.private_bucket_call(lab, "create_bucket"),
+        check.private_bucket_call(lab, "put_public_access_block"),
+        check.site_has_page(lab, "hello.html"),  # nothing deployed: not yet, and still recorded
+    ]
+    store = ProgressStore(lab.backend)
+    recorded = store.attempts([lab.student])
+    assert [a.as_dict() for a in recorded] == [r.record() for r in results]
+    assert [(a.attempt, a.passed, a.hint_stage) for a in recorded[:3]] == [
+        (1, False, 1),
+        (2, False, 2),
+        (3, True, 2),
+    ]
+    # the instructor's view: plain DynamoDB items, read with boto3 as well
+    summary = {s.exercise: s for s in store.summaries([lab.student])}
+    assert (summary["private_bucket_call"].attempts, summary["private_bucket_call"].passed) == (3, True)
+    assert (summary["site_has_page"].attempts, summary["site_has_page"].passed) == (1, False)
+    items = lab.backend.client("dynamodb").query(
+        TableName=store.attempts_table,
+        KeyConditionExpression="student = :s",
+        ExpressionAttributeValues={":s": {"S": lab.student}},
+    )["Items"]
+    assert len(items) == 4 and {item["notebook"]["S"] for item in items} == {"00-overview", "01-static-site"}
+    table = teaching.progress(lab.backend, [lab.student])
+    assert table.loc[lab.student, ("private_bucket_call", "attempts")] == 3
+    assert bool(table.loc[lab.student, ("private_bucket_call", "passed")]) is True
 
 
 def test_the_solutions_are_not_importable_from_the_students_package() -> None:

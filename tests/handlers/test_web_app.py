@@ -112,11 +112,14 @@ def test_every_form_submits_with_enter(page: PageParser) -> None:
         assert re.search(r'<button type="submit"', form), form[:60]
 
 
-def test_assets_use_absolute_paths_and_config_loads_before_app(page: PageParser) -> None:
+def test_assets_use_relative_paths_and_config_loads_before_app(page: PageParser) -> None:
+    # Relative, so the page works at its distribution's root and under a hub's /user/<name>/proxy/<port>/.
     scripts = [e.attributes["src"] for e in page.elements if e.tag == "script"]
-    assert scripts == ["/config.js", "/app.js"]
+    assert scripts == ["config.js", "app.js"]
     links = [e.attributes["href"] for e in page.elements if e.tag == "link"]
-    assert links == ["/favicon.svg", "/style.css"]
+    assert links == ["favicon.svg", "style.css"]
+    images = [e.attributes["src"] for e in page.elements if e.tag == "img"]
+    assert all(not src.startswith("/") for src in images)
 
 
 def test_status_is_announced(page: PageParser) -> None:

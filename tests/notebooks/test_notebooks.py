@@ -311,6 +311,12 @@ def test_executed_notebooks_show_what_the_prose_promises(passes: Passes) -> None
     assert "function sl-nb09" in text["09-teardown"]  # the stats function made by hand is left
     # an unsolved exercise says so, with its first hint, instead of failing the notebook
     assert "✗ not yet" in text["04-table"] and "hint 1/3 (where to look)" in text["04-table"]
+    # 10: the practice student's checks recorded and read back, who is stuck, a chart, plans before changes
+    assert "✓ 2" in text["10-instructor"] and "stuck longest: " in text["10-instructor"]
+    assert "forget progress" in text["10-instructor"] and "apply table" in text["10-instructor"]
+    charts = [o for c in code_cells(passes.alone["10-instructor"].notebook) for o in c.outputs
+              if "image/png" in o.get("data", {})]  # fmt: skip
+    assert charts, "10-instructor shows no progress chart"
     for stem, output in text.items():
         assert "Traceback" not in output, stem
 

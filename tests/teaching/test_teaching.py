@@ -29,6 +29,7 @@ from serverless_lab.teaching import (
     progress,
     remove_extras,
     sign_in,
+    step_states,
     student,
     students,
     tamper_token,
@@ -173,9 +174,14 @@ def test_classroom_tells_students_apart_by_prefix() -> None:
     assert second.student in students(second.backend)
     assert leftovers(first).empty
     assert {"dynamodb", "cognito-idp", "s3", "cloudfront"} <= set(leftovers(second)["service"])
-    table = progress(second.backend, [first.student, second.student])
+    table = step_states(second.backend, [first.student, second.student])
     assert table.loc[second.student, "table"] == "deployed" and table.loc[second.student, "api"] == "absent"
     assert table.loc[first.student, "deployed"] == "0/6"
+    # The instructor's view reads the same deployment state from one inventory of the backend.
+    deployment = progress(second.backend, [first.student, second.student], exercises={})["deployed"]
+    assert deployment.loc[second.student, "table"] == "deployed"
+    assert deployment.loc[second.student, "api"] == "absent"
+    assert (deployment.loc[first.student] == "absent").all()
 
 
 def test_without_permission_refuses_the_route_that_needs_it_and_puts_the_policy_back(lab: Lab) -> None:
