@@ -38,6 +38,9 @@ for _name in [n for n in os.environ if n.startswith("AWS_")]:
 from serverless_lab.backends.local import free_port  # noqa: E402
 from serverless_lab.classroom import lifecycle  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proc_stats import cpu_seconds, descendants, pss_mb  # noqa: E402
+
 STUDENT = """
 import json, sys, time
 started = time.perf_counter()
@@ -64,46 +67,6 @@ lab.stop_serving()
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-def _proc_kb(path: str, field: str) -> float:
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(field):
-                return float(line.split()[1])
-    except OSError:
-        pass
-    return 0.0
-
-
-def pss_mb(pid: int) -> float:
-    """Proportional set size: pages shared between processes (forked environments, zygote) counted once."""
-    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:") / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 @dataclass

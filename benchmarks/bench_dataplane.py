@@ -61,6 +61,7 @@ from loopback_load import (  # noqa: E402
     run_paired_inline,
     sender,
 )
+from proc_stats import descendants, pss_mb, rss_mb  # noqa: E402
 
 from serverless_lab import Lab  # noqa: E402
 from serverless_lab.backends import LocalServer  # noqa: E402
@@ -163,43 +164,6 @@ def inside_the_lab(
         "items_handle": run_paired_inline(bare, through_handle, seconds=seconds, slice_s=slice_s),
         "items_invoke": run_paired_inline(bare, through_invoke, seconds=seconds, slice_s=slice_s),
     }
-
-
-def _proc_mb(path: str, field: str) -> float:
-    """A "Name:   N kB" line of a /proc file, in MB (0 when the process is gone)."""
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def rss_mb(pid: int) -> float:
-    return _proc_mb(f"/proc/{pid}/status", "VmRSS:")
-
-
-def pss_mb(pid: int) -> float:
-    """Proportional set size: shared pages (forked environments share most of theirs) counted once overall."""
-    return _proc_mb(f"/proc/{pid}/smaps_rollup", "Pss:")
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 def cpu_seconds(pid: int, *, kernel_only: bool = False) -> float:
