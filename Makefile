@@ -9,7 +9,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-NODE_STAMP := node_modules/.installed
+HUB_PROXY := serverless_lab/classroom/proxy
+NODE_STAMP := $(HUB_PROXY)/node_modules/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
@@ -42,9 +43,9 @@ $(BROWSER_JS_STAMP): $(BROWSER_JS)/package.json $(BROWSER_JS)/package-lock.json
 	cd $(BROWSER_JS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(NODE_STAMP): package.json package-lock.json
+$(NODE_STAMP): $(HUB_PROXY)/package.json $(HUB_PROXY)/package-lock.json
 	$(MAKE) node
-	npm ci --no-audit --no-fund --loglevel=error
+	cd $(HUB_PROXY) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 demo: $(STAMP)
@@ -79,11 +80,11 @@ lab: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/serverless-lab serve
 
-# The course as an nbgrader course (docs/classroom.md): out/course/source/<notebook>/, nbgrader_config.py.
+# The course as an nbgrader course (notebooks/classroom.md): out/course/source/<notebook>/, nbgrader_config.py.
 course: $(STAMP)
 	$(VENV)/bin/serverless-lab course export out/course
 
-# A JupyterHub on 127.0.0.1:8000 for a trial class (docs/classroom.md): fixed users, one shared backend.
+# A JupyterHub on 127.0.0.1:8000 for a trial class (notebooks/classroom.md): fixed users, one shared backend.
 HUB_ARGS ?=
 hub: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/serverless-lab hub $(HUB_ARGS)

@@ -7,12 +7,12 @@ Each exercise of a notebook is the code cell of its "Exercises" section that end
 `check.<exercise>(lab, ...)`. It becomes two cells:
 
 - a solution cell (nbgrader's `solution`): the starter lines the student had (comments, `answer = None`),
-  then the instructor's solution from instructor/solutions.py between `### BEGIN SOLUTION` and
+  then the instructor's solution from notebooks/instructor-only/solutions.py between `### BEGIN SOLUTION` and
   `### END SOLUTION` (the function, what it needs from that file, and its call), which
   `nbgrader generate_assignment` replaces with a stub in the released version;
 - an autograded test cell (`grade`, locked, worth POINTS): `assert check.<exercise>(lab, ...)`.
 
-A solution "returns what the check takes besides the lab" (instructor/solutions.py): when it returns None it
+A solution "returns what the check takes besides the lab" (notebooks/instructor-only/solutions.py): when it returns None it
 does the work, and is called with the check's own arguments; otherwise it is called with the arguments the
 check takes before the student's answer, and its value is that answer, in the variable the check cell
 passed (or `answer` when the cell passed a literal such as "?").
@@ -102,7 +102,7 @@ def check_call(source: str) -> CheckCall | None:
 
 
 class Solutions:
-    """instructor/solutions.py read as source: each solution's code and what it needs from the file."""
+    """notebooks/instructor-only/solutions.py read as source: each solution's code and what it needs from the file."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
@@ -133,7 +133,9 @@ class Solutions:
 
     def function(self, name: str) -> ast.FunctionDef:
         if name not in self.functions:
-            raise UsageError(f"instructor/solutions.py has no solution for the exercise {name!r}.")
+            raise UsageError(
+                f"notebooks/instructor-only/solutions.py has no solution for the exercise {name!r}."
+            )
         return self.functions[name]
 
     def returns_answer(self, name: str) -> bool:
@@ -233,7 +235,7 @@ def export_course(out: Path, notebooks: Path | None = None, root: Path = PROJECT
     paths = sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))
     if not paths:
         raise UsageError(f"No notebooks (NN-topic.ipynb) in {notebooks}.")
-    solutions = Solutions(root / "instructor" / "solutions.py")
+    solutions = Solutions(root / "notebooks" / "instructor-only" / "solutions.py")
     out = Path(out).resolve()
     course = ExportedCourse(root=out)
     for path in paths:

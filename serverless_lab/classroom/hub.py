@@ -1,10 +1,10 @@
 """A JupyterHub for a class on one machine: what `make hub` / `serverless-lab hub` starts for a trial.
 
     hub = TrialHub.create("trial", users=["ada", "grace", "linus"])   # writes <class home>/hub/
-    hub.start()          # the class's backend, then JupyterHub on 127.0.0.1 (its proxy from node_modules/)
+    hub.start()          # the class's backend, then JupyterHub on 127.0.0.1 (its proxy from classroom/proxy/node_modules/)
     hub.stop()
 
-What the generated jupyterhub_config.py sets, and why (docs/classroom.md maps each line to The Littlest
+What the generated jupyterhub_config.py sets, and why (notebooks/classroom.md maps each line to The Littlest
 JupyterHub and to Zero to JupyterHub):
 
 - DummyAuthenticator with one shared password and a fixed list of users: a trial, never a real class;
@@ -49,13 +49,17 @@ HUB_SERVICE = "classroom"
 ADMIN_SCOPES = ["admin:users", "admin:servers", "tokens", "access:servers", "read:users"]
 
 
-def proxy_command(root: Path = PROJECT_ROOT) -> Path:
-    """configurable-http-proxy, installed from package-lock.json into node_modules/ (`make hub`, `make test`)."""
-    command = root / "node_modules" / ".bin" / "configurable-http-proxy"
+PROXY_PACKAGE = Path(__file__).resolve().parent / "proxy"  # package.json and package-lock.json
+
+
+def proxy_command(package: Path = PROXY_PACKAGE) -> Path:
+    """configurable-http-proxy, installed from proxy/package-lock.json into proxy/node_modules/ (`make hub`,
+    `make test`)."""
+    command = package / "node_modules" / ".bin" / "configurable-http-proxy"
     if not command.exists():
         raise UsageError(
             f"JupyterHub's proxy is not installed ({command} is missing). Fix: `make hub` or `make test` installs "
-            "it with npm from package-lock.json (`npm ci` in the project folder)."
+            f"it with npm from package-lock.json (`npm ci` in {package})."
         )
     return command
 
@@ -156,7 +160,7 @@ class TrialHub:
             "Spawner.environment": self.environment(),
             "Spawner.http_timeout": 90,
             "Spawner.start_timeout": 120,
-            "ConfigurableHTTPProxy.command": [str(proxy_command(self.root))],
+            "ConfigurableHTTPProxy.command": [str(proxy_command())],
             "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{self.proxy_api_port}",
             "JupyterHub.services": [{"name": HUB_SERVICE, "api_token": self.token}],
             "JupyterHub.load_roles": [
@@ -166,7 +170,7 @@ class TrialHub:
 
     def write_config(self) -> Path:
         lines = [
-            "# Written by `serverless-lab hub` for a trial of the class; docs/classroom.md explains each line.",
+            "# Written by `serverless-lab hub` for a trial of the class; notebooks/classroom.md explains each line.",
             "from pathlib import Path",
             "",
             "from serverless_lab.classroom.hub import copy_course",

@@ -3,7 +3,7 @@
     from serverless_lab.exercises import check
     check.table_has_index(lab, "by-title")      # ✓ solved, or ✗ not yet with a hint (the next one next time)
 
-The solutions are the instructor's: they live outside the package, in instructor/solutions.py, which
+The solutions are the instructor's: they live outside the package, in notebooks/instructor-only/solutions.py, which
 10-instructor loads explicitly; a student's `import serverless_lab.exercises.solutions` fails.
 """
 

@@ -222,9 +222,9 @@ def leftovers(lab: Any) -> pd.DataFrame:
 
 
 def load_solutions(root: Path) -> ModuleType:
-    """The instructor's solutions, loaded from `<root>/instructor/solutions.py` (outside the package, so
+    """The instructor's solutions, loaded from `<root>/notebooks/instructor-only/solutions.py` (outside the package, so
     no student imports them by accident); 10-instructor and the tests load them with this."""
-    path = Path(root) / "instructor" / "solutions.py"
+    path = Path(root) / "notebooks" / "instructor-only" / "solutions.py"
     if not path.is_file():
         raise UsageError(f"No instructor solutions at {path}: they ship with the course's repository.")
     spec = importlib.util.spec_from_file_location("instructor_solutions", path)

@@ -1,7 +1,7 @@
 """Every exercise check: ✗ before the student acts, ✓ with the instructor's solution, ✗ with the shortcut it
 must not accept; hints come in stages and every result carries what a classroom records.
 
-Labs run on the in-process `memory` backend; the solutions (instructor/solutions.py, loaded from its path as
+Labs run on the in-process `memory` backend; the solutions (notebooks/instructor-only/solutions.py, loaded from its path as
 10-instructor loads it) make the same boto3 calls a student would.
 """
 
@@ -115,11 +115,18 @@ def test_every_check_result_is_recorded_in_the_class_progress_tables_of_the_labs
 def test_the_solutions_are_not_importable_from_the_students_package() -> None:
     with pytest.raises(ModuleNotFoundError):
         __import__("serverless_lab.exercises.solutions")
-    # nor from a kernel started in notebooks/, as JupyterLab starts them
-    probe = subprocess.run(
-        [sys.executable, "-c", "import instructor.solutions"], cwd=ROOT / "notebooks", capture_output=True
-    )
-    assert probe.returncode == 1 and b"ModuleNotFoundError" in probe.stderr
+    # nor from a kernel started in notebooks/ or at the top, as JupyterLab starts them: the folder's name is
+    # no identifier, so no import statement reaches it
+    solutions_file = ROOT / "notebooks" / "instructor-only" / "solutions.py"
+    assert solutions_file.is_file() and not solutions_file.parent.name.isidentifier()
+    for cwd in (ROOT / "notebooks", ROOT):
+        for statement in (
+            "import instructor.solutions",
+            "import solutions",
+            "import instructor_only.solutions",
+        ):
+            probe = subprocess.run([sys.executable, "-c", statement], cwd=cwd, capture_output=True)
+            assert probe.returncode == 1 and b"ModuleNotFoundError" in probe.stderr, (cwd, statement)
 
 
 # --- each check: before, solution, shortcut ---------------------------------------------------------------
