@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,11 @@ _HOME = tempfile.mkdtemp(prefix="serverless-lab-test-home-")
 os.environ["SERVERLESS_LAB_HOME"] = _HOME
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The private lab home goes with the run (each run left one serverless-lab-test-home-* in /tmp)."""
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
