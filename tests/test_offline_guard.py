@@ -18,32 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 GUARDED_DEPLOY = textwrap.dedent(
     """
-    import ipaddress, json, socket, sys
+    import json, sys
 
-    attempts = []
-    original_connect = socket.socket.connect
-
-    def loopback_only(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        try:
-            allowed = self.family == socket.AF_UNIX or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            allowed = False
-        if not allowed:
-            attempts.append(str(address))
-            raise ConnectionRefusedError(f"non-loopback connection refused by the test: {address}")
-        return original_connect(self, address)
-
-    socket.socket.connect = loopback_only
-    original_getaddrinfo = socket.getaddrinfo
-
-    def no_public_names(host, *args, **kwargs):
-        if host not in (None, "localhost", "127.0.0.1", "::1") and not str(host).startswith("127."):
-            attempts.append(f"dns:{host}")
-            raise socket.gaierror(f"name resolution refused by the test: {host}")
-        return original_getaddrinfo(host, *args, **kwargs)
-
-    socket.getaddrinfo = no_public_names
+    sys.path.insert(0, "tests")  # run with cwd at the repository's top
+    from loopback_guard import ATTEMPTS as attempts
 
     from serverless_lab import Lab
 
